@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a background component, read by /healthz.
+
+    One row per component, overwritten in place: beat stamps `beat` each time it
+    publishes the heartbeat task, a worker stamps `worker` each time it runs it.
+    """
+
+    class Component(models.TextChoices):
+        WORKER = "worker", "Celery worker"
+        BEAT = "beat", "Celery beat"
+
+    component = models.CharField(primary_key=True, max_length=16, choices=Component.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(component__in=["worker", "beat"]),
+                name="portal_heartbeat_component_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_component_display()} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class AccessRight(models.Model):
+    """Holder for the portal's role permissions; it has no table of its own.
+
+    Django attaches permissions to a model. These ones describe what a role may do
+    across the whole portal rather than on one kind of object, so they live here and
+    are granted to the role groups by migration `0002_create_roles`.
+    """
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("work_cases", "Can work cases in the support queue"),
+            ("assign_cases", "Can assign cases to any agent"),
+            ("review_team", "Can review the team dashboard"),
+        ]
+
+    def __str__(self) -> str:
+        return "Portal access rights"

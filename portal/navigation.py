@@ -1,0 +1,48 @@
+"""The main navigation, filtered by what the signed-in user may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from portal import roles
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    permission: str | None = None
+    staff_only: bool = False
+
+
+ITEMS: tuple[NavItem, ...] = (
+    NavItem("Home", "home"),
+    NavItem("Case queue", "diagnosis:case-list", permission=roles.WORK_CASES),
+    NavItem("Team overview", "diagnosis:lead-dashboard", permission=roles.REVIEW_TEAM),
+    NavItem("Admin", "admin:index", staff_only=True),
+)
+
+
+def items_for(request: HttpRequest) -> list[dict[str, Any]]:
+    user = request.user
+    if not user.is_authenticated:
+        return []
+    visible = []
+    for item in ITEMS:
+        if item.permission and not user.has_perm(item.permission):
+            continue
+        if item.staff_only and not user.is_staff:
+            continue
+        url = reverse(item.url_name)
+        current = request.path == url if url == "/" else request.path.startswith(url)
+        visible.append({"label": item.label, "url": url, "current": current})
+    return visible
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: `nav_items` for the base template."""
+    return {"nav_items": items_for(request)}

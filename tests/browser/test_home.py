@@ -1,0 +1,34 @@
+"""The demo agent signs in through a real Chromium and htmx is live on the page."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_demo_agent_signs_in_and_htmx_requests_carry_hx_request(page, settings, monkeypatch) -> None:
+    settings.DEBUG = True
+    monkeypatch.setenv("DEMO_PASSWORD", "browser-demo-pass")
+    call_command("seed_demo")
+    settings.DEBUG = False
+
+    page.goto("/cases/")
+    assert "/accounts/login/" in page.url
+    page.get_by_label("Username").fill("agent")
+    page.get_by_label("Password").fill("browser-demo-pass")
+    page.get_by_role("button", name="Sign in").click()
+
+    page.wait_for_url("**/cases/")
+    page.goto("/")
+    assert page.get_by_role("heading", name="Hello, Avery").is_visible()
+    assert page.get_by_role("link", name="Case queue", exact=True).is_visible()
+    assert page.get_by_role("link", name="Team overview").count() == 0
+    assert page.evaluate("typeof window.htmx") == "object"
+
+    with page.expect_request(lambda r: r.url.endswith("/") and r.method == "GET") as caught:
+        page.get_by_role("button", name="Check now").click()
+    assert caught.value.headers.get("hx-request") == "true"
+    assert caught.value.headers.get("x-csrftoken")
+    page.locator("#background-status").get_by_text("Automatic status checks").wait_for()

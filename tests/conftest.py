@@ -1,0 +1,130 @@
+"""Shared fixtures: personas, real services, and the browser.
+
+Tests that need PostgreSQL, Redis or Chromium skip with a reason when the service
+is not configured; with REQUIRE_SERVICES=1 (CI) every skip is turned into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+
+from portal import roles
+
+CHROMIUM = "/usr/bin/chromium"
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_SERVICES and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"REQUIRE_SERVICES=1 turns this skip into a failure: {reason}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Playwright's sync API runs an event loop in this thread; the ORM must allow it.
+    if any(item.get_closest_marker("browser") for item in items):
+        os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def make_user(username: str, group_name: str | None = None, **extra: Any) -> User:
+    user = User.objects.create_user(
+        username=username, password="pw-" + username, email=f"{username}@example.com", **extra
+    )
+    if group_name:
+        user.groups.add(roles.ensure_role_groups()[group_name])
+    return user
+
+
+@pytest.fixture
+def agent(db: None) -> User:
+    return make_user("avery", roles.AGENTS_GROUP, first_name="Avery")
+
+
+@pytest.fixture
+def other_agent(db: None) -> User:
+    return make_user("blake", roles.AGENTS_GROUP, first_name="Blake")
+
+
+@pytest.fixture
+def lead(db: None) -> User:
+    return make_user("morgan", roles.LEADS_GROUP, first_name="Morgan")
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return make_user("sam", None, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    """Signed in, but in no group: has no business on staff pages."""
+    return make_user("casey")
+
+
+@pytest.fixture
+def requires_postgres() -> None:
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("PostgreSQL not configured: set DATABASE_URL=postgres://...")
+
+
+@pytest.fixture
+def requires_redis() -> str:
+    if not settings.REDIS_URL:
+        pytest.skip("Redis not configured: set REDIS_URL=redis://...")
+    return settings.REDIS_URL
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None, requires_redis: str) -> Iterator[Any]:
+    """A real Celery worker thread consuming this run's queue on the Redis broker."""
+    from celery.contrib.testing.worker import start_worker
+    from django.db import connections
+
+    from portal.celery import app
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+        yield worker
+    connections.close_all()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,33 @@
+"""Settings for the test suite: the real settings, with test-only shortcuts.
+
+`DATABASE_URL` and `REDIS_URL` are honoured exactly as in production, so CI runs
+the suite against PostgreSQL and Redis; without them it uses SQLite and no broker.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+os.environ.setdefault("SECRET_KEY", "test-only-" + "k" * 60)
+
+from portal.settings import *  # noqa: E402, F403
+
+# Fast hashing: tests create many users and never need strong hashes.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The test client speaks plain HTTP.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# One test run must never consume another run's (or a developer's) tasks on a shared broker.
+CELERY_TASK_DEFAULT_QUEUE = f"test-{uuid.uuid4().hex[:12]}"
+if REDIS_URL:  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = CELERY_TASK_DEFAULT_QUEUE  # noqa: F405
