@@ -1,0 +1,386 @@
+"""Cases, their answers and history, status reports, escalations, the status-code catalogue.
+
+Rules that must always hold are database constraints, not just code: unique
+references and reports, one live answer per check, one open escalation per case
+and reason, states from a fixed set.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from diagnosis.guide import CURRENT_VERSION, Guide, Node, get_guide
+
+# Crockford-style alphabet: no 0/O, 1/I/L or U, so a reference read over the phone is unambiguous.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_LENGTH = 6
+WAIT_LIMIT = timedelta(hours=72)
+
+
+def new_reference() -> str:
+    return "SMS-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def new_tracking_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CaseState(models.TextChoices):
+    NEW = "new", "New"
+    IN_PROGRESS = "in_progress", "In progress"
+    WAITING = "waiting", "Waiting for report"
+    ESCALATED = "escalated", "Escalated"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATES = (CaseState.NEW, CaseState.IN_PROGRESS, CaseState.WAITING, CaseState.ESCALATED)
+
+
+class Case(models.Model):
+    """One report of a missing SMS, worked through the guide version it started with."""
+
+    reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
+    # The customer's private link; the reference alone is quotable, so it must not open the case.
+    tracking_token = models.CharField(max_length=64, unique=True, default=new_tracking_token, editable=False)
+    reporter_name = models.CharField(max_length=120)
+    reporter_email = models.EmailField()
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="When the SMS was sent (approximately).")
+    sender = models.CharField(max_length=64, blank=True, help_text="Sender id, signature or channel number.")
+    template_id = models.CharField(max_length=64, blank=True)
+    description = models.TextField(blank=True)
+
+    state = models.CharField(max_length=16, choices=CaseState.choices, default=CaseState.NEW)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+    )
+    guide_version = models.CharField(max_length=16, default=CURRENT_VERSION, editable=False)
+    current_node = models.CharField(max_length=64, editable=False)
+    outcome = models.CharField(max_length=64, blank=True, editable=False, help_text="Outcome node id")
+    cause = models.CharField(max_length=64, blank=True, editable=False)
+    # Bumped by every transition; forms carry it so a stale page cannot overwrite newer work.
+    revision = models.PositiveIntegerField(default=0, editable=False)
+
+    # The 72-hour wait, as stored deadlines read by the waiting sweep (diagnosis.tasks).
+    waiting_since = models.DateTimeField(null=True, blank=True, editable=False)
+    wait_deadline = models.DateTimeField(null=True, blank=True, editable=False)
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=CaseState.values), name="diagnosis_case_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=CaseState.WAITING) | Q(wait_deadline__isnull=False),
+                name="diagnosis_case_waiting_has_deadline",
+            ),
+        ]
+        indexes = [
+            # The queue: by state, oldest first; and "mine".
+            models.Index(fields=["state", "created_at"], name="diagnosis_case_state_age"),
+            models.Index(fields=["assigned_to", "state"], name="diagnosis_case_assignee_state"),
+            # The waiting sweep reads only waiting cases, soonest deadline first.
+            models.Index(
+                fields=["wait_deadline"], condition=Q(state=CaseState.WAITING), name="diagnosis_case_wait_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def guide(self) -> Guide:
+        return get_guide(self.guide_version)
+
+    @property
+    def node(self) -> Node:
+        return self.guide[self.current_node]
+
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def is_waiting(self) -> bool:
+        return self.state == CaseState.WAITING
+
+    def wait_deadline_for(self, now: datetime) -> datetime:
+        """72 hours after sending; from now when the send time is unknown (or in the future)."""
+        start = self.sent_at if self.sent_at and self.sent_at <= now else now
+        return start + WAIT_LIMIT
+
+
+class Recipient(models.Model):
+    """A phone number the case is about, normalised to E.164 with what phonenumbers knows of it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="recipients")
+    e164 = models.CharField(max_length=16)
+    region = models.CharField(max_length=2, blank=True, help_text="ISO country code")
+    number_type = models.CharField(max_length=24, blank=True)
+    carrier = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "e164"], name="diagnosis_recipient_unique")]
+        indexes = [models.Index(fields=["e164"], name="diagnosis_recipient_e164")]
+
+    def __str__(self) -> str:
+        return self.e164
+
+
+class Message(models.Model):
+    """A sent SMS the case is about, by the platform's `smsMsgId`."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    msg_id = models.CharField(max_length=64)
+    recipient = models.ForeignKey(Recipient, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "msg_id"], name="diagnosis_message_unique")]
+        indexes = [models.Index(fields=["msg_id"], name="diagnosis_message_msg_id")]
+
+    def __str__(self) -> str:
+        return self.msg_id
+
+
+class AnswerRecord(models.Model):
+    """An answer to one step. Revising supersedes it; rows are never deleted."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="answers")
+    node = models.CharField(max_length=64)
+    value = models.CharField(max_length=32)
+    evidence = models.CharField(
+        max_length=64, blank=True, help_text="Status code, where the step asks for one"
+    )
+    notes = models.TextField(blank=True)
+    # Null for the system (a wait ended by a report or the deadline).
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    answered_at = models.DateTimeField(default=timezone.now)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["answered_at", "pk"]
+        constraints = [
+            # Two agents answering the same step at once cannot both win.
+            models.UniqueConstraint(
+                fields=["case", "node"],
+                condition=Q(superseded_at__isnull=True),
+                name="diagnosis_answer_one_live",
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "answered_at"], name="diagnosis_answer_case_time")]
+
+    def __str__(self) -> str:
+        return f"{self.node} = {self.value}"
+
+
+class ReportChannel(models.TextChoices):
+    CALLBACK = "callback", "Status-report callback"
+    IMPORT = "import", "Send Details import"
+    MANUAL = "manual", "Entered by an agent"
+
+
+class ReportOrigin(models.TextChoices):
+    """The report's own `source` field: who produced it."""
+
+    PLATFORM = "1", "SMS platform"
+    CARRIER = "2", "SMS center (carrier)"
+    HUAWEI = "3", "Huawei platform"
+
+
+class StatusReport(models.Model):
+    """One delivery status report, as received, kept as evidence."""
+
+    msg_id = models.CharField(max_length=64)
+    status = models.CharField(max_length=32)
+    status_desc = models.CharField(max_length=500, blank=True)
+    total = models.PositiveSmallIntegerField(default=1)
+    sequence = models.PositiveSmallIntegerField(default=1)
+    origin = models.CharField(max_length=1, choices=ReportOrigin.choices, blank=True)
+    # Absent when the platform built the report itself (e.g. EXPIRED after 72 hours).
+    updated_at = models.DateTimeField(null=True, blank=True)
+    extend = models.CharField(max_length=128, blank=True)
+    to_number = models.CharField(max_length=24, blank=True, help_text="E.164 when the report carried `to`")
+    org_code = models.CharField(max_length=32, blank=True)
+    channel = models.CharField(max_length=16, choices=ReportChannel.choices)
+    raw = models.JSONField(default=dict, help_text="The payload as received, extra fields included")
+    received_at = models.DateTimeField(default=timezone.now)
+    # message id + part + status + update time: a redelivered report maps to the same key.
+    dedupe_key = models.CharField(max_length=160, unique=True, editable=False)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["msg_id", "received_at"], name="diagnosis_report_msg"),
+            models.Index(fields=["to_number"], name="diagnosis_report_to", condition=~Q(to_number="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.msg_id}: {self.status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.dedupe_key:
+            self.dedupe_key = self.make_dedupe_key(self.msg_id, self.sequence, self.status, self.updated_at)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def make_dedupe_key(msg_id: str, sequence: int, status: str, updated_at: datetime | None) -> str:
+        stamp = updated_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") if updated_at else "-"
+        return f"{msg_id}|{sequence}|{status}|{stamp}"
+
+
+class StatusCode(models.Model):
+    """The catalogue: what a status code means and which branch of the guide it leads to."""
+
+    class Match(models.TextChoices):
+        EXACT = "exact", "Exact code"
+        PREFIX = "prefix", "Code family (prefix)"
+
+    class Branch(models.TextChoices):
+        DELIVERED = "delivered", "Delivered"
+        PENDING = "pending", "Not final yet"
+        TIMEOUT = "timeout", "Timed out"
+        NUMBER_INVALID = "number_invalid", "Number problem"
+        CARRIER_BLOCK = "carrier_block", "Blocked by carrier or filter"
+        FREQUENCY_LIMIT = "frequency_limit", "Rate or quota limit"
+        NOT_SUPPORTED = "not_supported", "Not supported"
+        REQUEST_ERROR = "request_error", "Send request or account setup"
+        UNKNOWN = "unknown", "Unknown"
+
+    code = models.CharField(max_length=32, primary_key=True)
+    match = models.CharField(max_length=8, choices=Match.choices, default=Match.EXACT)
+    branch = models.CharField(max_length=16, choices=Branch.choices)
+    final = models.BooleanField(default=True, help_text="False for intermediate states such as ACCEPTD")
+    origin = models.CharField(max_length=16, blank=True)
+    summary = models.CharField(max_length=200)
+    advice = models.TextField(blank=True)
+    # False for codes first met in a report: kept and routed as unknown, never dropped.
+    documented = models.BooleanField(default=True)
+    first_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    branch__in=[
+                        "delivered",
+                        "pending",
+                        "timeout",
+                        "number_invalid",
+                        "carrier_block",
+                        "frequency_limit",
+                        "not_supported",
+                        "request_error",
+                        "unknown",
+                    ]
+                ),
+                name="diagnosis_code_branch_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.get_branch_display()})"
+
+
+class Escalation(models.Model):
+    """A hand-over to the SMS provider's customer service for one E outcome."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="escalations")
+    reason = models.CharField(max_length=64, help_text="The cause of the E outcome")
+    package = models.JSONField(default=dict, help_text="Everything sent to customer service")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_to = models.CharField(max_length=200, blank=True)
+    provider_reference = models.CharField(max_length=100, blank=True)
+    provider_answer = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "reason"],
+                condition=Q(closed_at__isnull=True),
+                name="diagnosis_escalation_one_open",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["opened_at"], condition=Q(closed_at__isnull=True), name="diagnosis_escalation_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.reason}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Case opened"
+    STATE = "state", "State changed"
+    ANSWERED = "answered", "Step answered"
+    REVISED = "revised", "Answer revised"
+    ASSIGNED = "assigned", "Assigned"
+    NOTE = "note", "Note"
+    CUSTOMER_MESSAGE = "customer_message", "Message from the customer"
+    REPLY = "reply", "Reply to the customer"
+    REPORT = "report", "Status report received"
+    WAIT_STARTED = "wait_started", "Waiting for report"
+    WAIT_ENDED = "wait_ended", "Wait ended"
+    ESCALATED = "escalated", "Escalated"
+    OUTCOME = "outcome", "Outcome reached"
+
+
+class Event(models.Model):
+    """The case's history. Append-only: rows are never changed or deleted."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=EventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(default=timezone.now)
+    summary = models.CharField(max_length=300)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="diagnosis_event_kind_valid")
+        ]
+        indexes = [models.Index(fields=["case", "at"], name="diagnosis_event_case_time")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.summary}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("events are append-only")

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+
+from diagnosis import services
+from diagnosis.models import (
+    AnswerRecord,
+    Case,
+    Escalation,
+    Event,
+    Message,
+    Recipient,
+    StatusCode,
+    StatusReport,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RecipientInline(admin.TabularInline):
+    model = Recipient
+    extra = 0
+    readonly_fields = ["region", "number_type", "carrier"]
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+
+
+class AnswerInline(ReadOnlyInline):
+    model = AnswerRecord
+    fields = ["node", "value", "evidence", "notes", "answered_by", "answered_at", "superseded_at"]
+
+
+class EscalationInline(admin.StackedInline):
+    model = Escalation
+    extra = 0
+    can_delete = False
+    readonly_fields = ["reason", "package", "opened_by", "opened_at"]
+
+
+class EventInline(ReadOnlyInline):
+    model = Event
+    fields = ["at", "kind", "actor", "summary"]
+
+
+class AnswerStepForm(forms.Form):
+    value = forms.ChoiceField(label="Answer")
+    evidence = forms.CharField(label="Status code", required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["value"].choices = [(a.value, a.label) for a in case.node.answers]
+        if not case.node.evidence:
+            del self.fields["evidence"]
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = ["reference", "state", "current_node", "assigned_to", "cause", "created_at"]
+    list_filter = ["state", "guide_version", "cause"]
+    search_fields = ["reference", "recipients__e164", "messages__msg_id", "reporter_email"]
+    list_select_related = ["assigned_to"]
+    readonly_fields = [
+        "reference",
+        "state",
+        "guide_version",
+        "current_node",
+        "outcome",
+        "cause",
+        "revision",
+        "waiting_since",
+        "wait_deadline",
+        "created_at",
+        "resolved_at",
+    ]
+    inlines = [RecipientInline, MessageInline, AnswerInline, EscalationInline, EventInline]
+    change_form_template = "admin/diagnosis/case/change_form.html"
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Case], search_term: str
+    ) -> tuple[QuerySet[Case], bool]:
+        queryset, _ = super().get_search_results(request, queryset, search_term)
+        return queryset.distinct(), False
+
+    def get_urls(self) -> list[URLPattern]:
+        answer = path(
+            "<int:case_id>/answer/",
+            self.admin_site.admin_view(self.answer_view),
+            name="diagnosis_case_answer",
+        )
+        return [answer, *super().get_urls()]
+
+    def answer_view(self, request: HttpRequest, case_id: int) -> HttpResponse:
+        """Answer the case's current step through the same service the agent pages use."""
+        case = get_object_or_404(Case, pk=case_id)
+        if not self.has_change_permission(request, case):
+            raise PermissionDenied
+        form = AnswerStepForm(request.POST or None, case=case)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.answer_step(
+                    case.pk,
+                    node=case.current_node,
+                    actor=request.user,
+                    expected_revision=case.revision,
+                    **form.cleaned_data,
+                )
+            except services.CaseError as exc:
+                form.add_error(None, str(exc))
+            except services.GuideError as exc:
+                form.add_error("value", str(exc))
+            else:
+                messages.success(request, "Answer recorded.")
+                return HttpResponseRedirect(reverse("admin:diagnosis_case_change", args=[case.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "case": case,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/diagnosis/case/answer.html", context)
+
+
+@admin.register(StatusReport)
+class StatusReportAdmin(admin.ModelAdmin):
+    list_display = ["msg_id", "status", "sequence", "channel", "origin", "updated_at", "received_at"]
+    list_filter = ["channel", "origin"]
+    search_fields = ["msg_id", "to_number", "status"]
+    readonly_fields = ["dedupe_key", "raw"]
+
+
+@admin.register(StatusCode)
+class StatusCodeAdmin(admin.ModelAdmin):
+    list_display = ["code", "match", "branch", "final", "documented", "summary"]
+    list_filter = ["branch", "documented", "match"]
+    search_fields = ["code", "summary"]
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    list_display = ["case", "reason", "opened_at", "sent_at", "provider_reference", "closed_at"]
+    list_filter = ["reason"]
+    search_fields = ["case__reference", "provider_reference"]
+    readonly_fields = ["case", "reason", "package", "opened_by", "opened_at"]
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    """History is append-only: visible, never editable."""
+
+    list_display = ["at", "case", "kind", "actor", "summary"]
+    list_filter = ["kind"]
+    search_fields = ["case__reference", "summary"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,73 @@
+"""Looking status codes up in the catalogue (loaded by migration from data/status_codes.csv)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from diagnosis.models import StatusCode
+
+CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "status_codes.csv"
+
+
+def read_catalogue(path: Path = CATALOGUE_FILE) -> Iterator[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        yield from csv.DictReader(handle)
+
+
+def normalise_code(code: str) -> str:
+    return (code or "").strip().upper()
+
+
+def lookup(code: str, *, remember: bool = True) -> StatusCode:
+    """The catalogue row for `code`: exact match first, then the longest family prefix.
+
+    A code the catalogue does not know is kept (when `remember`) as an undocumented
+    row routed to the "unknown" branch, so it shows up for review instead of vanishing.
+    """
+    code = normalise_code(code)
+    exact = StatusCode.objects.filter(code=code, match=StatusCode.Match.EXACT).first()
+    if exact is not None:
+        return exact
+    family = _family_for(code)
+    if family is not None:
+        return family
+    unknown = StatusCode(
+        code=code,
+        branch=StatusCode.Branch.UNKNOWN,
+        summary="Not in the status-code catalogue",
+        advice="Escalate to the provider's customer service with the full report.",
+        documented=False,
+        first_seen_at=timezone.now(),
+    )
+    if remember and code:
+        try:
+            with transaction.atomic():
+                unknown.save(force_insert=True)
+        except IntegrityError:
+            return StatusCode.objects.get(code=code)
+    return unknown
+
+
+def _family_for(code: str) -> StatusCode | None:
+    families = StatusCode.objects.filter(match=StatusCode.Match.PREFIX).only("code", "branch", "final")
+    matches = [f for f in families if code.startswith(f.code)]
+    return max(matches, key=lambda f: len(f.code)) if matches else None
+
+
+def branches_for(codes: set[str]) -> dict[str, StatusCode]:
+    """Catalogue rows for many codes with two queries (for pages listing reports)."""
+    codes = {normalise_code(c) for c in codes if c}
+    found = {row.code: row for row in StatusCode.objects.filter(code__in=codes, match=StatusCode.Match.EXACT)}
+    missing = codes - set(found)
+    if missing:
+        families = list(StatusCode.objects.filter(match=StatusCode.Match.PREFIX))
+        for code in missing:
+            matches = [f for f in families if code.startswith(f.code)]
+            if matches:
+                found[code] = max(matches, key=lambda f: len(f.code))
+    return found

@@ -1,0 +1,47 @@
+"""The guide for machines (JSON) and for people (a Mermaid flowchart)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from diagnosis.guide.graph import Guide, Kind, Node
+
+
+def as_dict(guide: Guide) -> dict[str, Any]:
+    return {"version": guide.version, "start": guide.start, "nodes": [_node(n) for n in guide.nodes]}
+
+
+def _node(node: Node) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": node.id, "kind": str(node.kind), "ref": node.ref, "title": node.title}
+    if node.kind is Kind.CHECK:
+        data["answers"] = [{"value": a.value, "label": a.label, "next": a.next} for a in node.answers]
+        if node.evidence:
+            data["evidence"] = str(node.evidence)
+    elif node.kind is Kind.WAIT:
+        data["on"] = {a.value: a.next for a in node.answers}
+    else:
+        data["result"] = str(node.result)
+        data["cause"] = node.cause
+    data["agent_text"] = node.agent_text
+    data["customer_text"] = node.customer_text
+    return data
+
+
+def as_mermaid(guide: Guide) -> str:
+    lines = ["flowchart TD"]
+    for node in guide.nodes:
+        label = _escape(f"{node.ref} {node.title}")
+        shape = {Kind.CHECK: '{{"{}"}}', Kind.WAIT: '(["{}"])', Kind.OUTCOME: '[["{}"]]'}[node.kind]
+        lines.append(f"    {node.id}{shape.format(label)}")
+    for node in guide.nodes:
+        for answer in node.answers:
+            lines.append(f'    {node.id} -->|"{_escape(answer.label)}"| {answer.next}')
+    lines.append("    classDef resolved fill:#e6f4ea,stroke:#2e7d32")
+    lines.append("    classDef escalated fill:#fdecea,stroke:#c62828")
+    for node in guide.outcomes():
+        lines.append(f"    class {node.id} {node.result}")
+    return "\n".join(lines) + "\n"
+
+
+def _escape(text: str) -> str:
+    return text.replace('"', "#quot;")

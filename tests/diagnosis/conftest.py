@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from diagnosis import numbers, services
+from diagnosis.guide import Guide, get_guide
+from diagnosis.models import Case, ReportChannel, StatusReport
+
+MSG_ID = "2ea20735-f856-4376-afbf-570bd70a46ee_11840135"
+
+
+def route_to(guide: Guide, target: str) -> list[tuple[str, str]]:
+    """The shortest list of (node, answer value) from the start that reaches `target`."""
+    queue: deque[tuple[str, list[tuple[str, str]]]] = deque([(guide.start, [])])
+    seen = {guide.start}
+    while queue:
+        node_id, route = queue.popleft()
+        if node_id == target:
+            return route
+        for answer in guide[node_id].answers:
+            if answer.next not in seen:
+                seen.add(answer.next)
+                queue.append((answer.next, [*route, (node_id, answer.value)]))
+    raise AssertionError(f"{target} is unreachable")
+
+
+def store_report(
+    msg_id: str = MSG_ID, status: str = "DELIVRD", *, updated_at: datetime | None = None, **extra: Any
+) -> StatusReport:
+    report = StatusReport(
+        msg_id=msg_id,
+        status=status,
+        updated_at=updated_at or timezone.now(),
+        channel=ReportChannel.CALLBACK,
+        raw={"smsMsgId": msg_id, "status": status},
+        **extra,
+    )
+    report.save()
+    return report
+
+
+@pytest.fixture
+def guide() -> Guide:
+    return get_guide()
+
+
+@pytest.fixture
+def make_case(db: None) -> Callable[..., Case]:
+    def make(
+        *,
+        number: str = "+4915123456789",
+        msg_ids: tuple[str, ...] = (MSG_ID,),
+        sent_ago: timedelta = timedelta(hours=1),
+        **extra: Any,
+    ) -> Case:
+        data = services.NewCase(
+            reporter_name="Dana Customer",
+            reporter_email="dana@example.com",
+            numbers=[numbers.normalise(number)],
+            msg_ids=msg_ids,
+            sent_at=timezone.now() - sent_ago,
+            **extra,
+        )
+        return services.open_case(data)
+
+    return make
+
+
+def walk_to(case: Case, route: list[tuple[str, str]], actor: Any) -> Case:
+    """Answer each step of `route`, ending waits the way the route says."""
+    for node_id, value in route:
+        case.refresh_from_db()
+        assert case.current_node == node_id, (case.current_node, node_id)
+        kind = case.node.kind
+        if kind == "wait" and value == "report":
+            store_report(case.messages.first().msg_id, "DELIVRD")
+            assert services.resume_with_report(case.pk)
+        elif kind == "wait":
+            assert services.expire_wait(case.pk, now=case.wait_deadline + timedelta(seconds=1))
+        else:
+            services.answer_step(case.pk, node=node_id, value=value, actor=actor)
+    case.refresh_from_db()
+    return case
