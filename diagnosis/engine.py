@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from diagnosis.guide import WAIT_REPORT, Answer, Evidence, Guide, Kind, Node, Result
+from diagnosis.guide import Answer, Evidence, Guide, Kind, Node
 
 
 class GuideError(Exception):
@@ -129,14 +129,3 @@ def revision(guide: Guide, answers: Mapping[str, str], node_id: str) -> tuple[st
         raise GuideError("A wait is ended by a report or the deadline and cannot be revised.")
     index = path.node_ids.index(node_id)
     return path.node_ids[index + 1 :] + tuple(sorted(path.off_path))
-
-
-def result_of(node: Node) -> Result | None:
-    return node.result if node.kind is Kind.OUTCOME else None
-
-
-def wait_resumes_with_report(node: Node) -> Answer:
-    answer = node.answer(WAIT_REPORT)
-    if node.kind is not Kind.WAIT or answer is None:
-        raise GuideError("The case is not waiting for a report.")
-    return answer

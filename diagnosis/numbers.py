@@ -32,7 +32,7 @@ def normalise(raw: str, default_region: str | None = None) -> NumberInfo:
     try:
         parsed = phonenumbers.parse(text, (default_region or "").upper() or None)
     except NumberParseException as exc:
-        raise InvalidNumber(_parse_reason(exc, default_region)) from None
+        raise InvalidNumber(_parse_reason(exc, international=text.startswith("+"))) from None
     if not phonenumbers.is_possible_number(parsed):
         raise InvalidNumber("This number has the wrong number of digits for its country.")
     if not phonenumbers.is_valid_number(parsed):
@@ -45,9 +45,9 @@ def normalise(raw: str, default_region: str | None = None) -> NumberInfo:
     )
 
 
-def _parse_reason(exc: NumberParseException, default_region: str | None) -> str:
+def _parse_reason(exc: NumberParseException, *, international: bool) -> str:
     if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
-        if default_region:
+        if international:
             return "The country code is not recognised."
         return "Add the country code (for example +49) or choose a country."
     if exc.error_type == NumberParseException.NOT_A_NUMBER:

@@ -1,0 +1,76 @@
+"""The admin lists cases with their history and walks the guide through the same services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from diagnosis.models import Case, CaseState
+from tests.diagnosis.conftest import MSG_ID, store_report
+
+
+@pytest.fixture
+def admin_client_(client: Client, admin_user: User) -> Client:
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.mark.parametrize("term", ["+4915123456789", MSG_ID, "reference"])
+def test_cases_are_searchable_by_reference_number_and_message_id(
+    admin_client_: Client, make_case: Callable[..., Case], term: str
+) -> None:
+    case = make_case()
+    make_case(number="+14155550123", msg_ids=("other-message",))
+    query = case.reference if term == "reference" else term
+
+    response = admin_client_.get("/admin/diagnosis/case/", {"q": query})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [case]
+
+
+def test_case_page_shows_answers_reports_and_events(
+    admin_client_: Client, make_case: Callable[..., Case]
+) -> None:
+    case = make_case()
+    store_report(status="DELIVRD")
+
+    response = admin_client_.get(f"/admin/diagnosis/case/{case.pk}/change/")
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Case opened for +4915123456789" in content
+    assert "Answer current step (C1)" in content
+
+
+def test_the_admin_answers_the_current_step(
+    admin_client_: Client, make_case: Callable[..., Case], admin_user: User
+) -> None:
+    case = make_case()
+    url = f"/admin/diagnosis/case/{case.pk}/answer/"
+
+    assert admin_client_.get(url).status_code == 200
+    bad = admin_client_.post(url, {"value": "nonsense"})
+    assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()
+    response = admin_client_.post(url, {"value": "no_report", "evidence": "", "notes": "checked the console"})
+
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.current_node, case.state) == ("dial_recipient", CaseState.IN_PROGRESS)
+    assert case.answers.get().answered_by == admin_user
+
+
+def test_events_cannot_be_edited_in_the_admin(admin_client_: Client, make_case: Callable[..., Case]) -> None:
+    event = make_case().events.get()
+    assert (
+        admin_client_.post(f"/admin/diagnosis/event/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
+    assert admin_client_.get("/admin/diagnosis/event/add/").status_code == 403
+
+
+def test_agents_cannot_use_the_admin(client: Client, agent: User) -> None:
+    client.force_login(agent)
+    assert client.get("/admin/diagnosis/case/").status_code == 302

@@ -1,0 +1,72 @@
+"""The pure engine, without a database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from diagnosis import engine
+from diagnosis.engine import GuideError, ReportFact
+from diagnosis.guide import get_guide
+
+GUIDE = get_guide()
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def fact(status: str, branch: str, *, final: bool = True, minutes: int = 0) -> ReportFact:
+    return ReportFact(status, branch, final, T0 + timedelta(minutes=minutes))
+
+
+def test_walk_follows_answers_and_reports_leftovers() -> None:
+    path = engine.walk(GUIDE, {"report_returned": "no_report", "dial_recipient": "yes", "junk_folder": "yes"})
+    assert path.node_ids == ("report_returned", "dial_recipient")
+    assert path.current.id == "wait_phone_off"
+    assert path.off_path == {"junk_folder"}
+
+
+def test_walk_stops_at_a_value_the_guide_no_longer_offers() -> None:
+    path = engine.walk(GUIDE, {"report_returned": "retired-option"})
+    assert path.current.id == "report_returned" and path.steps == ()
+
+
+def test_propose_only_for_steps_that_take_a_status_code() -> None:
+    assert engine.propose(GUIDE["junk_folder"], [fact("DELIVRD", "delivered")]) is None
+    assert engine.propose(GUIDE["wait_phone_off"], [fact("DELIVRD", "delivered")]) is None
+
+
+def test_c3_has_no_proposal_without_a_final_report() -> None:
+    assert engine.propose(GUIDE["status_is_delivrd"], [fact("ACCEPTD", "pending", final=False)]) is None
+
+
+def test_c3_has_no_proposal_for_a_branch_it_does_not_know() -> None:
+    assert engine.propose(GUIDE["status_is_delivrd"], [fact("X", "made-up-branch")]) is None
+
+
+def test_latest_final_report_wins_regardless_of_arrival_order() -> None:
+    reports = [
+        fact("UNDELIV", "number_invalid", minutes=5),
+        fact("DELIVRD", "delivered", minutes=9),
+        fact("ACCEPTD", "pending", final=False, minutes=20),
+    ]
+    proposal = engine.propose(GUIDE["status_is_delivrd"], list(reversed(reports)))
+    assert (proposal.value, proposal.evidence) == ("delivered", "DELIVRD")
+
+
+def test_outcomes_take_no_answers() -> None:
+    with pytest.raises(GuideError, match="reached an outcome"):
+        engine.check_answer(GUIDE["R_inbox_full"], "yes", None)
+
+
+def test_evidence_that_no_answer_claims_is_accepted() -> None:
+    assert engine.check_answer(GUIDE["status_is_delivrd"], "number", "made-up-branch").next == "number_dead"
+
+
+def test_revision_lists_the_later_steps() -> None:
+    answers = {"report_returned": "report_present", "status_is_delivrd": "delivered", "junk_folder": "no"}
+    assert engine.revision(GUIDE, answers, "status_is_delivrd") == ("junk_folder",)
+
+
+def test_guide_membership() -> None:
+    assert "report_returned" in GUIDE
+    assert "nowhere" not in GUIDE
