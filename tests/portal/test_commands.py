@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from diagnosis.models import Case, CaseState
 from portal import roles
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +36,8 @@ def test_seed_demo_is_idempotent_and_uses_demo_password(
     assert User.objects.get(username="admin").is_superuser
     out = capsys.readouterr().out
     assert out.count("agent  / demo-secret-123") == 2
+    assert out.count("Created 6 example cases.") == 1
+    assert set(Case.objects.values_list("state", flat=True)) == set(CaseState.values)
 
 
 @pytest.mark.django_db

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from diagnosis.demo import seed_cases
 from portal import roles
 from portal.env import env_secret
 
@@ -40,7 +41,7 @@ def demo_password() -> str:
 
 
 class Command(BaseCommand):
-    help = "Create or refresh the demo users (agent, lead, admin). Development only."
+    help = "Create or refresh the demo users (agent, lead, admin) and example cases. Development only."
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -50,6 +51,9 @@ class Command(BaseCommand):
             groups = roles.ensure_role_groups()
             for username, first, last, group_name, _ in DEMO_USERS:
                 self._upsert_user(username, first, last, groups.get(group_name), password)
+            created = seed_cases(User.objects.get(username="agent"))
+        if created:
+            self.stdout.write(f"Created {created} example cases.")
         self.stdout.write("Demo logins:")
         for username, _, _, _, description in DEMO_USERS:
             self.stdout.write(f"  {username:<6} / {password}   {description}")
