@@ -75,6 +75,7 @@ class Case(models.Model):
     # The 72-hour wait, as stored deadlines read by the waiting sweep (diagnosis.tasks).
     waiting_since = models.DateTimeField(null=True, blank=True, editable=False)
     wait_deadline = models.DateTimeField(null=True, blank=True, editable=False)
+    next_poll_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -98,6 +99,9 @@ class Case(models.Model):
             # The waiting sweep reads only waiting cases, soonest deadline first.
             models.Index(
                 fields=["wait_deadline"], condition=Q(state=CaseState.WAITING), name="diagnosis_case_wait_due"
+            ),
+            models.Index(
+                fields=["next_poll_at"], condition=Q(state=CaseState.WAITING), name="diagnosis_case_poll_due"
             ),
         ]
 
@@ -384,3 +388,31 @@ class Event(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("events are append-only")
+
+
+class OutboundEmail(models.Model):
+    """An email to send, written in the same transaction as the change that causes it.
+
+    A worker sends it and stamps `sent_at` afterwards: delivery is at-least-once, so a
+    crash between sending and stamping can repeat a message but never lose one.
+    """
+
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="emails")
+    to = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(sent_at__isnull=True), name="diagnosis_email_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from diagnosis import catalogue, engine
+from diagnosis import catalogue, engine, outbox, waiting
 from diagnosis.engine import GuideError, ReportFact
 from diagnosis.guide import CURRENT_VERSION, WAIT_DEADLINE, WAIT_REPORT, Kind, Node, Result
 from diagnosis.models import (
@@ -323,6 +323,32 @@ def add_note(case_id: int, *, text: str, actor: User | None, kind: str = EventKi
         return event
 
 
+def send_reply(case_id: int, *, text: str, actor: User) -> Event:
+    """Tell the customer something: shown on their tracking page and sent by email."""
+    text = (text or "").strip()
+    if not text:
+        raise CaseError("Write the reply first.")
+    with transaction.atomic():
+        case = _locked(case_id, None)
+        event = _event(case, EventKind.REPLY, actor, text[:300], text=text)
+        outbox.queue_email(
+            case=case,
+            to=case.reporter_email,
+            subject=f"Update on your SMS delivery case {case.reference}",
+            body=customer_email_body(case, text),
+        )
+        _bump(case)
+        return event
+
+
+def customer_email_body(case: Case, text: str) -> str:
+    return (
+        f"Hello {case.reporter_name},\n\n{text}\n\n"
+        f"Your case reference is {case.reference}. Reply to this email or use your tracking link "
+        "if you have anything to add.\n\nSMS delivery support\n"
+    )
+
+
 def close_case(case_id: int, *, actor: User) -> Case:
     with transaction.atomic():
         case = _locked(case_id, None)
@@ -390,6 +416,7 @@ def _settle(case: Case, actor: User | None) -> None:
         if case.state != CaseState.WAITING:
             case.waiting_since = now
             case.wait_deadline = case.wait_deadline_for(now)
+            case.next_poll_at = waiting.next_poll_at(now, case.wait_deadline, now)
             _set_state(case, CaseState.WAITING, actor, save=False)
             _event(
                 case,
@@ -399,7 +426,7 @@ def _settle(case: Case, actor: User | None) -> None:
                 deadline=case.wait_deadline.isoformat(),
             )
     else:
-        case.waiting_since = case.wait_deadline = None
+        case.waiting_since = case.wait_deadline = case.next_poll_at = None
         if node.kind is Kind.OUTCOME:
             _reach_outcome(case, node, actor, now)
         else:
@@ -526,4 +553,5 @@ __all__ = [
     "reopen_case",
     "resume_with_report",
     "revise_answer",
+    "send_reply",
 ]

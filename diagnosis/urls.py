@@ -1,12 +1,22 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from diagnosis import views
+from diagnosis.converters import ReferenceConverter
+
+register_converter(ReferenceConverter, "ref")
 
 app_name = "diagnosis"
 
 urlpatterns = [
     path("cases/", views.case_list, name="case-list"),
+    path("cases/<ref:reference>/", views.case_detail, name="case-detail"),
+    path("cases/<ref:reference>/step/", views.case_step, name="case-step"),
+    path("cases/<ref:reference>/revise/<slug:node>/", views.case_revise, name="case-revise"),
+    path("cases/<ref:reference>/claim/", views.case_claim, name="case-claim"),
+    path("cases/<ref:reference>/assign/", views.case_assign, name="case-assign"),
+    path("cases/<ref:reference>/note/", views.case_note, name="case-note"),
+    path("cases/<ref:reference>/reply/", views.case_reply, name="case-reply"),
     path("leads/", views.lead_dashboard, name="lead-dashboard"),
 ]

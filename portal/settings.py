@@ -164,6 +164,8 @@ CELERY_BEAT_SCHEDULE = {
         # A heartbeat nobody ran in time is worthless; do not replay a backlog.
         "options": {"expires": HEARTBEAT_INTERVAL.total_seconds()},
     },
+    # Emails whose immediate task was lost or failed (diagnosis.outbox).
+    "deliver-pending-emails": {"task": "diagnosis.deliver_pending_emails", "schedule": timedelta(minutes=1)},
 }
 
 # Accounts ------------------------------------------------------------------

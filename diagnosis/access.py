@@ -1,0 +1,21 @@
+"""Who may do what with a case. Views ask these; services stay role-agnostic."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from diagnosis.models import Case
+from portal import roles
+
+
+def can_assign(user: AbstractBaseUser) -> bool:
+    return user.has_perm(roles.ASSIGN_CASES)
+
+
+def can_work(user: AbstractBaseUser, case: Case) -> bool:
+    """Answer steps, revise and reply: the assignee, or a lead on any case."""
+    return case.is_open() and (case.assigned_to_id == user.pk or can_assign(user))
+
+
+def can_claim(user: AbstractBaseUser, case: Case) -> bool:
+    return case.is_open() and case.assigned_to_id is None and user.has_perm(roles.WORK_CASES)

@@ -1,0 +1,81 @@
+"""Forms of the agent workspace. Choices come from the guide and the catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from diagnosis.guide import Node
+from diagnosis.models import StatusCode
+from diagnosis.queue import Sort, Tab
+
+
+class QueueForm(forms.Form):
+    tab = forms.ChoiceField(choices=[(t.value, t.value) for t in Tab], required=False)
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    sort = forms.ChoiceField(
+        choices=[
+            (Sort.OLDEST, "Oldest first"),
+            (Sort.NEWEST, "Newest first"),
+            (Sort.DEADLINE, "Deadline first"),
+        ],
+        required=False,
+        label="Sort",
+    )
+
+    def values(self) -> tuple[Tab, str, Sort]:
+        """Tab, search text and sort; anything unreadable falls back to the defaults."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return (
+            Tab(data.get("tab") or Tab.UNASSIGNED),
+            data.get("q") or "",
+            Sort(data.get("sort") or Sort.OLDEST),
+        )
+
+
+def status_code_choices() -> list[tuple[str, str]]:
+    rows = StatusCode.objects.filter(documented=True, match=StatusCode.Match.EXACT).values_list(
+        "code", "summary"
+    )
+    return [("", "— no status code —"), *((code, f"{code} · {summary}") for code, summary in rows)]
+
+
+class StepForm(forms.Form):
+    """The answer to one step: an option, the status code where the step asks for one, notes."""
+
+    value = forms.ChoiceField(widget=forms.RadioSelect, label="Answer")
+    evidence = forms.CharField(required=False, max_length=32, label="Status code")
+    notes = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, label="Notes"
+    )
+
+    def __init__(self, *args: Any, node: Node, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.node = node
+        self.fields["value"].choices = [(a.value, a.label) for a in node.answers]
+        self.fields["value"].error_messages["required"] = "Choose an answer."
+        if node.evidence:
+            self.fields[
+                "evidence"
+            ].help_text = "Pick the code from the report, or type one that is not listed."
+        else:
+            del self.fields["evidence"]
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000, label="Internal note")
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}), max_length=8000, label="Reply to the customer"
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=None, required=False, label="Assign to", empty_label="Nobody")
+
+    def __init__(self, *args: Any, agents: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = agents
