@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from diagnosis.models import StatusCode
@@ -60,14 +61,17 @@ def _family_for(code: str) -> StatusCode | None:
 
 
 def branches_for(codes: set[str]) -> dict[str, StatusCode]:
-    """Catalogue rows for many codes with two queries (for pages listing reports)."""
+    """Catalogue rows for many codes in one query (for pages listing reports)."""
     codes = {normalise_code(c) for c in codes if c}
-    found = {row.code: row for row in StatusCode.objects.filter(code__in=codes, match=StatusCode.Match.EXACT)}
-    missing = codes - set(found)
-    if missing:
-        families = list(StatusCode.objects.filter(match=StatusCode.Match.PREFIX))
-        for code in missing:
-            matches = [f for f in families if code.startswith(f.code)]
-            if matches:
-                found[code] = max(matches, key=lambda f: len(f.code))
+    rows = list(StatusCode.objects.filter(Q(code__in=codes) | Q(match=StatusCode.Match.PREFIX)))
+    exact = {row.code: row for row in rows if row.match == StatusCode.Match.EXACT}
+    families = [row for row in rows if row.match == StatusCode.Match.PREFIX]
+    found = {}
+    for code in codes:
+        if code in exact:
+            found[code] = exact[code]
+            continue
+        matches = [f for f in families if code.startswith(f.code)]
+        if matches:
+            found[code] = max(matches, key=lambda f: len(f.code))
     return found
