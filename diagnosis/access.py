@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from diagnosis.models import Case
+from diagnosis.models import Case, CaseState
 from portal import roles
 
 
@@ -13,8 +13,8 @@ def can_assign(user: AbstractBaseUser) -> bool:
 
 
 def can_work(user: AbstractBaseUser, case: Case) -> bool:
-    """Answer steps, revise and reply: the assignee, or a lead on any case."""
-    return case.is_open() and (case.assigned_to_id == user.pk or can_assign(user))
+    """Answer steps, revise and reply until the case is closed: the assignee, or a lead."""
+    return case.state != CaseState.CLOSED and (case.assigned_to_id == user.pk or can_assign(user))
 
 
 def can_claim(user: AbstractBaseUser, case: Case) -> bool:

@@ -14,6 +14,7 @@ from diagnosis.guide import Answer, Kind, Node
 from diagnosis.models import (
     AnswerRecord,
     Case,
+    CaseState,
     Escalation,
     Event,
     Message,
@@ -86,7 +87,9 @@ def load(case: Case) -> CaseFile:
     live = {a.node: a for a in answers if a.superseded_at is None}
     walk = engine.walk(case.guide, {n: a.value for n, a in live.items()})
     path = [
-        PathStep(node, answer, live[node.id], revisable=node.kind is Kind.CHECK and case.is_open())
+        PathStep(
+            node, answer, live[node.id], revisable=node.kind is Kind.CHECK and case.state != CaseState.CLOSED
+        )
         for node, answer in walk.steps
     ]
     facts = [

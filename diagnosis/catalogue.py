@@ -20,6 +20,34 @@ def read_catalogue(path: Path = CATALOGUE_FILE) -> Iterator[dict[str, str]]:
         yield from csv.DictReader(handle)
 
 
+def load_catalogue(path: Path = CATALOGUE_FILE) -> int:
+    """Insert or refresh every documented code from the data file; returns the row count.
+
+    Migration `diagnosis.0002_load_status_codes` loads it on every real database; this
+    reloads it after a database was emptied (transactional tests).
+    """
+    rows = [
+        StatusCode(
+            code=row["code"],
+            match=row["match"],
+            branch=row["branch"],
+            final=row["final"] == "yes",
+            origin=row["origin"],
+            summary=row["summary"],
+            advice=row["advice"],
+            documented=True,
+        )
+        for row in read_catalogue(path)
+    ]
+    StatusCode.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["code"],
+        update_fields=["match", "branch", "final", "origin", "summary", "advice", "documented"],
+    )
+    return len(rows)
+
+
 def normalise_code(code: str) -> str:
     return (code or "").strip().upper()
 

@@ -46,6 +46,23 @@ def make_user(username: str, group_name: str | None = None, **extra: Any) -> Use
     return user
 
 
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """Give transactional tests the rows data migrations made and a flush removed."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or {
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from diagnosis.catalogue import load_catalogue
+
+    load_catalogue()
+    roles.ensure_role_groups()
+
+
 @pytest.fixture
 def agent(db: None) -> User:
     return make_user("avery", roles.AGENTS_GROUP, first_name="Avery")

@@ -1,0 +1,160 @@
+"""An agent works seeded cases from the queue to their end with real clicks in Chromium.
+
+Each test marks the window object after the case page loads; the mark surviving
+proves the next step arrived by an htmx swap, not by a full page load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import Page, expect
+
+from diagnosis.models import Case, CaseState
+from tests.diagnosis.conftest import MSG_ID, store_report
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page: Page, user: User) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(user.get_username())
+    page.get_by_label("Password").fill("pw-" + user.get_username())
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+
+
+def claim_from_queue(page: Page, case: Case) -> None:
+    page.goto("/cases/")
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=case.reference))
+    row.get_by_role("button", name="Claim").click()
+    page.wait_for_url(f"**/cases/{case.reference}/")
+    expect(page.get_by_text(f"You claimed {case.reference}.")).to_be_visible()
+    page.evaluate("window.__noReload = true")
+
+
+def answer(page: Page, option: str, next_heading: str) -> None:
+    page.get_by_label(option, exact=True).check()
+    page.get_by_role("button", name="Record answer").click()
+    heading = page.locator("#step-heading")
+    expect(heading).to_have_text(next_heading)
+    expect(heading).to_be_focused()
+    assert page.evaluate("window.__noReload") is True, "the page reloaded instead of swapping the step"
+
+
+@pytest.fixture
+def seeded(make_case: Callable[..., Case]) -> Callable[..., Case]:
+    return make_case
+
+
+def test_no_report_then_dial_yes_waits(page: Page, agent: User, seeded: Callable[..., Case]) -> None:
+    case = seeded()
+    sign_in(page, agent)
+    claim_from_queue(page, case)
+
+    answer(
+        page,
+        "No final report yet",
+        "Call the recipient: is the number dead, suspended, or the phone switched off?",
+    )
+    answer(
+        page,
+        "Yes: dead, suspended or switched off",
+        "Waiting for the report: the phone is off or out of service",
+    )
+
+    expect(page.locator("#step-panel")).to_contain_text("Deadline")
+    expect(page.locator("#case-state")).to_have_text("Waiting for report")
+    expect(page.locator("#path-panel")).to_contain_text("Yes: dead, suspended or switched off")
+    case.refresh_from_db()
+    assert case.state == CaseState.WAITING
+
+
+def test_delivered_then_phone_checks_reach_a_resolution(
+    page: Page, agent: User, seeded: Callable[..., Case]
+) -> None:
+    case = seeded()
+    store_report(MSG_ID, "DELIVRD")
+    sign_in(page, agent)
+    claim_from_queue(page, case)
+
+    # Stored reports pre-select the answers to C1 and C3.
+    expect(page.get_by_label("Yes, a final report is there", exact=True)).to_be_checked()
+    answer(page, "Yes, a final report is there", "Is the report's status DELIVRD?")
+    expect(page.get_by_label("Yes: DELIVRD", exact=True)).to_be_checked()
+    answer(page, "Yes: DELIVRD", "Is the message in a junk, spam or blocked-messages folder?")
+    answer(page, "No", "Does the phone have signal and receive other SMS?")
+    answer(page, "Yes: signal is fine and other SMS arrive", "Is the message inbox full?")
+    answer(page, "Yes: it was full, now cleared", "The inbox was full")
+
+    expect(page.locator("#case-state")).to_have_text("Resolved")
+    reply = page.get_by_label("Reply to the customer")
+    expect(reply).to_have_value(
+        "The phone's message storage was full. Now that it has space, messages arrive again."
+    )
+    reply.fill("Your inbox was full; after clearing it the code arrives again.")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator("#timeline")).to_contain_text("Your inbox was full")
+    assert page.evaluate("window.__noReload") is True
+
+
+def test_limit_code_escalates_with_the_package(page: Page, agent: User, seeded: Callable[..., Case]) -> None:
+    case = seeded()
+    store_report(MSG_ID, "LIMIT")
+    sign_in(page, agent)
+    claim_from_queue(page, case)
+
+    answer(page, "Yes, a final report is there", "Is the report's status DELIVRD?")
+    expect(page.get_by_label("No: a sending-rate or quota limit", exact=True)).to_be_checked()
+    answer(page, "No: a sending-rate or quota limit", "Did the message hit a sending-rate or quota limit?")
+    answer(page, "Yes: a rate or quota limit", "Sending frequency limit reached")
+
+    expect(page.locator("#case-state")).to_have_text("Escalated")
+    expect(page.locator("#step-panel")).to_contain_text("Package for customer service")
+    expect(page.locator("#step-panel")).to_contain_text("LIMIT")
+
+
+def test_failure_code_then_iot_card_is_not_supported(
+    page: Page, agent: User, seeded: Callable[..., Case]
+) -> None:
+    case = seeded()
+    store_report(MSG_ID, "E200024")
+    sign_in(page, agent)
+    claim_from_queue(page, case)
+
+    answer(page, "Yes, a final report is there", "Is the report's status DELIVRD?")
+    answer(
+        page,
+        "No: this number or destination is not supported",
+        "Does the number belong to an IoT (machine) SIM card?",
+    )
+    answer(page, "Yes: an IoT card", "IoT card: SMS not supported")
+
+    expect(page.locator("#case-state")).to_have_text("Resolved")
+
+
+def test_revising_an_earlier_answer_takes_another_branch(
+    page: Page, agent: User, seeded: Callable[..., Case]
+) -> None:
+    case = seeded()
+    sign_in(page, agent)
+    claim_from_queue(page, case)
+    answer(
+        page,
+        "No final report yet",
+        "Call the recipient: is the number dead, suspended, or the phone switched off?",
+    )
+
+    page.get_by_role("link", name="Change answer to C1").click()
+    expect(page.locator("#step-heading")).to_have_text("Change the answer to C1")
+    expect(page.locator("#step-panel")).to_contain_text("No later step depends on this answer.")
+    page.get_by_label("Yes, a final report is there", exact=True).check()
+    page.get_by_role("button", name="Save the new answer").click()
+
+    expect(page.locator("#step-heading")).to_have_text("Is the report's status DELIVRD?")
+    expect(page.locator("#path-panel")).to_contain_text("1 earlier answer replaced")
+    assert page.evaluate("window.__noReload") is True
+    case.refresh_from_db()
+    assert case.current_node == "status_is_delivrd"
