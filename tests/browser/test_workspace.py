@@ -45,14 +45,22 @@ def answer(page: Page, option: str, next_heading: str) -> None:
 
 
 @pytest.fixture
-def seeded(make_case: Callable[..., Case]) -> Callable[..., Case]:
-    return make_case
+def seeded(page: Page, agent: User, make_case: Callable[..., Case]) -> Callable[..., Case]:
+    """Seed a case (with a stored report when given a status), sign in and claim it from the queue."""
+
+    def start(status: str = "") -> Case:
+        case = make_case()
+        if status:
+            store_report(MSG_ID, status)
+        sign_in(page, agent)
+        claim_from_queue(page, case)
+        return case
+
+    return start
 
 
-def test_no_report_then_dial_yes_waits(page: Page, agent: User, seeded: Callable[..., Case]) -> None:
+def test_no_report_then_dial_yes_waits(page: Page, seeded: Callable[..., Case]) -> None:
     case = seeded()
-    sign_in(page, agent)
-    claim_from_queue(page, case)
 
     answer(
         page,
@@ -72,13 +80,8 @@ def test_no_report_then_dial_yes_waits(page: Page, agent: User, seeded: Callable
     assert case.state == CaseState.WAITING
 
 
-def test_delivered_then_phone_checks_reach_a_resolution(
-    page: Page, agent: User, seeded: Callable[..., Case]
-) -> None:
-    case = seeded()
-    store_report(MSG_ID, "DELIVRD")
-    sign_in(page, agent)
-    claim_from_queue(page, case)
+def test_delivered_then_phone_checks_reach_a_resolution(page: Page, seeded: Callable[..., Case]) -> None:
+    seeded("DELIVRD")
 
     # Stored reports pre-select the answers to C1 and C3.
     expect(page.get_by_label("Yes, a final report is there", exact=True)).to_be_checked()
@@ -100,11 +103,8 @@ def test_delivered_then_phone_checks_reach_a_resolution(
     assert page.evaluate("window.__noReload") is True
 
 
-def test_limit_code_escalates_with_the_package(page: Page, agent: User, seeded: Callable[..., Case]) -> None:
-    case = seeded()
-    store_report(MSG_ID, "LIMIT")
-    sign_in(page, agent)
-    claim_from_queue(page, case)
+def test_limit_code_escalates_with_the_package(page: Page, seeded: Callable[..., Case]) -> None:
+    seeded("LIMIT")
 
     answer(page, "Yes, a final report is there", "Is the report's status DELIVRD?")
     expect(page.get_by_label("No: a sending-rate or quota limit", exact=True)).to_be_checked()
@@ -116,13 +116,8 @@ def test_limit_code_escalates_with_the_package(page: Page, agent: User, seeded: 
     expect(page.locator("#step-panel")).to_contain_text("LIMIT")
 
 
-def test_failure_code_then_iot_card_is_not_supported(
-    page: Page, agent: User, seeded: Callable[..., Case]
-) -> None:
-    case = seeded()
-    store_report(MSG_ID, "E200024")
-    sign_in(page, agent)
-    claim_from_queue(page, case)
+def test_failure_code_then_iot_card_is_not_supported(page: Page, seeded: Callable[..., Case]) -> None:
+    seeded("E200024")
 
     answer(page, "Yes, a final report is there", "Is the report's status DELIVRD?")
     answer(
@@ -135,12 +130,8 @@ def test_failure_code_then_iot_card_is_not_supported(
     expect(page.locator("#case-state")).to_have_text("Resolved")
 
 
-def test_revising_an_earlier_answer_takes_another_branch(
-    page: Page, agent: User, seeded: Callable[..., Case]
-) -> None:
+def test_revising_an_earlier_answer_takes_another_branch(page: Page, seeded: Callable[..., Case]) -> None:
     case = seeded()
-    sign_in(page, agent)
-    claim_from_queue(page, case)
     answer(
         page,
         "No final report yet",
