@@ -6,6 +6,7 @@ an ordinary POST that redirects back to the case page.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
@@ -50,7 +51,7 @@ def _wants_partial(request: AuthenticatedHttpRequest) -> bool:
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = QueueForm(request.GET)
     tab, text, sort = form.values()
-    search = queue.parse_search(text)
+    search = queue.parse_search(text, settings.PHONE_REGION or None)
     page = Paginator(queue.cases(tab, request.user, search, sort), queue.PAGE_SIZE).get_page(
         request.GET.get("page")
     )

@@ -187,6 +187,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC") or "UTC"
 if TIME_ZONE not in zoneinfo.available_timezones():
     raise ImproperlyConfigured(f"TIME_ZONE={TIME_ZONE!r} is not a known time zone (e.g. Europe/Berlin).")
+# Country assumed for phone numbers typed without a country code (ISO code such as DE); empty: none.
+PHONE_REGION = (env_str("PHONE_REGION") or "").upper()
 USE_I18N = True
 USE_TZ = True
 

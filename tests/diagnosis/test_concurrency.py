@@ -81,3 +81,27 @@ def test_two_sweeps_expiring_the_same_wait_escalate_once(requires_postgres: None
 
     assert sorted(results, key=str) == [False, False, False, True]
     assert Escalation.objects.filter(case=case).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_agents_claiming_at_once_one_wins(
+    requires_postgres: None, agent: User, other_agent: User
+) -> None:
+    case = services.open_case(
+        services.NewCase(
+            "Lee", "lee@example.com", numbers=[numbers.normalise("+4915123456789")], msg_ids=["m-3"]
+        )
+    )
+
+    results = _race(
+        [
+            lambda: services.assign(case.pk, assignee=agent, actor=agent, claim=True),
+            lambda: services.assign(case.pk, assignee=other_agent, actor=other_agent, claim=True),
+        ]
+    )
+
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1 and "already claimed by" in str(errors[0])
+    case.refresh_from_db()
+    assert case.assigned_to in (agent, other_agent)
+    assert case.events.filter(kind=EventKind.ASSIGNED).count() == 1

@@ -126,6 +126,17 @@ def test_search_by_reference_and_message_id(agent_client: Client, make_case: Cal
     assert [c.pk for c in by_msg.object_list] == [wanted.pk]
 
 
+def test_national_notation_uses_the_configured_region(
+    agent_client: Client, make_case: Callable[..., Case], settings: object
+) -> None:
+    wanted = make_case()
+    settings.PHONE_REGION = "DE"
+
+    page = agent_client.get("/cases/", {"tab": "all", "q": "0151 23456789"}).context["page"]
+
+    assert [c.pk for c in page.object_list] == [wanted.pk]
+
+
 def test_an_unreadable_number_says_why_and_matches_nothing(
     agent_client: Client, make_case: Callable[..., Case]
 ) -> None:
