@@ -21,7 +21,11 @@ from diagnosis.guide import CURRENT_VERSION, Guide, Node, get_guide
 # Crockford-style alphabet: no 0/O, 1/I/L or U, so a reference read over the phone is unambiguous.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_LENGTH = 6
-WAIT_LIMIT = timedelta(hours=72)
+
+
+def wait_limit() -> timedelta:
+    """How long after sending a case waits for a report: 72 hours plus a grace for EXPIRED."""
+    return timedelta(hours=settings.DIAGNOSIS_WAIT_HOURS, minutes=settings.DIAGNOSIS_WAIT_GRACE_MINUTES)
 
 
 def new_reference() -> str:
@@ -123,9 +127,9 @@ class Case(models.Model):
         return self.state == CaseState.WAITING
 
     def wait_deadline_for(self, now: datetime) -> datetime:
-        """72 hours after sending; from now when the send time is unknown (or in the future)."""
+        """The wait limit after sending; from now when the send time is unknown (or in the future)."""
         start = self.sent_at if self.sent_at and self.sent_at <= now else now
-        return start + WAIT_LIMIT
+        return start + wait_limit()
 
 
 class Recipient(models.Model):
@@ -246,6 +250,63 @@ class StatusReport(models.Model):
     def make_dedupe_key(msg_id: str, sequence: int, status: str, updated_at: datetime | None) -> str:
         stamp = updated_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") if updated_at else "-"
         return f"{msg_id}|{sequence}|{status}|{stamp}"
+
+
+def new_source_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class StatusSource(models.Model):
+    """A configured sender of status reports: its secret URL token and optional push AK/SK."""
+
+    name = models.CharField(max_length=80, unique=True)
+    token = models.CharField(max_length=64, unique=True, default=new_source_token, editable=False)
+    push_access_key = models.CharField(max_length=128, blank=True, help_text="Push AK, when signing is on")
+    push_secret_key = models.CharField(max_length=128, blank=True, help_text="Push SK, when signing is on")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_report_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(push_access_key="", push_secret_key="")
+                | (~Q(push_access_key="") & ~Q(push_secret_key="")),
+                name="diagnosis_source_ak_sk_pair",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def signs_pushes(self) -> bool:
+        return bool(self.push_access_key and self.push_secret_key)
+
+    def callback_path(self) -> str:
+        return f"/hooks/sms-status/{self.token}/"
+
+
+class RejectedPayload(models.Model):
+    """A callback body we could not accept, kept for inspection (never for a wrong token)."""
+
+    source = models.ForeignKey(StatusSource, null=True, blank=True, on_delete=models.SET_NULL)
+    received_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=500)
+    content_type = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    remote_addr = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.received_at:%Y-%m-%d %H:%M} {self.reason}"
 
 
 class StatusCode(models.Model):
@@ -398,6 +459,10 @@ class OutboundEmail(models.Model):
     """
 
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="emails")
+    # Set for the email that carries an escalation; sending it stamps the escalation as sent.
+    escalation = models.ForeignKey(
+        "Escalation", null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
     to = models.EmailField()
     subject = models.CharField(max_length=200)
     body = models.TextField()
@@ -416,3 +481,38 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+
+class StaffNotification(models.Model):
+    """Something a staff member should know about one of their cases (shown on their home page)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["user", "created_at"],
+                condition=Q(read_at__isnull=True),
+                name="diagnosis_notice_unread",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class StaffPreference(models.Model):
+    """Per-person choices; absent means the defaults."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
+    email_when_case_resumes = models.BooleanField(
+        default=False, help_text="Also email me when a case of mine resumes because its report arrived."
+    )
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"

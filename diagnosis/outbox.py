@@ -10,15 +10,19 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from diagnosis.models import Case, OutboundEmail
+from diagnosis.models import Case, Escalation, OutboundEmail
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
-def queue_email(*, to: str, subject: str, body: str, case: Case | None = None) -> OutboundEmail:
+def queue_email(
+    *, to: str, subject: str, body: str, case: Case | None = None, escalation: Escalation | None = None
+) -> OutboundEmail:
     """Write the email in the caller's transaction and ask a worker to send it after commit."""
-    email = OutboundEmail.objects.create(case=case, to=to, subject=subject[:200], body=body)
+    email = OutboundEmail.objects.create(
+        case=case, escalation=escalation, to=to, subject=subject[:200], body=body
+    )
     from diagnosis import tasks
 
     pk = email.pk
@@ -43,7 +47,12 @@ def deliver(pk: int) -> bool:
         logger.warning("Email %s to %s failed: %s", pk, email.to, exc)
         OutboundEmail.objects.filter(pk=pk).update(last_error=str(exc)[:1000])
         return False
-    OutboundEmail.objects.filter(pk=pk).update(sent_at=timezone.now(), last_error="")
+    now = timezone.now()
+    OutboundEmail.objects.filter(pk=pk).update(sent_at=now, last_error="")
+    if email.escalation_id:
+        Escalation.objects.filter(pk=email.escalation_id, sent_at__isnull=True).update(
+            sent_at=now, sent_to=email.to
+        )
     return True
 
 

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from diagnosis import catalogue, engine, outbox, waiting
+from diagnosis import catalogue, engine, escalations, outbox, waiting
 from diagnosis.engine import GuideError, ReportFact
 from diagnosis.guide import CURRENT_VERSION, WAIT_DEADLINE, WAIT_REPORT, Kind, Node, Result
 from diagnosis.models import (
@@ -461,6 +461,7 @@ def _open_escalation(case: Case, node: Node, actor: User | None) -> Escalation:
     escalation = Escalation.objects.create(
         case=case, reason=node.cause, package=escalation_package(case), opened_by=actor
     )
+    escalations.send_to_customer_service(escalation, node)
     _event(
         case,
         EventKind.ESCALATED,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from diagnosis import outbox
+from diagnosis import delivery, outbox, sweep
 
 
 @shared_task(name="diagnosis.deliver_email", ignore_result=True)
@@ -15,3 +15,14 @@ def deliver_email(pk: int) -> None:
 @shared_task(name="diagnosis.deliver_pending_emails", ignore_result=True)
 def deliver_pending_emails() -> None:
     outbox.deliver_pending()
+
+
+@shared_task(name="diagnosis.match_reports", ignore_result=True)
+def match_reports(msg_ids: list[str], numbers: list[str]) -> None:
+    """Resume waiting cases that stored reports concern (after a callback or import)."""
+    delivery.reports_arrived(msg_ids, numbers)
+
+
+@shared_task(name="diagnosis.sweep_waiting_cases", ignore_result=True)
+def sweep_waiting_cases() -> None:
+    sweep.sweep()

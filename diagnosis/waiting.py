@@ -1,46 +1,37 @@
-"""The 72-hour wait: when a waiting case is looked at again.
+"""The wait for a status report: when a waiting case is looked at again.
 
-The platform pushes reports and cannot be asked, so a "poll" re-reads what the
-portal has received (callbacks, imports, agents' entries) and any extra source a
-deployment plugs in. Checks are frequent at first, when most reports arrive, and
-sparse later.
+The platform pushes reports and cannot be asked, so a "poll" asks the delivery
+sources again (the portal's own store of callbacks, imports and agents' entries,
+plus any source a deployment plugs in). Checks back off: often at first, when most
+reports arrive, then twice a day, and always once at the deadline.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-
-@dataclass(frozen=True)
-class PollPhase:
-    until: timedelta  # measured from the start of the wait
-    every: timedelta
-    label: str
-
-
-SCHEDULE: tuple[PollPhase, ...] = (
-    PollPhase(timedelta(hours=1), timedelta(minutes=10), "every 10 minutes in the first hour"),
-    PollPhase(timedelta(hours=12), timedelta(minutes=30), "every 30 minutes up to 12 hours"),
-    PollPhase(timedelta(hours=72), timedelta(hours=2), "every 2 hours until the deadline"),
-)
+# Offsets from the start of the wait; after the last one, every REPEAT until the deadline.
+BACKOFF = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4), timedelta(hours=12))
+REPEAT = timedelta(hours=12)
 
 
 def next_poll_at(waiting_since: datetime, deadline: datetime, after: datetime) -> datetime | None:
-    """The first scheduled check strictly after `after`, or None once the deadline is reached."""
-    for phase in SCHEDULE:
-        phase_end = waiting_since + phase.until
-        if after >= phase_end:
-            continue
-        elapsed = max(after - waiting_since, timedelta(0))
-        steps = elapsed // phase.every + 1
-        candidate = waiting_since + phase.every * steps
-        if candidate <= min(phase_end, deadline):
-            return candidate
-        if phase_end >= deadline:
-            break
-    return None if after >= deadline else deadline
+    """The first scheduled check strictly after `after`; the deadline itself is always one.
+
+    None once `after` is at or past the deadline: the sweep then escalates instead of polling.
+    """
+    if after >= deadline:
+        return None
+    for offset in BACKOFF:
+        if waiting_since + offset > after:
+            return min(waiting_since + offset, deadline)
+    elapsed = after - (waiting_since + BACKOFF[-1])
+    candidate = waiting_since + BACKOFF[-1] + REPEAT * (elapsed // REPEAT + 1)
+    return min(candidate, deadline)
 
 
 def describe_schedule() -> str:
-    return "Re-checked " + ", ".join(p.label for p in SCHEDULE) + "."
+    return (
+        "Re-checked 15 minutes, 1 hour, 4 hours and 12 hours into the wait, "
+        "then every 12 hours, and at the deadline."
+    )

@@ -168,6 +168,31 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-pending-emails": {"task": "diagnosis.deliver_pending_emails", "schedule": timedelta(minutes=1)},
 }
 
+# Delivery status, waiting and escalation --------------------------------------
+
+# The wait for a status report: the platform reports at the latest 72 hours after
+# sending; the grace leaves time for its own EXPIRED report to arrive.
+DIAGNOSIS_WAIT_HOURS = env_int("DIAGNOSIS_WAIT_HOURS", 72, minimum=1)
+DIAGNOSIS_WAIT_GRACE_MINUTES = env_int("DIAGNOSIS_WAIT_GRACE_MINUTES", 60, minimum=0)
+DIAGNOSIS_SWEEP_SECONDS = env_int("DIAGNOSIS_SWEEP_SECONDS", 120, minimum=5)
+# Where escalations to the SMS provider's customer service are emailed.
+CUSTOMER_SERVICE_EMAIL = env_str("CUSTOMER_SERVICE_EMAIL", "sms-provider-support@example.com")
+# Public base URL of the portal, used in links sent by email and in statusCallback.
+PORTAL_BASE_URL = (env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+# The Huawei Cloud SMS application used for test messages (X-WSSE authentication).
+SMS_API_URL = (env_str("SMS_API_URL") or "").rstrip("/")
+SMS_APP_KEY = env_secret("SMS_APP_KEY") or ""
+SMS_APP_SECRET = env_secret("SMS_APP_SECRET") or ""
+SMS_SENDER = env_str("SMS_SENDER", "") or ""
+SMS_TEST_TEMPLATE_ID = env_str("SMS_TEST_TEMPLATE_ID", "") or ""
+SMS_API_TIMEOUT_SECONDS = env_int("SMS_API_TIMEOUT_SECONDS", 10, minimum=1)
+
+CELERY_BEAT_SCHEDULE["waiting-sweep"] = {
+    "task": "diagnosis.sweep_waiting_cases",
+    "schedule": timedelta(seconds=DIAGNOSIS_SWEEP_SECONDS),
+    "options": {"expires": DIAGNOSIS_SWEEP_SECONDS},
+}
+
 # Accounts ------------------------------------------------------------------
 
 LOGIN_URL = "login"
@@ -222,8 +247,9 @@ SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 if env_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-# Load balancers probe health over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Load balancers probe health over plain HTTP; a redirected status-report push would
+# lose its body, so the callback answers on whatever scheme the platform used.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^hooks/"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)

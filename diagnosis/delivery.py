@@ -1,0 +1,114 @@
+"""Delivery status sources and what happens when a report arrives.
+
+The platform has no API to ask for a message's status; reports are pushed or read
+on the console. "Asking again" therefore means asking every configured source what
+it knows now. The portal's own store (callbacks, imports, agents' entries) is always
+consulted; a deployment can add sources through `DIAGNOSIS_STATUS_SOURCES` (dotted
+paths to classes implementing `DeliverySource`) without touching the sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils.module_loading import import_string
+
+from diagnosis import ingest, services
+from diagnosis.models import (
+    Case,
+    CaseState,
+    Message,
+    Recipient,
+    StaffNotification,
+    StaffPreference,
+    StatusReport,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class DeliverySource(Protocol):
+    """Something that may know delivery statuses the portal has not stored yet."""
+
+    name: str
+
+    def fetch(
+        self, msg_ids: Sequence[str], numbers: Sequence[str], since: datetime | None
+    ) -> Iterable[StatusReport]:
+        """Reports for these message ids / numbers (unsaved; the caller stores them once each)."""
+        ...
+
+
+@cache
+def extra_sources() -> tuple[DeliverySource, ...]:
+    return tuple(import_string(path)() for path in getattr(settings, "DIAGNOSIS_STATUS_SOURCES", ()))
+
+
+def known_reports(msg_ids: Sequence[str], numbers: Sequence[str]) -> list[StatusReport]:
+    """What the portal's own store knows now about these message ids and numbers."""
+    return list(
+        StatusReport.objects.filter(Q(msg_id__in=msg_ids) | Q(to_number__in=numbers)).order_by("received_at")
+    )
+
+
+def poll(case: Case) -> int:
+    """Ask the extra sources about the case's messages; returns how many new reports were stored."""
+    sources = extra_sources()
+    if not sources:
+        return 0
+    msg_ids = list(case.messages.values_list("msg_id", flat=True))
+    numbers = list(case.recipients.values_list("e164", flat=True))
+    stored = 0
+    for source in sources:
+        try:
+            stored += ingest.store(source.fetch(msg_ids, numbers, case.waiting_since)).stored
+        except Exception:
+            # One failing source must not stop the others or the sweep.
+            logger.exception("Delivery source %s failed for case %s", source.name, case.reference)
+    return stored
+
+
+def waiting_cases_for(msg_ids: Sequence[str], numbers: Sequence[str]) -> list[int]:
+    by_message = Message.objects.filter(msg_id__in=msg_ids).values("case_id")
+    by_number = Recipient.objects.filter(e164__in=numbers).values("case_id")
+    return list(
+        Case.objects.filter(Q(pk__in=by_message) | Q(pk__in=by_number), state=CaseState.WAITING).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def reports_arrived(msg_ids: Sequence[str], numbers: Sequence[str] = ()) -> list[int]:
+    """Resume every waiting case these reports concern, at once; returns the resumed case ids."""
+    resumed = []
+    for case_id in waiting_cases_for(msg_ids, numbers):
+        if services.resume_with_report(case_id):
+            resumed.append(case_id)
+            tell_assignee(case_id)
+    return resumed
+
+
+def tell_assignee(case_id: int) -> None:
+    """A portal notification for the assigned agent, and an email if they asked for one."""
+    case = Case.objects.select_related("assigned_to").get(pk=case_id)
+    agent = case.assigned_to
+    if agent is None:
+        return
+    text = f"{case.reference} resumed: a status report arrived."
+    StaffNotification.objects.create(user=agent, case=case, text=text)
+    wants_email = StaffPreference.objects.filter(user=agent, email_when_case_resumes=True).exists()
+    if wants_email and agent.email:
+        from diagnosis import outbox
+
+        outbox.queue_email(
+            case=case,
+            to=agent.email,
+            subject=text,
+            body=f"{text}\n\nOpen the case: {settings.PORTAL_BASE_URL}/cases/{case.reference}/\n",
+        )
