@@ -21,11 +21,19 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 # Development server, Celery worker and beat in the foreground; Ctrl-C stops all three.
 run: export DEBUG := $(or $(DEBUG),1)
 run: export PORT := $(PORT)
+# The local SMS platform simulator answers test messages and pushes their reports back.
+run: export SIMULATOR_PORT := $(or $(SIMULATOR_PORT),$(shell echo $$(($(PORT) + 1))))
+run: export SMS_API_URL := $(or $(SMS_API_URL),http://127.0.0.1:$(SIMULATOR_PORT))
+run: export SMS_APP_KEY := $(or $(SMS_APP_KEY),demo-app-key)
+run: export SMS_APP_SECRET := $(or $(SMS_APP_SECRET),demo-app-secret)
+run: export SMS_SENDER := $(or $(SMS_SENDER),csms12345678)
+run: export SMS_TEST_TEMPLATE_ID := $(or $(SMS_TEST_TEMPLATE_ID),demo-test-template)
+run: export PORTAL_BASE_URL := $(or $(PORTAL_BASE_URL),http://127.0.0.1:$(PORT))
 run: $(VENV)/.run-deps
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo
-	@echo "  Portal: http://127.0.0.1:$(PORT)/   (Ctrl-C stops the web server, worker and beat)"
+	@echo "  Portal: http://127.0.0.1:$(PORT)/   (Ctrl-C stops the web server, worker, beat and SMS simulator)"
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port $(PORT)
 

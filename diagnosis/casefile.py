@@ -118,6 +118,6 @@ def load(case: Case) -> CaseFile:
         superseded=[a for a in answers if a.superseded_at is not None],
         events=list(case.events.select_related("actor").order_by("-at", "-pk")),
         escalations=list(Escalation.objects.filter(case=case).order_by("-opened_at")),
-        proposal=engine.propose(case.node, facts) if case.is_open() else None,
+        proposal=engine.propose(case.node, facts, case.customer_answers) if case.is_open() else None,
         wait=wait,
     )

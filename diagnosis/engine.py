@@ -75,15 +75,23 @@ def latest_final(reports: Sequence[ReportFact]) -> ReportFact | None:
     return max(finals, key=lambda r: r.at) if finals else None
 
 
-def propose(node: Node, reports: Sequence[ReportFact]) -> Proposal | None:
-    """Propose the answer to a step that stored status reports can decide.
+def propose(
+    node: Node, reports: Sequence[ReportFact], customer_answers: Mapping[str, str] | None = None
+) -> Proposal | None:
+    """Propose the answer to a step that stored reports or the customer already decided.
 
     C1 (a check asking for a status code with a "report present" option) is decided by
     whether a final report exists; C3 by the branch of the latest final report's code.
     A message's status only moves forward, so intermediate reports never override a
-    final one, whatever their order of arrival.
+    final one, whatever their order of arrival. A phone-side check the customer already
+    did on the ticket form is proposed with their answer, so nobody asks twice.
     """
-    if node.kind is not Kind.CHECK or node.evidence is not Evidence.STATUS_CODE:
+    if node.kind is not Kind.CHECK:
+        return None
+    given = (customer_answers or {}).get(node.id)
+    if given is not None and node.answer(given) is not None:
+        return Proposal(node.id, given, "", "The customer already answered this on the ticket form.")
+    if node.evidence is not Evidence.STATUS_CODE:
         return None
     final = latest_final(reports)
     if node.answer("report_present") is not None:

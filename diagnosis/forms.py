@@ -79,3 +79,38 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, agents: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = agents
+
+
+class TestSmsForm(forms.Form):
+    recipient = forms.TypedChoiceField(coerce=int, label="Number")
+
+    def __init__(self, *args: Any, recipients: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].choices = [(r.pk, r.e164) for r in recipients]
+
+
+class ManualReportForm(forms.Form):
+    """A status the agent read on the console's Send Details page."""
+
+    msg_id = forms.ChoiceField(label="Message id")
+    status = forms.CharField(max_length=32, label="Status code")
+    update_time = forms.DateTimeField(required=False, label="Update time (optional)")
+
+    def __init__(self, *args: Any, messages: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["msg_id"].choices = [(m.msg_id, m.msg_id) for m in messages]
+
+
+class EscalationAnswerForm(forms.Form):
+    reference = forms.CharField(max_length=100, required=False, label="Customer service reference")
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Their answer")
+    close = forms.BooleanField(required=False, label="Close the escalation")
+
+
+class SendDetailsUploadForm(forms.Form):
+    file = forms.FileField(label="Send Details export (CSV)")
+    encoding = forms.ChoiceField(
+        choices=[("utf-8-sig", "UTF-8"), ("gb18030", "Chinese (GB18030)")],
+        initial="utf-8-sig",
+        label="Encoding",
+    )

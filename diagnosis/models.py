@@ -60,6 +60,10 @@ class Case(models.Model):
     sender = models.CharField(max_length=64, blank=True, help_text="Sender id, signature or channel number.")
     template_id = models.CharField(max_length=64, blank=True)
     description = models.TextField(blank=True)
+    # Phone-side checks the customer already did on the ticket form ({node id: answer value}).
+    customer_answers = models.JSONField(default=dict, blank=True)
+    # Stored under MEDIA_ROOT, outside the web root; served only to staff by a view.
+    screenshot = models.FileField(upload_to="screenshots/%Y/%m/", blank=True)
 
     state = models.CharField(max_length=16, choices=CaseState.choices, default=CaseState.NEW)
     assigned_to = models.ForeignKey(
@@ -420,6 +424,7 @@ class EventKind(models.TextChoices):
     WAIT_ENDED = "wait_ended", "Wait ended"
     ESCALATED = "escalated", "Escalated"
     OUTCOME = "outcome", "Outcome reached"
+    TEST_SMS = "test_sms", "Test SMS sent"
 
 
 class Event(models.Model):
@@ -516,3 +521,18 @@ class StaffPreference(models.Model):
 
     def __str__(self) -> str:
         return f"Preferences of {self.user}"
+
+
+class Deflection(models.Model):
+    """A ticket that was never filed because a self-help check solved the problem."""
+
+    msg_id = models.CharField(max_length=64)
+    solved_by = models.CharField(max_length=64, help_text="The phone check that helped")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], name="diagnosis_deflection_time")]
+
+    def __str__(self) -> str:
+        return f"{self.msg_id} solved by {self.solved_by}"

@@ -139,7 +139,7 @@ def reports_for(case: Case) -> Iterable[StatusReport]:
 
 
 def proposal(case: Case) -> engine.Proposal | None:
-    return engine.propose(case.node, report_facts(case))
+    return engine.propose(case.node, report_facts(case), case.customer_answers)
 
 
 # --- Answering and revising ------------------------------------------------------------------

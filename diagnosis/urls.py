@@ -18,5 +18,16 @@ urlpatterns = [
     path("cases/<ref:reference>/assign/", views.case_assign, name="case-assign"),
     path("cases/<ref:reference>/note/", views.case_note, name="case-note"),
     path("cases/<ref:reference>/reply/", views.case_reply, name="case-reply"),
+    path("cases/<ref:reference>/test-sms/", views.case_test_sms, name="case-test-sms"),
+    path("cases/<ref:reference>/screenshot/", views.case_screenshot, name="case-screenshot"),
+    path("cases/<ref:reference>/manual-report/", views.case_manual_report, name="case-manual-report"),
+    path(
+        "cases/<ref:reference>/escalations/<int:escalation_id>/answer/",
+        views.escalation_answer,
+        name="escalation-answer",
+    ),
+    path("notifications/read/", views.notifications_read, name="notifications-read"),
+    path("preferences/", views.preferences, name="preferences"),
     path("leads/", views.lead_dashboard, name="lead-dashboard"),
+    path("leads/import/", views.send_details_import, name="send-details-import"),
 ]

@@ -6,24 +6,38 @@ an ordinary POST that redirects back to the case page.
 
 from __future__ import annotations
 
+import io
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from diagnosis import access, casefile, queue, services
+from diagnosis import access, casefile, delivery, escalations, ingest, queue, send_details, services, testsms
 from diagnosis.engine import GuideError
-from diagnosis.forms import AssignForm, NoteForm, QueueForm, ReplyForm, StepForm, status_code_choices
+from diagnosis.forms import (
+    AssignForm,
+    EscalationAnswerForm,
+    ManualReportForm,
+    NoteForm,
+    QueueForm,
+    ReplyForm,
+    SendDetailsUploadForm,
+    StepForm,
+    TestSmsForm,
+    status_code_choices,
+)
 from diagnosis.guide import Kind
-from diagnosis.models import Case
+from diagnosis.models import Case, Escalation, StaffNotification, StaffPreference
 from portal import roles
 from portal.http import AuthenticatedHttpRequest
 
@@ -80,6 +94,9 @@ def _detail_context(request: AuthenticatedHttpRequest, case: Case, **extra: obje
         "can_assign": access.can_assign(request.user),
         "note_form": NoteForm(),
         "reply_form": ReplyForm(initial={"text": file.node.customer_text}),
+        "test_sms_form": TestSmsForm(recipients=file.recipients),
+        "manual_report_form": ManualReportForm(messages=file.messages),
+        "escalation_form": EscalationAnswerForm(),
     }
     if file.node.kind is Kind.CHECK and "step_form" not in extra:
         proposal = file.proposal
@@ -237,7 +254,110 @@ def case_reply(request: AuthenticatedHttpRequest, reference: str) -> HttpRespons
     return _post_text(request, reference, ReplyForm, "reply")
 
 
+@require_POST
+@work_cases
+def case_test_sms(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    case = _workable(request, reference)
+    form = TestSmsForm(request.POST, recipients=list(case.recipients.all()))
+    if not form.is_valid():
+        messages.error(request, "Choose one of the case's numbers.")
+    else:
+        try:
+            msg_id = testsms.send_test_sms(
+                case.pk, recipient_id=form.cleaned_data["recipient"], actor=request.user
+            )
+        except services.CaseError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, f"Test SMS sent (message id {msg_id}). Its status report will appear below."
+            )
+    return redirect("diagnosis:case-detail", reference=case.reference)
+
+
+@require_POST
+@work_cases
+def case_manual_report(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    case = _workable(request, reference)
+    form = ManualReportForm(request.POST, messages=list(case.messages.all()))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            ingest.record_manual(data["msg_id"], data["status"], update_time=data["update_time"])
+        except ingest.ReportError as exc:
+            messages.error(request, f"That status could not be recorded: {exc}.")
+        else:
+            delivery.reports_arrived([data["msg_id"]])
+            messages.success(request, f"Status {data['status'].upper()} recorded for {data['msg_id']}.")
+    else:
+        messages.error(request, "Give the message id and the status code shown on the console.")
+    return redirect("diagnosis:case-detail", reference=case.reference)
+
+
+@require_POST
+@permission_required(roles.ASSIGN_CASES, raise_exception=True)
+def escalation_answer(request: AuthenticatedHttpRequest, reference: str, escalation_id: int) -> HttpResponse:
+    case = _case(reference)
+    escalation = get_object_or_404(Escalation, pk=escalation_id, case=case)
+    form = EscalationAnswerForm(request.POST)
+    if form.is_valid():
+        escalations.record_answer(escalation.pk, actor=request.user, **form.cleaned_data)
+        messages.success(request, "Customer service's answer recorded.")
+    return redirect("diagnosis:case-detail", reference=case.reference)
+
+
 @require_safe
 @permission_required(roles.REVIEW_TEAM, raise_exception=True)
 def lead_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "diagnosis/lead_dashboard.html")
+
+
+@require_POST
+@work_cases
+def notifications_read(request: AuthenticatedHttpRequest) -> HttpResponse:
+    StaffNotification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("home")
+
+
+@require_POST
+@work_cases
+def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
+    wants = request.POST.get("email_when_case_resumes") == "on"
+    StaffPreference.objects.update_or_create(user=request.user, defaults={"email_when_case_resumes": wants})
+    messages.success(request, "Preference saved.")
+    return redirect("home")
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(roles.REVIEW_TEAM, raise_exception=True)
+def send_details_import(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A lead uploads the console's Send Details export; reports are stored once each."""
+    form = SendDetailsUploadForm(request.POST or None, request.FILES or None)
+    summary = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        stream = io.TextIOWrapper(upload.file, encoding=form.cleaned_data["encoding"], newline="")
+        try:
+            summary = send_details.import_send_details(stream, on_batch=_resume_for_batch)
+        except send_details.SendDetailsError as exc:
+            form.add_error("file", str(exc))
+        except UnicodeDecodeError:
+            form.add_error("file", "The file is not in the chosen encoding; try the other one.")
+    return render(request, "diagnosis/send_details_import.html", {"form": form, "summary": summary})
+
+
+def _resume_for_batch(reports: list) -> None:
+    delivery.reports_arrived(
+        sorted({r.msg_id for r in reports}), sorted({r.to_number for r in reports if r.to_number})
+    )
+
+
+@require_safe
+@work_cases
+def case_screenshot(request: AuthenticatedHttpRequest, reference: str) -> FileResponse:
+    """The customer's screenshot, for staff only; uploads are never served from the web root."""
+    case = _case(reference)
+    if not case.screenshot:
+        raise Http404("This case has no screenshot.")
+    content_type = "image/png" if case.screenshot.name.endswith(".png") else "image/jpeg"
+    return FileResponse(case.screenshot.open("rb"), content_type=content_type)

@@ -185,7 +185,15 @@ SMS_APP_KEY = env_secret("SMS_APP_KEY") or ""
 SMS_APP_SECRET = env_secret("SMS_APP_SECRET") or ""
 SMS_SENDER = env_str("SMS_SENDER", "") or ""
 SMS_TEST_TEMPLATE_ID = env_str("SMS_TEST_TEMPLATE_ID", "") or ""
+# Values for the test template's variables, comma separated (empty for a template without any).
+SMS_TEST_TEMPLATE_PARAS = env_list("SMS_TEST_TEMPLATE_PARAS")
 SMS_API_TIMEOUT_SECONDS = env_int("SMS_API_TIMEOUT_SECONDS", 10, minimum=1)
+
+# Abuse limits on the public ticket form (counted in the cache: Redis in production).
+TICKET_LIMIT_PER_IP_PER_HOUR = env_int("TICKET_LIMIT_PER_IP_PER_HOUR", 10, minimum=1)
+TICKET_LIMIT_PER_EMAIL_PER_HOUR = env_int("TICKET_LIMIT_PER_EMAIL_PER_HOUR", 5, minimum=1)
+# Uploads above this size go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 CELERY_BEAT_SCHEDULE["waiting-sweep"] = {
     "task": "diagnosis.sweep_waiting_cases",

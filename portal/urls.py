@@ -14,5 +14,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("hooks/sms-status/<str:token>/", hooks.status_report, name="status-callback"),
+    path("support/", include("diagnosis.support_urls")),
     path("", include("diagnosis.urls")),
 ]

@@ -20,9 +20,16 @@ def home(request: PublicHttpRequest) -> HttpResponse:
         return render(request, "portal/landing.html")
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "portal/home.html#background-status", _background_context())
+    from diagnosis.models import StaffNotification, StaffPreference
+
+    preference = StaffPreference.objects.filter(user=request.user).first()
     context = {
         "is_agent": request.user.has_perm(roles.WORK_CASES),
         "is_lead": request.user.has_perm(roles.REVIEW_TEAM),
+        "notifications": StaffNotification.objects.filter(
+            user=request.user, read_at__isnull=True
+        ).select_related("case")[:10],
+        "email_when_case_resumes": bool(preference and preference.email_when_case_resumes),
         **_background_context(),
     }
     return render(request, "portal/home.html", context)

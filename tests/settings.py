@@ -31,3 +31,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_DEFAULT_QUEUE = f"test-{uuid.uuid4().hex[:12]}"
 if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = CELERY_TASK_DEFAULT_QUEUE  # noqa: F405
+
+# Rate limits count in the shared cache across tests; the rate-limit test lowers them itself.
+TICKET_LIMIT_PER_IP_PER_HOUR = 100_000
+TICKET_LIMIT_PER_EMAIL_PER_HOUR = 100_000

@@ -157,7 +157,11 @@ def test_waiting_shows_deadline_and_schedule(agent_client: Client, claimed: Case
 
     content = agent_client.get(f"/cases/{claimed.reference}/").content.decode()
 
-    assert "Deadline" in content and "Next check" in content and "15 minutes, 1 hour, 4 hours and 12 hours" in content
+    assert (
+        "Deadline" in content
+        and "Next check" in content
+        and "15 minutes, 1 hour, 4 hours and 12 hours" in content
+    )
 
 
 def test_reply_is_recorded_and_emailed(

@@ -1,0 +1,296 @@
+"""Customers' tickets: filing, self-help before filing, tracking, and abuse limits.
+
+Customers never log in. They reach their ticket through an unguessable tracking
+token; the quotable case reference alone opens nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+import phonenumbers
+from django.conf import settings
+from django.core.cache import cache as django_cache
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from phonenumbers import geocoder
+
+from diagnosis import numbers, outbox, services
+from diagnosis.guide import Kind
+from diagnosis.models import Case, CaseState, Deflection, Event, EventKind, StatusReport
+
+# The shape every documented smsMsgId has: a UUID, an underscore, a decimal sequence.
+MSG_ID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}_\d{1,12}$"
+)
+MAX_NUMBERS = 20
+MAX_MSG_IDS = 20
+SCREENSHOT_MAX_BYTES = 5 * 1024 * 1024
+SCREENSHOT_TYPES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
+
+
+def split_entries(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[\n,;]+", text or "") if part.strip()]
+
+
+def parse_numbers(text: str, region: str | None) -> tuple[list[numbers.NumberInfo], list[str]]:
+    """Every number normalised, and a reason for each one that is not a valid number."""
+    found, problems = [], []
+    entries = split_entries(text)
+    if len(entries) > MAX_NUMBERS:
+        return [], [f"Give at most {MAX_NUMBERS} numbers per ticket."]
+    for entry in entries:
+        try:
+            found.append(numbers.normalise(entry, region))
+        except numbers.InvalidNumber as exc:
+            problems.append(f"{entry}: {exc}")
+    return found, problems
+
+
+def parse_msg_ids(text: str) -> tuple[list[str], list[str]]:
+    found, problems = [], []
+    entries = split_entries(text)
+    if len(entries) > MAX_MSG_IDS:
+        return [], [f"Give at most {MAX_MSG_IDS} message ids per ticket."]
+    for entry in entries:
+        if MSG_ID_RE.match(entry):
+            found.append(entry)
+        else:
+            problems.append(
+                f"{entry[:60]}: this does not look like a message id (smsMsgId), which reads like "
+                "2ea20735-f856-4376-afbf-570bd70a46ee_11840135."
+            )
+    return found, problems
+
+
+def screenshot_problem(upload: UploadedFile) -> str | None:
+    """Why a screenshot is refused, judged by its size and its first bytes, not its name."""
+    if upload.size and upload.size > SCREENSHOT_MAX_BYTES:
+        return f"The screenshot is larger than {SCREENSHOT_MAX_BYTES // (1024 * 1024)} MB."
+    head = upload.read(8)
+    upload.seek(0)
+    if not any(head.startswith(magic) for magic in SCREENSHOT_TYPES):
+        return "The screenshot must be a PNG or JPEG image."
+    return None
+
+
+@cache
+def region_choices() -> list[tuple[str, str]]:
+    """Countries by name, for the default-country select."""
+    choices = []
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        example = phonenumbers.example_number(region)
+        name = geocoder.description_for_number(example, "en") if example else ""
+        code = phonenumbers.country_code_for_region(region)
+        choices.append((region, f"{name or region} (+{code})"))
+    return sorted(choices, key=lambda c: c[1])
+
+
+# --- Self-help before filing ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SelfHelpStep:
+    node: str  # the guide's phone-side check this stands for
+    question: str
+    solved_label: str
+    unsolved_label: str
+    solved_value: str  # the guide answer meaning "this was the cause"
+    unsolved_value: str
+
+
+SELF_HELP = (
+    SelfHelpStep(
+        "junk_folder",
+        "Look in the phone's spam, junk or blocked-messages folder. Is the message there?",
+        "Yes, I found it",
+        "No, it is not there",
+        "yes",
+        "no",
+    ),
+    SelfHelpStep(
+        "signal",
+        "Does the phone show mobile signal, and do other text messages arrive?",
+        "Yes, both are fine",
+        "No, there is no signal or no SMS arrive",
+        "no",
+        "yes",
+    ),
+    SelfHelpStep(
+        "inbox_full",
+        "Is the message inbox full? Delete a few old messages, then look again.",
+        "It was full, and now the message arrived",
+        "It was not full",
+        "yes",
+        "no",
+    ),
+    SelfHelpStep(
+        "other_phone",
+        "If you can, put the SIM card in another phone. Does the message arrive there?",
+        "Yes, it arrives in the other phone",
+        "No, or I cannot try this",
+        "yes",
+        "no",
+    ),
+    SelfHelpStep(
+        "restart",
+        "Switch the phone off and on again. Does the message arrive now?",
+        "Yes, it arrived",
+        "No, still nothing",
+        "yes",
+        "no",
+    ),
+)
+
+
+def delivered_message(msg_ids: list[str]) -> str | None:
+    """A message id of the ticket whose stored report says the phone received it."""
+    if not msg_ids:
+        return None
+    return (
+        StatusReport.objects.filter(msg_id__in=msg_ids, status="DELIVRD")
+        .values_list("msg_id", flat=True)
+        .first()
+    )
+
+
+def record_deflection(msg_id: str, step: SelfHelpStep) -> Deflection:
+    return Deflection.objects.create(msg_id=msg_id, solved_by=step.node)
+
+
+# --- Filing -------------------------------------------------------------------------
+
+
+def allow_filing(ip: str, email: str) -> bool:
+    """Per-IP and per-email hourly limits, counted in the cache (Redis in production)."""
+    limits = (
+        (f"ticket-rate:ip:{ip}", settings.TICKET_LIMIT_PER_IP_PER_HOUR),
+        (f"ticket-rate:email:{email.lower()}", settings.TICKET_LIMIT_PER_EMAIL_PER_HOUR),
+    )
+    allowed = True
+    for key, limit in limits:
+        django_cache.add(key, 0, timeout=3600)
+        try:
+            count = django_cache.incr(key)
+        except ValueError:  # expired between add and incr
+            django_cache.set(key, 1, timeout=3600)
+            count = 1
+        allowed = allowed and count <= limit
+    return allowed
+
+
+@dataclass(frozen=True)
+class Ticket:
+    name: str
+    email: str
+    numbers: list[numbers.NumberInfo]
+    msg_ids: list[str]
+    sent_at: datetime | None
+    sender: str
+    template_id: str
+    description: str
+    screenshot: UploadedFile | None
+    self_help: dict[str, str]
+
+
+def file_ticket(ticket: Ticket) -> Case:
+    """Open the case through the guide engine and email the customer their private link."""
+    with transaction.atomic():
+        case = services.open_case(
+            services.NewCase(
+                reporter_name=ticket.name,
+                reporter_email=ticket.email,
+                numbers=ticket.numbers,
+                msg_ids=ticket.msg_ids,
+                sent_at=ticket.sent_at,
+                sender=ticket.sender,
+                template_id=ticket.template_id,
+                description=ticket.description,
+            )
+        )
+        if ticket.self_help or ticket.screenshot:
+            case.customer_answers = ticket.self_help
+            if ticket.screenshot:
+                extension = next(
+                    ext
+                    for magic, ext in SCREENSHOT_TYPES.items()
+                    if ticket.screenshot.read(8).startswith(magic)
+                )
+                ticket.screenshot.seek(0)
+                case.screenshot.save(f"{case.reference}{extension}", ticket.screenshot, save=False)
+            case.save(update_fields=["customer_answers", "screenshot", "updated_at"])
+        outbox.queue_email(
+            case=case,
+            to=case.reporter_email,
+            subject=f"We received your report {case.reference}",
+            body=(
+                f"Hello {case.reporter_name},\n\n"
+                f"Thank you for your report. Its reference is {case.reference}.\n\n"
+                f"Follow it here (keep this link private, it opens your ticket):\n{tracking_url(case)}\n\n"
+                "SMS delivery support\n"
+            ),
+        )
+        return case
+
+
+def tracking_url(case: Case) -> str:
+    return f"{settings.PORTAL_BASE_URL}/support/t/{case.tracking_token}/"
+
+
+def resend_links(email: str) -> int:
+    """Email the tracking links of the address's recent tickets; the caller says the same either way."""
+    cases = list(Case.objects.filter(reporter_email__iexact=email.strip()).order_by("-created_at")[:5])
+    if cases:
+        lines = "\n".join(f"- {c.reference}: {tracking_url(c)}" for c in cases)
+        outbox.queue_email(
+            to=cases[0].reporter_email,
+            subject="Your SMS delivery support tickets",
+            body=f"Hello,\n\nHere are the links to your tickets:\n{lines}\n\nSMS delivery support\n",
+        )
+    return len(cases)
+
+
+# --- Tracking -------------------------------------------------------------------------
+
+STATE_WORDS = {
+    CaseState.NEW: "We have your report and a support agent will look at it soon.",
+    CaseState.IN_PROGRESS: "A support agent is working on your report.",
+    CaseState.WAITING: "We are waiting for the mobile network to report what happened to the message.",
+    CaseState.ESCALATED: "We have asked the SMS provider's customer service to investigate.",
+    CaseState.RESOLVED: "We found the cause; see our reply below.",
+    CaseState.CLOSED: "This ticket is closed.",
+}
+
+
+@dataclass(frozen=True)
+class TrackingView:
+    case: Case
+    state_words: str
+    asked_now: str
+    conversation: list[Event]
+    next_update: datetime | None
+
+
+def tracking_view(case: Case) -> TrackingView:
+    """What the customer sees: no staff names beyond first names, no internal notes."""
+    node = case.node
+    conversation = list(
+        case.events.filter(kind__in=[EventKind.REPLY, EventKind.CUSTOMER_MESSAGE])
+        .select_related("actor")
+        .order_by("at", "pk")
+    )
+    asked = node.customer_text if node.kind is not Kind.WAIT or case.is_waiting() else ""
+    return TrackingView(
+        case=case,
+        state_words=STATE_WORDS[CaseState(case.state)],
+        asked_now=asked,
+        conversation=conversation,
+        next_update=case.next_poll_at if case.is_waiting() else None,
+    )
+
+
+def add_customer_message(case_id: int, text: str) -> Event:
+    return services.add_note(case_id, text=text, actor=None, kind=EventKind.CUSTOMER_MESSAGE)

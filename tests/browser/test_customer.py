@@ -1,0 +1,56 @@
+"""A customer files a ticket in Chromium, follows the private link and answers; the agent sees it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import Page, expect
+
+from diagnosis import services
+from diagnosis.models import Case
+from tests.browser.test_workspace import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_customer_files_follows_and_answers_then_agent_sees_it(
+    page: Page, browser: Any, live_server: Any, agent: User
+) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Report a missing SMS").click()
+    page.get_by_label("Your name").fill("Rosa Lima")
+    page.get_by_label("Your email").fill("rosa@example.com")
+    numbers = page.get_by_label("Recipient phone numbers")
+    numbers.fill("+49 1")
+    numbers.blur()
+    expect(page.locator("#field-numbers")).to_contain_text(
+        "This number is too short."
+    )  # checked inline as she types
+    page.get_by_label("Recipient phone numbers").fill("+49 151 23456789\n+1 415 555 0123")
+    page.get_by_label("What happened?").fill("The login code did not arrive on either phone.")
+    page.get_by_role("button", name="File my ticket").click()
+
+    expect(page.get_by_text(re.compile(r"Your ticket SMS-[A-Z0-9]{6} is filed"))).to_be_visible()
+    case = Case.objects.get()
+    assert sorted(case.recipients.values_list("e164", flat=True)) == ["+14155550123", "+4915123456789"]
+    tracking_url = page.url.split("?")[0]
+    assert case.tracking_token in tracking_url
+
+    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
+    services.send_reply(case.pk, text="Did the phone have signal at the time?", actor=agent)
+
+    customer = browser.new_context(base_url=live_server.url).new_page()
+    customer.goto(tracking_url)
+    expect(customer.get_by_text("Did the phone have signal at the time?")).to_be_visible()
+    expect(customer.get_by_text("Avery from support")).to_be_visible()
+    customer.get_by_label("Your answer or new information").fill("Yes, full signal, other texts arrived.")
+    customer.get_by_role("button", name="Send").click()
+    expect(customer.locator("#conversation")).to_contain_text("Yes, full signal, other texts arrived.")
+
+    sign_in(page, agent)
+    page.goto(f"/cases/{case.reference}/")
+    expect(page.locator("#timeline")).to_contain_text("Yes, full signal, other texts arrived.")
+    expect(page.locator("#timeline")).to_contain_text("Message from the customer")
