@@ -94,6 +94,13 @@ def reports_arrived(msg_ids: Sequence[str], numbers: Sequence[str] = ()) -> list
     return resumed
 
 
+def resume_for_reports(reports: Sequence[StatusReport]) -> list[int]:
+    """`reports_arrived` for a batch of stored reports (Send Details imports)."""
+    return reports_arrived(
+        sorted({r.msg_id for r in reports}), sorted({r.to_number for r in reports if r.to_number})
+    )
+
+
 def tell_assignee(case_id: int) -> None:
     """A portal notification for the assigned agent, and an email if they asked for one."""
     case = Case.objects.select_related("assigned_to").get(pk=case_id)

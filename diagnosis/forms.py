@@ -7,8 +7,9 @@ from typing import Any
 from django import forms
 
 from diagnosis.guide import Node
-from diagnosis.models import StatusCode
+from diagnosis.models import Case, StatusCode
 from diagnosis.queue import Sort, Tab
+from diagnosis.trends import DEFAULT_DAYS, PERIOD_DAYS
 
 
 class QueueForm(forms.Form):
@@ -114,3 +115,60 @@ class SendDetailsUploadForm(forms.Form):
         initial="utf-8-sig",
         label="Encoding",
     )
+    timezone = forms.ChoiceField(label="Time zone of the times in the file", initial="UTC")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from diagnosis.support_forms import timezone_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = timezone_choices()
+
+
+class PeriodForm(forms.Form):
+    """The period of the causes and trends section; anything else falls back to the default."""
+
+    days = forms.TypedChoiceField(
+        choices=[(days, f"Last {days} days") for days in PERIOD_DAYS], coerce=int, required=False
+    )
+
+    def value(self) -> int:
+        return (self.cleaned_data.get("days") or DEFAULT_DAYS) if self.is_valid() else DEFAULT_DAYS
+
+
+class ReassignForm(forms.Form):
+    """Cases ticked in the queue, and the person who gets them all."""
+
+    NOBODY = "nobody"
+
+    case = forms.ModelMultipleChoiceField(
+        queryset=Case.objects.none(),
+        to_field_name="reference",
+        label="Cases",
+        error_messages={
+            "required": "Tick at least one case in the queue first.",
+            "invalid_choice": "%(value)s is not a case reference.",
+        },
+    )
+    assignee = forms.ChoiceField(
+        label="Give them to", error_messages={"required": "Choose who gets the cases."}
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.staff = {str(person.pk): person for person in staff}
+        self.fields["case"].queryset = Case.objects.select_related("assigned_to").order_by("created_at", "pk")
+        self.fields["assignee"].choices = [
+            ("", "Choose a person"),
+            *((pk, person.get_full_name() or person.get_username()) for pk, person in self.staff.items()),
+            (self.NOBODY, "Nobody: back to Unassigned"),
+        ]
+
+    def clean_assignee(self) -> Any:
+        value = self.cleaned_data["assignee"]
+        return None if value == self.NOBODY else self.staff[value]
+
+    def chosen(self) -> list[Case]:
+        """The cases to show as ticked: from the submitted form, or from the queue's selection."""
+        references = self.data.getlist("case") if self.is_bound else self.initial.get("case", [])
+        return list(self.fields["case"].queryset.filter(reference__in=references))

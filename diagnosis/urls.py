@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from diagnosis import views
+from diagnosis import lead_views, views
 from diagnosis.converters import ReferenceConverter
 
 register_converter(ReferenceConverter, "ref")
@@ -11,6 +11,7 @@ app_name = "diagnosis"
 
 urlpatterns = [
     path("cases/", views.case_list, name="case-list"),
+    path("cases/export.csv", lead_views.queue_export, name="case-export"),
     path("cases/<ref:reference>/", views.case_detail, name="case-detail"),
     path("cases/<ref:reference>/step/", views.case_step, name="case-step"),
     path("cases/<ref:reference>/revise/<slug:node>/", views.case_revise, name="case-revise"),
@@ -28,6 +29,10 @@ urlpatterns = [
     ),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
     path("preferences/", views.preferences, name="preferences"),
-    path("leads/", views.lead_dashboard, name="lead-dashboard"),
+    path("leads/", lead_views.lead_dashboard, name="lead-dashboard"),
+    path("leads/export.csv", lead_views.causes_export, name="lead-export"),
+    path("leads/reassign/", lead_views.reassign, name="lead-reassign"),
+    path("leads/cases/<ref:reference>/close/", lead_views.case_close, name="lead-case-close"),
+    path("leads/cases/<ref:reference>/reopen/", lead_views.case_reopen, name="lead-case-reopen"),
     path("leads/import/", views.send_details_import, name="send-details-import"),
 ]

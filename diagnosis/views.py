@@ -306,12 +306,6 @@ def escalation_answer(request: AuthenticatedHttpRequest, reference: str, escalat
     return redirect("diagnosis:case-detail", reference=case.reference)
 
 
-@require_safe
-@permission_required(roles.REVIEW_TEAM, raise_exception=True)
-def lead_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(request, "diagnosis/lead_dashboard.html")
-
-
 @require_POST
 @work_cases
 def notifications_read(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -338,18 +332,18 @@ def send_details_import(request: AuthenticatedHttpRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         stream = io.TextIOWrapper(upload.file, encoding=form.cleaned_data["encoding"], newline="")
         try:
-            summary = send_details.import_send_details(stream, on_batch=_resume_for_batch)
+            summary = send_details.import_send_details(
+                stream, on_batch=delivery.resume_for_reports, timezone_name=form.cleaned_data["timezone"]
+            )
         except send_details.SendDetailsError as exc:
             form.add_error("file", str(exc))
         except UnicodeDecodeError:
-            form.add_error("file", "The file is not in the chosen encoding; try the other one.")
+            form.add_error(
+                "file",
+                "The file is not in the chosen encoding; try the other one. "
+                "Rows read before the problem are kept, and importing again never stores them twice.",
+            )
     return render(request, "diagnosis/send_details_import.html", {"form": form, "summary": summary})
-
-
-def _resume_for_batch(reports: list) -> None:
-    delivery.reports_arrived(
-        sorted({r.msg_id for r in reports}), sorted({r.to_number for r in reports if r.to_number})
-    )
 
 
 @require_safe

@@ -175,6 +175,8 @@ CELERY_BEAT_SCHEDULE = {
 DIAGNOSIS_WAIT_HOURS = env_int("DIAGNOSIS_WAIT_HOURS", 72, minimum=1)
 DIAGNOSIS_WAIT_GRACE_MINUTES = env_int("DIAGNOSIS_WAIT_GRACE_MINUTES", 60, minimum=0)
 DIAGNOSIS_SWEEP_SECONDS = env_int("DIAGNOSIS_SWEEP_SECONDS", 120, minimum=5)
+# The team overview flags a new or in-progress case nobody has touched for this many hours.
+LEAD_STALE_AFTER_HOURS = env_int("LEAD_STALE_AFTER_HOURS", 24, minimum=1)
 # Where escalations to the SMS provider's customer service are emailed.
 CUSTOMER_SERVICE_EMAIL = env_str("CUSTOMER_SERVICE_EMAIL", "sms-provider-support@example.com")
 # Public base URL of the portal, used in links sent by email and in statusCallback.

@@ -35,3 +35,7 @@ if REDIS_URL:  # noqa: F405
 # Rate limits count in the shared cache across tests; the rate-limit test lowers them itself.
 TICKET_LIMIT_PER_IP_PER_HOUR = 100_000
 TICKET_LIMIT_PER_EMAIL_PER_HOUR = 100_000
+
+# A file, not memory: memory-use tests must not count the database itself.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405

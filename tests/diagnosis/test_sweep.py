@@ -223,7 +223,7 @@ def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(
 ) -> None:
     from portal.celery import app
 
-    ids = bulk_waiting(1500, timezone.now() - timedelta(hours=1))
+    ids = bulk_waiting(600, timezone.now() - timedelta(hours=1))
     queue = f"kill-test-{os.getpid()}"
     db = connection.settings_dict
     env = {

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from diagnosis import delivery
 from diagnosis.send_details import SendDetailsError, import_send_details, parse_zone
 
 CHUNK = 1 << 16
@@ -59,7 +60,10 @@ class Command(BaseCommand):
         try:
             with path.open(encoding=encoding, newline="") as handle:
                 summary = import_send_details(
-                    handle, batch_size=options["batch_size"], timezone_name=options["timezone"]
+                    handle,
+                    batch_size=options["batch_size"],
+                    timezone_name=options["timezone"],
+                    on_batch=delivery.resume_for_reports,
                 )
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}.") from None
