@@ -130,7 +130,8 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CELERY_BROKER_URL = "filesystem://"
+    # The file transport ignores the host; naming one keeps kombu from warning about it.
+    CELERY_BROKER_URL = "filesystem://localhost//"
     _broker_dir = VAR_DIR / "celery"
     # Producers and consumers share one folder: the transport reads "in" and
     # writes "out", so both must point at the same place.
