@@ -46,6 +46,21 @@ def make_user(username: str, group_name: str | None = None, **extra: Any) -> Use
     return user
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_lingering_sessions(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Close sessions that worker and server threads left open, so the test database can be dropped."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _reference_data(request: pytest.FixtureRequest) -> None:
     """Give transactional tests the rows data migrations made and a flush removed."""
