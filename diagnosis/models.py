@@ -104,6 +104,11 @@ class Case(models.Model):
             # The queue: by state, oldest first; and "mine".
             models.Index(fields=["state", "created_at"], name="diagnosis_case_state_age"),
             models.Index(fields=["assigned_to", "state"], name="diagnosis_case_assignee_state"),
+            # Trends and exports select cases opened or settled in a period.
+            models.Index(fields=["created_at"], name="diagnosis_case_created"),
+            models.Index(
+                fields=["resolved_at"], condition=Q(resolved_at__isnull=False), name="diagnosis_case_resolved"
+            ),
             # The waiting sweep reads only waiting cases, soonest deadline first.
             models.Index(
                 fields=["wait_deadline"], condition=Q(state=CaseState.WAITING), name="diagnosis_case_wait_due"
