@@ -104,6 +104,14 @@ class Case(models.Model):
             # The queue: by state, oldest first; and "mine".
             models.Index(fields=["state", "created_at"], name="diagnosis_case_state_age"),
             models.Index(fields=["assigned_to", "state"], name="diagnosis_case_assignee_state"),
+            # The default queue tab: open cases nobody has claimed, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(
+                    assigned_to__isnull=True, state__in=["new", "in_progress", "waiting", "escalated"]
+                ),
+                name="diagnosis_case_unassigned",
+            ),
             # Trends and exports select cases opened or settled in a period.
             models.Index(fields=["created_at"], name="diagnosis_case_created"),
             models.Index(
