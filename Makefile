@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean bench bench-seed
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,25 @@ test: lint
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
 	# The guide engine carries the product: keep its branch coverage at 95% or more.
 	$(BIN)/pytest --cov=diagnosis.engine --cov=diagnosis.guide --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
+
+# Benchmarks on a PostgreSQL database of their own (BENCH_DB, default `bench`), seeded when empty
+# with BENCH_CASES / BENCH_REPORTS (default 1,000,000 / 10,000,000). See "Performance" in README.md.
+BENCH_DB ?= bench
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_DB)
+
+/usr/bin/wrk:
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
+
+bench: $(VENV)/.run-deps /usr/bin/wrk
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/run.py
+
+# Reseed from scratch (drops what is there): make bench-seed BENCH_CASES=2000 BENCH_REPORTS=20000
+bench-seed: $(VENV)/.run-deps
+	-createdb -h 127.0.0.1 -U postgres $(BENCH_DB) 2>/dev/null
+	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(BIN)/python manage.py migrate --noinput --verbosity 0
+	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(BIN)/python manage.py seed_scale --reset \
+		--cases $(or $(BENCH_CASES),1000000) --reports $(or $(BENCH_REPORTS),10000000)
 
 format: $(VENV)/.dev-deps
 	$(BIN)/ruff check --fix .

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 
-from diagnosis import catalogue, engine, waiting
+from diagnosis import catalogue, engine, services, waiting
 from diagnosis.engine import Proposal, ReportFact
 from diagnosis.guide import Answer, Kind, Node
 from diagnosis.models import (
@@ -77,8 +76,8 @@ def load(case: Case) -> CaseFile:
     recipients = list(case.recipients.order_by("pk"))
     messages = list(case.messages.order_by("pk"))
     reports = list(
-        StatusReport.objects.filter(
-            Q(msg_id__in=[m.msg_id for m in messages]) | Q(to_number__in=[r.e164 for r in recipients])
+        services.reports_query(
+            [m.msg_id for m in messages], [r.e164 for r in recipients], case.sent_at or case.created_at
         ).order_by("-received_at")
     )
     codes = catalogue.branches_for({r.status for r in reports}) if reports else {}

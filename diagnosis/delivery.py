@@ -75,12 +75,14 @@ def poll(case: Case) -> int:
 
 
 def waiting_cases_for(msg_ids: Sequence[str], numbers: Sequence[str]) -> list[int]:
-    by_message = Message.objects.filter(msg_id__in=msg_ids).values("case_id")
-    by_number = Recipient.objects.filter(e164__in=numbers).values("case_id")
+    # Ids first, then one indexed lookup: an OR of two subqueries would scan every case.
+    ids = set(Message.objects.filter(msg_id__in=msg_ids).values_list("case_id", flat=True))
+    if numbers:
+        ids.update(Recipient.objects.filter(e164__in=numbers).values_list("case_id", flat=True))
+    if not ids:
+        return []
     return list(
-        Case.objects.filter(Q(pk__in=by_message) | Q(pk__in=by_number), state=CaseState.WAITING).values_list(
-            "pk", flat=True
-        )
+        Case.objects.filter(pk__in=ids, state=CaseState.WAITING).order_by("pk").values_list("pk", flat=True)
     )
 
 

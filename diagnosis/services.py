@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from diagnosis import catalogue, engine, escalations, outbox, waiting
@@ -34,6 +34,9 @@ from diagnosis.models import (
 from diagnosis.numbers import NumberInfo
 
 User = AbstractBaseUser
+
+
+NUMBER_MATCH_SLACK = timedelta(days=1)
 
 
 class CaseError(Exception):
@@ -131,11 +134,25 @@ def report_facts(case: Case) -> list[ReportFact]:
 
 
 def reports_for(case: Case) -> Iterable[StatusReport]:
-    msg_ids = Message.objects.filter(case=case).values("msg_id")
-    numbers = Recipient.objects.filter(case=case).values("e164")
-    return StatusReport.objects.filter(Q(msg_id__in=msg_ids) | Q(to_number__in=numbers)).order_by(
-        "received_at"
-    )
+    msg_ids = list(Message.objects.filter(case=case).values_list("msg_id", flat=True))
+    numbers = list(Recipient.objects.filter(case=case).values_list("e164", flat=True))
+    return reports_query(msg_ids, numbers, case.sent_at or case.created_at).order_by("received_at")
+
+
+def reports_query(msg_ids: list[str], numbers: list[str], sent_at: datetime) -> QuerySet[StatusReport]:
+    """Reports for these messages, or for these numbers when the report carries `to`.
+
+    Literal lists rather than subqueries: PostgreSQL then combines the two indexes
+    instead of scanning every report. A report matched only by number must be newer
+    than the send (less a day of clock slack), or old traffic to the same phone would count.
+    """
+    by_number = Q(to_number__in=numbers, received_at__gte=sent_at - NUMBER_MATCH_SLACK) if numbers else Q()
+    by_message = Q(msg_id__in=msg_ids) if msg_ids else Q()
+    if not msg_ids and not numbers:
+        return StatusReport.objects.none()
+    if msg_ids and numbers:
+        return StatusReport.objects.filter(by_message | by_number)
+    return StatusReport.objects.filter(by_message if msg_ids else by_number)
 
 
 def proposal(case: Case) -> engine.Proposal | None:

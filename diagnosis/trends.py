@@ -242,9 +242,9 @@ def final_statuses(cases: QuerySet[Case]) -> dict[int, FinalStatus]:
         by_msg[msg_id].append(case_id)
     for case_id, e164 in Recipient.objects.filter(case__in=case_ids).values_list("case_id", "e164"):
         by_number[e164].append(case_id)
+    # Literal lists, not subqueries: an OR of two subqueries makes PostgreSQL scan every report.
     reports = StatusReport.objects.filter(
-        Q(msg_id__in=Message.objects.filter(case__in=case_ids).values("msg_id"))
-        | Q(to_number__in=Recipient.objects.filter(case__in=case_ids).values("e164"))
+        Q(msg_id__in=list(by_msg)) | Q(to_number__in=list(by_number))
     ).values_list("pk", "msg_id", "to_number", "status", "updated_at", "received_at")
     per_case: dict[int, dict[int, tuple[str, datetime]]] = defaultdict(dict)
     for pk, msg_id, to_number, status, updated_at, received_at in reports:

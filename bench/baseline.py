@@ -1,0 +1,98 @@
+"""Bare baselines: the least Django can do to serve the same rows or store the same report.
+
+Each view runs one query (the step baseline: a locked read and one UPDATE), renders a
+plain template and skips the portal's domain code, so `page p50 / baseline p50` shows
+what the portal adds on top of fetching its data. They are public (no session lookup),
+which keeps them at exactly one query; `bench/run.py` serves them next to the portal.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection, transaction
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from diagnosis.models import OPEN_STATES, Case, CaseState
+
+LIST_ROWS = 25  # queue.PAGE_SIZE
+DASHBOARD_ROWS = 30  # three panels of dashboard.PANEL_ROWS
+INSERT_SQL = (
+    "INSERT INTO diagnosis_statusreport (msg_id, status, status_desc, total, sequence, origin, updated_at, "
+    "extend, to_number, org_code, channel, raw, received_at, dedupe_key) VALUES "
+)
+ROW_SQL = "(%s, %s, '', 1, 1, '', NULL, '', '', '', 'callback', %s, %s, %s)"
+
+
+def _rows(request: HttpRequest, rows: list[Case]) -> HttpResponse:
+    return render(request, "bench/rows.html", {"rows": rows})
+
+
+@login_not_required
+def case_rows(request: HttpRequest, kind: str) -> HttpResponse:
+    """The queue's rows in one query: unassigned, one agent's ("mine"), or by number."""
+    if kind == "unassigned":
+        cases = Case.objects.filter(assigned_to__isnull=True, state__in=OPEN_STATES)
+    elif kind == "mine":
+        cases = Case.objects.filter(assigned_to_id=request.GET.get("user"), state__in=OPEN_STATES)
+    else:
+        cases = Case.objects.filter(recipients__e164=request.GET.get("number", ""))
+    return _rows(request, list(cases.order_by("created_at", "pk")[:LIST_ROWS]))
+
+
+@login_not_required
+def case_row(request: HttpRequest, reference: str) -> HttpResponse:
+    return _rows(request, list(Case.objects.filter(reference=reference)[:1]))
+
+
+@login_not_required
+def tracking_row(request: HttpRequest, token: str) -> HttpResponse:
+    return _rows(request, list(Case.objects.filter(tracking_token=token)[:1]))
+
+
+@login_not_required
+def dashboard_rows(request: HttpRequest) -> HttpResponse:
+    waiting = Case.objects.filter(state=CaseState.WAITING).order_by("wait_deadline", "pk")
+    return _rows(request, list(waiting[:DASHBOARD_ROWS]))
+
+
+@login_not_required
+def step_update(request: HttpRequest, reference: str) -> HttpResponse:
+    """A locked read of one case and one UPDATE, as the least a step submission must do."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(reference=reference)
+        Case.objects.filter(pk=case.pk).update(revision=F("revision") + 1)
+    return _rows(request, [case])
+
+
+@csrf_exempt
+@login_not_required
+def insert_one(request: HttpRequest) -> HttpResponse:
+    """One INSERT of the posted report, no validation, no dedupe lookup, no task."""
+    msg_id, status = request.POST.get("smsMsgId", ""), request.POST.get("status", "")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            INSERT_SQL + ROW_SQL,
+            [msg_id, status, json.dumps(request.POST.dict()), timezone.now(), f"{msg_id}|1|{status}|-"],
+        )
+    return HttpResponse(status=200)
+
+
+@csrf_exempt
+@login_not_required
+def insert_batch(request: HttpRequest) -> HttpResponse:
+    """One multi-row INSERT of a JSON batch."""
+    items = json.loads(request.body)["statusReportList"]
+    now = timezone.now()
+    params: list[object] = []
+    for item in items:
+        msg_id, status = item["smsMsgId"], item["status"]
+        params += [msg_id, status, json.dumps(item), now, f"{msg_id}|1|{status}|-"]
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_SQL + ", ".join([ROW_SQL] * len(items)), params)
+    return HttpResponse(status=200)

@@ -1,0 +1,276 @@
+"""What `make bench` measures over HTTP: each portal request beside its bare baseline.
+
+`prepare()` picks real rows from the seeded database (cases, numbers, tracking links),
+signs staff in by creating sessions directly, and sets aside a pool of new cases so every
+step submission answers a different case. `scenarios()` turns that into request lists
+that any driver can replay: wrk (`bench/run.py`) or Django's test client (`run_client`,
+used by the smoke test).
+"""
+
+from __future__ import annotations
+
+import secrets
+import statistics
+import time
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+from django.test import Client
+
+from diagnosis.guide import get_guide
+from diagnosis.management.commands.seed_scale import BENCH_AGENT, BENCH_LEAD
+from diagnosis.models import Case, CaseState, StatusSource
+
+SAMPLE = 200  # distinct cases, numbers and links each page scenario cycles through
+SOURCE_NAME = "bench"
+
+
+@dataclass(frozen=True)
+class Fixtures:
+    agent_id: int
+    agent_cookie: str
+    lead_cookie: str
+    csrf: str
+    references: list[str]
+    tokens: list[str]
+    numbers: list[str]
+    step_pool: list[str]
+    callback_path: str
+
+
+@dataclass(frozen=True)
+class Request:
+    """One side (portal or baseline) of a scenario: paths used in turn and how to send them."""
+
+    paths: list[str]
+    method: str = "GET"
+    body: str = ""  # "", "step", "form" or "batch" (see bench/wrk.lua)
+    cookie: str = ""
+    htmx: bool = False
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    portal: Request
+    baseline: Request
+    # "latency": compare p50; "throughput": compare req/s (callbacks).
+    compare: str = "latency"
+    note: str = ""
+
+
+@dataclass
+class Measurement:
+    requests: int = 0
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    mean_ms: float = 0.0
+    errors: int = 0
+    socket_errors: int = 0
+    queries_mean: float = 0.0
+    queries_max: int = 0
+    wrapped: int = 0
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def _session(user_id: int) -> str:
+    user = get_user_model().objects.get(pk=user_id)
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key or ""
+
+
+def _sample(sql: str, params: list[object], size: int) -> list[str]:
+    """Rows spread over the whole table, cheaply: every k-th row of an index-ordered scan."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, size])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def prepare(pool_size: int) -> Fixtures:
+    """Sessions, sample rows and a pool of fresh cases for the step submissions."""
+    users = get_user_model().objects
+    agent, lead = users.get(username=BENCH_AGENT), users.get(username=BENCH_LEAD)
+    source, _ = StatusSource.objects.get_or_create(name=SOURCE_NAME)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM diagnosis_case")
+        top = cursor.fetchone()[0]
+    step = max(top // SAMPLE, 1)
+    references = _sample(
+        "SELECT reference FROM diagnosis_case WHERE id %% %s = 0 ORDER BY id LIMIT %s", [step], SAMPLE
+    )
+    tokens = _sample(
+        "SELECT tracking_token FROM diagnosis_case WHERE id %% %s = 1 ORDER BY id LIMIT %s", [step], SAMPLE
+    )
+    numbers = _sample(
+        "SELECT e164 FROM diagnosis_recipient WHERE case_id %% %s = 2 ORDER BY id LIMIT %s", [step], SAMPLE
+    )
+    start = get_guide().start
+    pool = list(
+        Case.objects.filter(state=CaseState.NEW, current_node=start)
+        .order_by("-pk")
+        .values_list("pk", "reference")[:pool_size]
+    )
+    Case.objects.filter(pk__in=[pk for pk, _ in pool]).update(assigned_to=agent)
+    csrf = secrets.token_hex(16)  # an unmasked 32-character secret: valid as cookie and header
+    session, csrf_cookie = settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME
+    return Fixtures(
+        agent_id=agent.pk,
+        agent_cookie=f"{session}={_session(agent.pk)}; {csrf_cookie}={csrf}",
+        lead_cookie=f"{session}={_session(lead.pk)}",
+        csrf=csrf,
+        references=references,
+        tokens=tokens,
+        numbers=numbers,
+        step_pool=[reference for _, reference in pool],
+        callback_path=source.callback_path(),
+    )
+
+
+def release(fixtures: Fixtures, since_epoch: float) -> None:
+    """Put the step pool back as it was (new, unassigned, no answers), so the next run finds it."""
+    start = get_guide().start
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM diagnosis_case WHERE reference = ANY(%s)", [fixtures.step_pool])
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "DELETE FROM diagnosis_answerrecord WHERE case_id = ANY(%s) AND answered_at >= to_timestamp(%s)",
+            [ids, since_epoch],
+        )
+        cursor.execute(
+            "DELETE FROM diagnosis_event WHERE case_id = ANY(%s) AND at >= to_timestamp(%s)",
+            [ids, since_epoch],
+        )
+        cursor.execute(
+            "UPDATE diagnosis_case SET state = 'new', current_node = %s, assigned_to_id = NULL, revision = 1 "
+            "WHERE id = ANY(%s)",
+            [start, ids],
+        )
+
+
+def scenarios(fx: Fixtures) -> list[Scenario]:
+    agent, lead = fx.agent_cookie, fx.lead_cookie
+    refs, tokens = fx.references, fx.tokens
+    number_q = [quote(n) for n in fx.numbers]
+    return [
+        Scenario(
+            "queue: unassigned",
+            Request(["/cases/?tab=unassigned"], cookie=agent),
+            Request(["/bench/list/unassigned/"]),
+        ),
+        Scenario(
+            "queue: mine",
+            Request(["/cases/?tab=mine"], cookie=agent),
+            Request([f"/bench/list/mine/?user={fx.agent_id}"]),
+        ),
+        Scenario(
+            "queue: search by number",
+            Request([f"/cases/?tab=all&q={n}" for n in number_q], cookie=agent),
+            Request([f"/bench/list/search/?number={n}" for n in number_q]),
+        ),
+        Scenario(
+            "case page",
+            Request([f"/cases/{r}/" for r in refs], cookie=lead),
+            Request([f"/bench/case/{r}/" for r in refs]),
+            note="as a lead, so every case (any state, any assignee) renders its full page",
+        ),
+        Scenario(
+            "step submission (htmx POST)",
+            Request(
+                [f"/cases/{r}/step/" for r in fx.step_pool],
+                method="POST",
+                body="step",
+                cookie=agent,
+                htmx=True,
+            ),
+            Request(
+                [f"/bench/step/{r}/" for r in fx.step_pool],
+                method="POST",
+                body="step",
+                cookie=agent,
+                htmx=True,
+            ),
+            note="each request answers C1 of a different new case (pool prepared by the bench)",
+        ),
+        Scenario(
+            "customer tracking page",
+            Request([f"/support/t/{t}/" for t in tokens]),
+            Request([f"/bench/tracking/{t}/" for t in tokens]),
+        ),
+        Scenario("lead dashboard", Request(["/leads/"], cookie=lead), Request(["/bench/dashboard/"])),
+        Scenario(
+            "callback: one report (form)",
+            Request([fx.callback_path], method="POST", body="form"),
+            Request(["/bench/insert/"], method="POST", body="form"),
+            compare="throughput",
+        ),
+        Scenario(
+            "callback: 50 reports (JSON)",
+            Request([fx.callback_path], method="POST", body="batch"),
+            Request(["/bench/insert-batch/"], method="POST", body="batch"),
+            compare="throughput",
+        ),
+    ]
+
+
+def _body(kind: str, serial: str) -> tuple[str, str]:
+    """The same bodies wrk.lua sends, for the in-process driver: (content type, body)."""
+    if kind == "step":
+        return "application/x-www-form-urlencoded", "node=report_returned&value=no_report&notes="
+    report = {
+        "smsMsgId": f"bench-client-{serial}",
+        "status": "DELIVRD",
+        "total": "1",
+        "sequence": "1",
+        "source": "2",
+        "updateTime": "2026-01-01T08:00:05Z",
+        "to": "+8613800138000",
+    }
+    if kind == "form":
+        return "application/x-www-form-urlencoded", "&".join(f"{k}={quote(v)}" for k, v in report.items())
+    import json
+
+    items = [{**report, "smsMsgId": f"{report['smsMsgId']}-{i}"} for i in range(50)]
+    return "application/json", json.dumps({"statusReportList": items})
+
+
+def run_client(request: Request, count: int, run_id: str = "") -> Measurement:
+    """Replay `count` requests in process with Django's test client (no timing targets, smoke only)."""
+    client = Client()
+    for part in request.cookie.split("; "):
+        if "=" in part:
+            name, value = part.split("=", 1)
+            client.cookies[name] = value
+    headers = {"HX-Request": "true"} if request.htmx else {}
+    latencies, queries, errors = [], [], 0
+    started = time.perf_counter()
+    for n in range(count):
+        path = request.paths[n % len(request.paths)]
+        t0 = time.perf_counter()
+        if request.method == "POST":
+            content_type, body = _body(request.body, f"{run_id}-{n}")
+            response = client.post(path, body, content_type=content_type, headers=headers)
+        else:
+            response = client.get(path, headers=headers)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        errors += not 200 <= response.status_code < 300
+        queries.append(int(response.headers.get("X-Query-Count", "0")))
+    elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return Measurement(
+        requests=count,
+        rps=count / elapsed if elapsed else 0.0,
+        p50_ms=statistics.median(ordered),
+        p99_ms=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        errors=errors,
+        queries_mean=statistics.fmean(queries),
+        queries_max=max(queries),
+    )
