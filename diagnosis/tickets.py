@@ -66,13 +66,18 @@ def parse_msg_ids(text: str) -> tuple[list[str], list[str]]:
     return found, problems
 
 
-def screenshot_problem(upload: UploadedFile) -> str | None:
-    """Why a screenshot is refused, judged by its size and its first bytes, not its name."""
-    if upload.size and upload.size > SCREENSHOT_MAX_BYTES:
-        return f"The screenshot is larger than {SCREENSHOT_MAX_BYTES // (1024 * 1024)} MB."
+def screenshot_extension(upload: UploadedFile) -> str | None:
+    """ ".png" or ".jpg" judged by the file's first bytes (never its name), else None."""
     head = upload.read(8)
     upload.seek(0)
-    if not any(head.startswith(magic) for magic in SCREENSHOT_TYPES):
+    return next((ext for magic, ext in SCREENSHOT_TYPES.items() if head.startswith(magic)), None)
+
+
+def screenshot_problem(upload: UploadedFile) -> str | None:
+    """Why a screenshot is refused: too large, or not a PNG or JPEG image."""
+    if upload.size and upload.size > SCREENSHOT_MAX_BYTES:
+        return f"The screenshot is larger than {SCREENSHOT_MAX_BYTES // (1024 * 1024)} MB."
+    if screenshot_extension(upload) is None:
         return "The screenshot must be a PNG or JPEG image."
     return None
 
@@ -214,12 +219,7 @@ def file_ticket(ticket: Ticket) -> Case:
         if ticket.self_help or ticket.screenshot:
             case.customer_answers = ticket.self_help
             if ticket.screenshot:
-                extension = next(
-                    ext
-                    for magic, ext in SCREENSHOT_TYPES.items()
-                    if ticket.screenshot.read(8).startswith(magic)
-                )
-                ticket.screenshot.seek(0)
+                extension = screenshot_extension(ticket.screenshot)
                 case.screenshot.save(f"{case.reference}{extension}", ticket.screenshot, save=False)
             case.save(update_fields=["customer_answers", "screenshot", "updated_at"])
         outbox.queue_email(
