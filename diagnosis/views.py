@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -66,9 +65,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = QueueForm(request.GET)
     tab, text, sort = form.values()
     search = queue.parse_search(text, settings.PHONE_REGION or None)
-    page = Paginator(queue.cases(tab, request.user, search, sort), queue.PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = queue.page_of(queue.cases(tab, request.user, search, sort), request.GET.get("page"))
     context = {
         "form": form,
         "tab": tab,
