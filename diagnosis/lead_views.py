@@ -54,7 +54,7 @@ def lead_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     if part != TRENDS:
         context["live"] = dashboard.snapshot(settings.LEAD_STALE_AFTER_HOURS)
     if part != LIVE_PANELS:
-        report = trends.report(trends.Period.ending(days))
+        report = trends.cached_report(days)
         context.update(report=report, charts=trends.report_charts(report))
     template = "diagnosis/leads/dashboard.html" + (f"#{part}" if part else "")
     return render(request, template, context)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from diagnosis import delivery, outbox, sweep
+from diagnosis import delivery, outbox, sweep, trends
 
 
 @shared_task(name="diagnosis.deliver_email", ignore_result=True)
@@ -26,3 +26,8 @@ def match_reports(msg_ids: list[str], numbers: list[str]) -> None:
 @shared_task(name="diagnosis.sweep_waiting_cases", ignore_result=True)
 def sweep_waiting_cases() -> None:
     sweep.sweep()
+
+
+@shared_task(name="diagnosis.refresh_trends", ignore_result=True)
+def refresh_trends() -> None:
+    trends.refresh_cached_reports()

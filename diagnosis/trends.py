@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import phonenumbers
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -263,6 +265,28 @@ def final_statuses(cases: QuerySet[Case]) -> dict[int, FinalStatus]:
             row = codes.get(code)
             result[case_id] = FinalStatus(code, row.summary if row and row.documented else "")
     return result
+
+
+def cached_report(days: int) -> Report:
+    """The report for the last `days`, as computed by the periodic refresh (or now, if none is cached).
+
+    Trends over days do not need to be fresher than a few minutes, and at production
+    size one report reads every case of the period, so beat recomputes them in the
+    background (`refresh_cached_reports`) and the dashboard reads the result.
+    """
+    if settings.TRENDS_CACHE_SECONDS <= 0:
+        return report(Period.ending(days))
+    key = f"trends-report:{days}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = report(Period.ending(days))
+        cache.set(key, cached, settings.TRENDS_CACHE_SECONDS)
+    return cached
+
+
+def refresh_cached_reports() -> None:
+    for days in PERIOD_DAYS:
+        cache.set(f"trends-report:{days}", report(Period.ending(days)), settings.TRENDS_CACHE_SECONDS)
 
 
 def report(period: Period) -> Report:

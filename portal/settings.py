@@ -198,6 +198,17 @@ TICKET_LIMIT_PER_EMAIL_PER_HOUR = env_int("TICKET_LIMIT_PER_EMAIL_PER_HOUR", 5, 
 # Uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# The leads' causes-and-trends reports are recomputed in the background this often and
+# kept twice as long; 0 computes them on every request (tests).
+TRENDS_REFRESH_SECONDS = env_int("TRENDS_REFRESH_SECONDS", 300, minimum=0)
+TRENDS_CACHE_SECONDS = TRENDS_REFRESH_SECONDS * 2
+if TRENDS_REFRESH_SECONDS:
+    CELERY_BEAT_SCHEDULE["refresh-trends"] = {
+        "task": "diagnosis.refresh_trends",
+        "schedule": timedelta(seconds=TRENDS_REFRESH_SECONDS),
+        "options": {"expires": TRENDS_REFRESH_SECONDS},
+    }
+
 CELERY_BEAT_SCHEDULE["waiting-sweep"] = {
     "task": "diagnosis.sweep_waiting_cases",
     "schedule": timedelta(seconds=DIAGNOSIS_SWEEP_SECONDS),

@@ -39,3 +39,6 @@ TICKET_LIMIT_PER_EMAIL_PER_HOUR = 100_000
 # A file, not memory: memory-use tests must not count the database itself.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+
+# Trends are computed on every request in tests; one test switches the cache on.
+TRENDS_CACHE_SECONDS = 0

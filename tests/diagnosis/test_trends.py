@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from itertools import count
 
@@ -280,3 +280,22 @@ def test_empty_charts_say_so_instead_of_drawing_nothing() -> None:
 )
 def test_durations_read_the_way_people_say_them(value: timedelta | None, text: str) -> None:
     assert charts.duration_text(value) == text
+
+
+def test_dashboard_reads_trends_refreshed_in_the_background(
+    make_case: Callable[..., Case], settings: object
+) -> None:
+    from django.core.cache import cache
+
+    from diagnosis import tasks
+
+    settings.TRENDS_CACHE_SECONDS = 600
+    for days in trends.PERIOD_DAYS:
+        cache.delete(f"trends-report:{days}")
+    make_case()
+    first = trends.cached_report(7)
+    make_case()
+
+    assert trends.cached_report(7).opened == first.opened  # served from the cache
+    tasks.refresh_trends()  # what beat runs every TRENDS_REFRESH_SECONDS
+    assert trends.cached_report(7).opened == first.opened + 1
