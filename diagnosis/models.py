@@ -112,6 +112,12 @@ class Case(models.Model):
                 ),
                 name="diagnosis_case_unassigned",
             ),
+            # "Mine": an agent's open cases, oldest first.
+            models.Index(
+                fields=["assigned_to", "created_at"],
+                condition=Q(state__in=["new", "in_progress", "waiting", "escalated"]),
+                name="diagnosis_case_mine",
+            ),
             # Trends and exports select cases opened or settled in a period.
             models.Index(fields=["created_at"], name="diagnosis_case_created"),
             models.Index(
