@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from urllib.parse import parse_qsl
 
 from django.contrib.auth.decorators import login_not_required
@@ -28,6 +29,7 @@ from diagnosis.models import RejectedPayload, ReportChannel, StatusSource
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
 MAX_BATCH = 50
+LAST_REPORT_RESOLUTION = timedelta(minutes=1)
 
 
 class Rejected(Exception):
@@ -124,7 +126,9 @@ def status_report(request: HttpRequest, token: str) -> HttpResponse:
                 raise Rejected(400, f"{where}{exc}") from None
         with transaction.atomic():
             result = ingest.store(reports)
-            StatusSource.objects.filter(pk=source.pk).update(last_report_at=now)
+            # A source's last report time is for people, to the minute: skip the write in between.
+            if source.last_report_at is None or now - source.last_report_at > LAST_REPORT_RESOLUTION:
+                StatusSource.objects.filter(pk=source.pk).update(last_report_at=now)
             _match_after_commit(result)
     except Rejected as exc:
         if exc.status != 401:

@@ -106,7 +106,8 @@ def store(reports: Iterable[StatusReport]) -> StoreResult:
     """
     batch = {r.dedupe_key: r for r in reports}
     received = len(batch)
-    with transaction.atomic():
+    # No savepoint of its own: callers that already hold a transaction (the callback) save two statements.
+    with transaction.atomic(savepoint=False):
         existing = set(StatusReport.objects.filter(dedupe_key__in=batch).values_list("dedupe_key", flat=True))
         fresh = [r for key, r in batch.items() if key not in existing]
         StatusReport.objects.bulk_create(fresh, ignore_conflicts=True)
