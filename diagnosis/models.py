@@ -46,6 +46,7 @@ class CaseState(models.TextChoices):
 
 
 OPEN_STATES = (CaseState.NEW, CaseState.IN_PROGRESS, CaseState.WAITING, CaseState.ESCALATED)
+OPEN_STATE_VALUES = [state.value for state in OPEN_STATES]
 
 
 class Case(models.Model):
@@ -107,15 +108,13 @@ class Case(models.Model):
             # The default queue tab: open cases nobody has claimed, oldest first.
             models.Index(
                 fields=["created_at"],
-                condition=Q(
-                    assigned_to__isnull=True, state__in=["new", "in_progress", "waiting", "escalated"]
-                ),
+                condition=Q(assigned_to__isnull=True, state__in=OPEN_STATE_VALUES),
                 name="diagnosis_case_unassigned",
             ),
             # "Mine": an agent's open cases, oldest first.
             models.Index(
                 fields=["assigned_to", "created_at"],
-                condition=Q(state__in=["new", "in_progress", "waiting", "escalated"]),
+                condition=Q(state__in=OPEN_STATE_VALUES),
                 name="diagnosis_case_mine",
             ),
             # Trends and exports select cases opened or settled in a period.
