@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
 
 from diagnosis.models import Case, CaseState
 from portal import roles
@@ -19,3 +21,13 @@ def can_work(user: AbstractBaseUser, case: Case) -> bool:
 
 def can_claim(user: AbstractBaseUser, case: Case) -> bool:
     return case.is_open() and case.assigned_to_id is None and user.has_perm(roles.WORK_CASES)
+
+
+def agents() -> QuerySet[AbstractBaseUser]:
+    """People a case can be assigned to: everyone whose groups let them work cases."""
+    return (
+        get_user_model()
+        .objects.filter(groups__permissions__codename="work_cases", is_active=True)
+        .distinct()
+        .order_by("first_name", "username")
+    )

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from diagnosis import catalogue, engine, services, waiting
-from diagnosis.engine import Proposal, ReportFact
+from diagnosis.engine import Proposal
 from diagnosis.guide import Answer, Kind, Node
 from diagnosis.models import (
     AnswerRecord,
@@ -91,15 +91,7 @@ def load(case: Case) -> CaseFile:
         )
         for node, answer in walk.steps
     ]
-    facts = [
-        ReportFact(
-            row.report.status,
-            row.code.branch if row.code else "unknown",
-            row.code.final if row.code else True,
-            row.report.updated_at or row.report.received_at,
-        )
-        for row in rows
-    ]
+    facts = services.facts_for(reports, codes)
     wait = None
     if case.is_waiting() and case.waiting_since and case.wait_deadline:
         wait = WaitInfo(

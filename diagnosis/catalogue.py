@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
@@ -83,7 +83,11 @@ def lookup(code: str, *, remember: bool = True) -> StatusCode:
 
 
 def _family_for(code: str) -> StatusCode | None:
-    families = StatusCode.objects.filter(match=StatusCode.Match.PREFIX).only("code", "branch", "final")
+    return _longest_prefix(code, StatusCode.objects.filter(match=StatusCode.Match.PREFIX))
+
+
+def _longest_prefix(code: str, families: Iterable[StatusCode]) -> StatusCode | None:
+    """The most specific family (`MK:` style prefix row) a code belongs to."""
     matches = [f for f in families if code.startswith(f.code)]
     return max(matches, key=lambda f: len(f.code)) if matches else None
 
@@ -99,7 +103,7 @@ def branches_for(codes: set[str]) -> dict[str, StatusCode]:
         if code in exact:
             found[code] = exact[code]
             continue
-        matches = [f for f in families if code.startswith(f.code)]
-        if matches:
-            found[code] = max(matches, key=lambda f: len(f.code))
+        family = _longest_prefix(code, families)
+        if family is not None:
+            found[code] = family
     return found

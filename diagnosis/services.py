@@ -29,6 +29,7 @@ from diagnosis.models import (
     EventKind,
     Message,
     Recipient,
+    StatusCode,
     StatusReport,
 )
 from diagnosis.numbers import NumberInfo
@@ -123,7 +124,11 @@ def live_answers(case: Case) -> dict[str, AnswerRecord]:
 def report_facts(case: Case) -> list[ReportFact]:
     """Stored reports for the case's messages (and numbers, for reports that carry `to`)."""
     reports = list(reports_for(case))
-    codes = catalogue.branches_for({r.status for r in reports})
+    return facts_for(reports, catalogue.branches_for({r.status for r in reports}))
+
+
+def facts_for(reports: Iterable[StatusReport], codes: dict[str, StatusCode]) -> list[ReportFact]:
+    """What the engine needs of each report; a code missing from the catalogue counts as final."""
     facts = []
     for report in reports:
         row = codes.get(catalogue.normalise_code(report.status))
@@ -449,15 +454,10 @@ def _settle(case: Case, actor: User | None) -> None:
         else:
             _set_state(case, CaseState.IN_PROGRESS if path.steps else CaseState.NEW, actor, save=False)
     _bump(case)
-    if node.kind is Kind.WAIT and engine.latest_final(report_facts(case)) is not None:
+    final = engine.latest_final(report_facts(case)) if node.kind is Kind.WAIT else None
+    if final is not None:
         # A report stored meanwhile ends the wait at once instead of at the next poll.
-        final = engine.latest_final(report_facts(case))
-        _end_wait(
-            case,
-            WAIT_REPORT,
-            final.status if final else "",
-            "A final report is already stored; the case resumes.",
-        )
+        _end_wait(case, WAIT_REPORT, final.status, "A final report is already stored; the case resumes.")
 
 
 def _reach_outcome(case: Case, node: Node, actor: User | None, now: datetime) -> None:
@@ -516,7 +516,7 @@ def escalation_package(case: Case) -> dict[str, Any]:
             {
                 "step": guide[a.node].ref,
                 "question": guide[a.node].title,
-                "answer": (guide[a.node].answer(a.value).label if guide[a.node].answer(a.value) else a.value),
+                "answer": getattr(guide[a.node].answer(a.value), "label", a.value),
                 "evidence": a.evidence,
                 "notes": a.notes,
                 "by": a.answered_by.get_username() if a.answered_by else "system",

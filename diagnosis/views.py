@@ -10,7 +10,6 @@ import io
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
@@ -102,13 +101,7 @@ def _detail_context(request: AuthenticatedHttpRequest, case: Case, **extra: obje
     if file.node.evidence or "revise_node" in extra:
         context["code_choices"] = status_code_choices()
     if context["can_assign"]:
-        agents = (
-            get_user_model()
-            .objects.filter(groups__permissions__codename="work_cases")
-            .distinct()
-            .order_by("first_name")
-        )
-        context["assign_form"] = AssignForm(agents=agents, initial={"assignee": case.assigned_to_id})
+        context["assign_form"] = AssignForm(agents=access.agents(), initial={"assignee": case.assigned_to_id})
     context.update(extra)
     return context
 
@@ -205,8 +198,7 @@ def case_assign(request: AuthenticatedHttpRequest, reference: str) -> HttpRespon
     if not access.can_assign(request.user):
         raise PermissionDenied("Only team leads assign cases.")
     case = _case(reference)
-    agents = get_user_model().objects.filter(groups__permissions__codename="work_cases").distinct()
-    form = AssignForm(request.POST, agents=agents)
+    form = AssignForm(request.POST, agents=access.agents())
     if form.is_valid():
         try:
             services.assign(case.pk, assignee=form.cleaned_data["assignee"], actor=request.user)
