@@ -1,8 +1,9 @@
 # Quick start: `make run` serves the portal with demo data; `make test` runs every check.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+RUN_VAR := $(or $(VAR_DIR),var)
 
 .PHONY: run test lint format clean bench bench-seed
 
@@ -18,9 +19,11 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.run-deps
 
-# Development server, Celery worker and beat in the foreground; Ctrl-C stops all three.
+# Web server (gunicorn, reloading on code changes), Celery worker, beat and the SMS simulator,
+# each restarted if it exits (portal/runner.py); Ctrl-C stops them all.
 run: export DEBUG := $(or $(DEBUG),1)
 run: export PORT := $(PORT)
+run: export GUNICORN_RELOAD := $(if $(filter 1 true yes on,$(DEBUG)),--reload,)
 # The local SMS platform simulator answers test messages and pushes their reports back.
 run: export SIMULATOR_PORT := $(or $(SIMULATOR_PORT),$(shell echo $$(($(PORT) + 1))))
 run: export SMS_API_URL := $(or $(SMS_API_URL),http://127.0.0.1:$(SIMULATOR_PORT))
@@ -30,12 +33,15 @@ run: export SMS_SENDER := $(or $(SMS_SENDER),csms12345678)
 run: export SMS_TEST_TEMPLATE_ID := $(or $(SMS_TEST_TEMPLATE_ID),demo-test-template)
 run: export PORTAL_BASE_URL := $(or $(PORTAL_BASE_URL),http://127.0.0.1:$(PORT))
 run: $(VENV)/.run-deps
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	@echo
-	@echo "  Portal: http://127.0.0.1:$(PORT)/   (Ctrl-C stops the web server, worker, beat and SMS simulator)"
-	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port $(PORT)
+	@# The same values in .env, so manage.py commands typed later see them too.
+	$(BIN)/python -m portal.devenv
+	$(BIN)/python manage.py migrate --noinput --verbosity 0
+	@mkdir -p $(RUN_VAR)
+	@{ echo "  Portal: $(PORTAL_BASE_URL)/"; echo; \
+	   $(BIN)/python manage.py seed_demo | sed 's/^/  /'; echo; \
+	   echo "  Ctrl-C stops the web server, worker, beat and SMS simulator."; } > $(RUN_VAR)/run-banner.txt
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m portal.runner Procfile \
+		--ready-url http://127.0.0.1:$(PORT)/healthz --banner $(RUN_VAR)/run-banner.txt
 
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from typing import Any
 
@@ -34,10 +33,6 @@ def check_broker() -> Check:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:  # kombu raises transport-specific errors
         return _failed(exc)
-    for key in ("data_folder_in", "data_folder_out"):
-        folder = options.get(key)
-        if folder and not os.access(folder, os.W_OK):
-            return {"ok": False, "reason": f"broker folder {folder} is missing or not writable"}
     return {"ok": True}
 
 

@@ -2,12 +2,13 @@
 
 Everything that differs between machines comes from the environment (see
 `.env.example`). With nothing set, the portal runs embedded for development:
-SQLite and a file-based Celery broker under `var/`, local-memory cache. PostgreSQL
-and Redis are switched on by `DATABASE_URL` and `REDIS_URL`.
+SQLite for the data and for the Celery broker under `var/`, local-memory cache.
+PostgreSQL and Redis are switched on by `DATABASE_URL` and `REDIS_URL`.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import zoneinfo
 from datetime import timedelta
@@ -20,8 +21,10 @@ from portal.env import env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # A local `.env` (see `.env.example`) fills in what the real environment leaves unset.
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env")
+# ENV_FILE names another file; empty reads none (the test suite must not see a developer's).
+_env_file = os.environ.get("ENV_FILE", str(BASE_DIR / ".env")).strip()
+if _env_file and Path(_env_file).is_file():
+    environ.Env.read_env(_env_file)
 VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = env_bool("DEBUG", default=False)
@@ -130,21 +133,16 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # The file transport ignores the host; naming one keeps kombu from warning about it.
-    CELERY_BROKER_URL = "filesystem://localhost//"
-    _broker_dir = VAR_DIR / "celery"
-    # Producers and consumers share one folder: the transport reads "in" and
-    # writes "out", so both must point at the same place.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "control_folder": str(_broker_dir / "control"),
-        "store_processed": False,
-    }
-    CELERY_RESULT_BACKEND = f"file://{_broker_dir / 'results'}"
-    # The file transport and result store fail on a missing folder.
-    for _folder in ("queue", "control", "results"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    # A transactional broker in SQLite: a message is a committed row, so no reader can
+    # see half of one (the file transport could, and crashed the worker). Its own file
+    # keeps broker writes from waiting on the portal's database lock.
+    CELERY_BROKER_URL = f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 30}}
+    # Every task ignores its result; without Redis there is nowhere worth keeping one.
+    CELERY_RESULT_BACKEND = None
+    # Remote control needs a fanout exchange, which this transport does not have.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -253,12 +251,19 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
+# Development serves static files through WhiteNoise too, straight from the sources.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # Email ------------------------------------------------------------------------
 
 _email_url = env_secret("EMAIL_URL")
 if _email_url:
     globals().update(environ.Env.email_url_config(_email_url))
+elif DEBUG:
+    # Development: one file per email under var/, instead of whole emails in the log.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "sent-emails"
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SMS support <support@localhost>")

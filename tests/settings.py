@@ -10,6 +10,8 @@ import os
 import uuid
 
 os.environ.setdefault("SECRET_KEY", "test-only-" + "k" * 60)
+# A developer's `.env` (make run writes one) must not change what the suite tests.
+os.environ["ENV_FILE"] = ""
 
 from portal.settings import *  # noqa: E402, F403
 
