@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import signal
@@ -141,22 +142,33 @@ class Runner:
             os.killpg(process.pid, sig)
 
 
-def announce_when_ready(runner: Runner, url: str, banner: Path | None, timeout: float = 300) -> None:
-    """Print the banner once the web server answers, so it is the last thing on screen."""
-    deadline = time.monotonic() + timeout
-    while not runner.stopping.is_set() and time.monotonic() < deadline:
+def announce_when_ready(runner: Runner, url: str, banner: Path | None, patience: float = 60) -> None:
+    """Print the banner once the portal reports healthy, so it is the last thing on screen.
+
+    Startup output (worker warnings, server boot lines) is over by the time a worker has run
+    a heartbeat. If health stays unhappy, the banner still comes `patience` seconds after the
+    server first answered: the person at the keyboard needs the logins either way.
+    """
+    answered_at: float | None = None
+    while not runner.stopping.is_set():
         try:
-            urllib.request.urlopen(url, timeout=2).close()
+            with urllib.request.urlopen(url, timeout=2) as response:
+                healthy = json.loads(response.read()).get("status") == "ok"
         except urllib.error.HTTPError:
-            pass  # it answered, even if unhappy (a 503 while the worker warms up)
+            healthy = False  # it answered, unhappily (a 503 while something starts)
         except (OSError, ValueError):
             runner.stopping.wait(1)
             continue
-        text = banner.read_text() if banner and banner.is_file() else ""
-        with runner.lock:
-            runner.out.write("\n" + text.rstrip() + "\n\n")  # type: ignore[attr-defined]
-            runner.out.flush()  # type: ignore[attr-defined]
+        answered_at = answered_at or time.monotonic()
+        if healthy or time.monotonic() - answered_at > patience:
+            break
+        runner.stopping.wait(1)
+    else:
         return
+    text = banner.read_text() if banner and banner.is_file() else ""
+    with runner.lock:
+        runner.out.write("\n" + text.rstrip() + "\n\n")  # type: ignore[attr-defined]
+        runner.out.flush()  # type: ignore[attr-defined]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
