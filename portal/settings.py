@@ -261,6 +261,9 @@ if _email_url:
     globals().update(environ.Env.email_url_config(_email_url))
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Without a timeout a stalled SMTP server would hold a worker forever; the outbox's
+# claim on an email (diagnosis.outbox.claim_lease) is sized from it.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_SECONDS", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SMS support <support@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
