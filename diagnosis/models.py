@@ -477,8 +477,9 @@ class Event(models.Model):
 class OutboundEmail(models.Model):
     """An email to send, written in the same transaction as the change that causes it.
 
-    A worker sends it and stamps `sent_at` afterwards: delivery is at-least-once, so a
-    crash between sending and stamping can repeat a message but never lose one.
+    A sender first claims the row (`claimed_until`, a lease longer than any SMTP
+    exchange), sends, then stamps `sent_at`: delivery is at-least-once, so a crash
+    between sending and stamping can repeat a message but never lose one.
     """
 
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="emails")
@@ -493,6 +494,8 @@ class OutboundEmail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Until when a sender holds the row (see `outbox.deliver`); null when nobody does.
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at"]

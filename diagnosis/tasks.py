@@ -5,6 +5,10 @@ from __future__ import annotations
 from celery import shared_task
 
 from diagnosis import delivery, outbox, sweep, trends
+from portal.periodic import once_per_slot
+
+# Beat-scheduled tasks take their slot first (portal.periodic), so a second beat
+# publishing the same entries does no doubled work. The domain functions stay unlocked.
 
 
 @shared_task(name="diagnosis.deliver_email", ignore_result=True)
@@ -13,6 +17,7 @@ def deliver_email(pk: int) -> None:
 
 
 @shared_task(name="diagnosis.deliver_pending_emails", ignore_result=True)
+@once_per_slot("deliver-pending-emails")
 def deliver_pending_emails() -> None:
     outbox.deliver_pending()
 
@@ -24,10 +29,12 @@ def match_reports(msg_ids: list[str], numbers: list[str]) -> None:
 
 
 @shared_task(name="diagnosis.sweep_waiting_cases", ignore_result=True)
+@once_per_slot("waiting-sweep")
 def sweep_waiting_cases() -> None:
     sweep.sweep()
 
 
 @shared_task(name="diagnosis.refresh_trends", ignore_result=True)
+@once_per_slot("refresh-trends")
 def refresh_trends() -> None:
     trends.refresh_cached_reports()

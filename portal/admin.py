@@ -2,15 +2,27 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from portal.models import Heartbeat
+from portal.models import BeatProcess, Heartbeat
 
 
-@admin.register(Heartbeat)
-class HeartbeatAdmin(admin.ModelAdmin):
-    list_display = ["component", "at"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by background processes: visible to administrators, never edited."""
 
     def has_add_permission(self, request: object) -> bool:
         return False
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ["component", "at"]
+
+
+@admin.register(BeatProcess)
+class BeatProcessAdmin(ReadOnlyAdmin):
+    """Where to find a second beat that /healthz reports: host, pid and start time."""
+
+    list_display = ["beat_id", "last_tick"]
+    ordering = ["-last_tick"]

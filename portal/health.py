@@ -52,20 +52,34 @@ def heartbeat_stamps() -> dict[str, datetime]:
     return dict(Heartbeat.objects.values_list("component", "at"))
 
 
+def running_beats() -> int:
+    """How many distinct beat processes ticked within two heartbeat intervals.
+
+    Every live beat ticks once an interval, so it is always inside the window; one
+    that stopped drops out within two intervals (at once if it stopped cleanly).
+    """
+    from portal.models import BeatProcess
+
+    since = timezone.now() - settings.HEARTBEAT_INTERVAL * 2
+    return BeatProcess.objects.filter(last_tick__gte=since).count()
+
+
 def check_background() -> tuple[Check, Check]:
-    """Worker and beat freshness, read in one query."""
+    """Worker and beat freshness, and whether more than one beat is ticking."""
     try:
         stamps = heartbeat_stamps()
+        beats = running_beats()
     except DatabaseError as exc:
         return _failed(exc), _failed(exc)
-    return background_checks(stamps)
+    return background_checks(stamps, beats)
 
 
-def background_checks(stamps: dict[str, datetime]) -> tuple[Check, Check]:
-    return (
-        _freshness(stamps.get("worker"), "last_heartbeat", "worker heartbeat"),
-        _freshness(stamps.get("beat"), "last_tick", "beat tick"),
-    )
+def background_checks(stamps: dict[str, datetime], beats: int = 0) -> tuple[Check, Check]:
+    beat = _freshness(stamps.get("beat"), "last_tick", "beat tick")
+    if beat["ok"] and beats > 1:
+        # Periodic tasks guard against it (portal.periodic), but it is a deployment mistake.
+        beat = {**beat, "ok": False, "reason": "more than one beat is running", "beats": beats}
+    return _freshness(stamps.get("worker"), "last_heartbeat", "worker heartbeat"), beat
 
 
 def run_checks() -> tuple[dict[str, Any], bool]:

@@ -29,6 +29,36 @@ class Heartbeat(models.Model):
         return f"{self.get_component_display()} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
+class BeatProcess(models.Model):
+    """A Celery beat process seen ticking, so /healthz can tell when two are running.
+
+    Each beat names itself by host, pid and start time and upserts its row on every
+    tick; health counts the names seen within two heartbeat intervals. A beat that
+    stops ticking drops out of that count, and its row is pruned soon after.
+    """
+
+    beat_id = models.CharField(primary_key=True, max_length=255)
+    last_tick = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.beat_id} at {self.last_tick:%Y-%m-%d %H:%M:%S}"
+
+
+class PeriodicSlot(models.Model):
+    """When the current slot of a beat-scheduled task began (see `portal.periodic`).
+
+    A run claims its slot by moving `started_at` forward, and only if the previous
+    slot began at least half an interval ago; the copy a second beat publishes for
+    the same tick finds the slot taken and skips.
+    """
+
+    name = models.CharField(primary_key=True, max_length=100)
+    started_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} since {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
 class AccessRight(models.Model):
     """Holder for the portal's role permissions; it has no table of its own.
 

@@ -266,6 +266,9 @@ elif DEBUG:
     EMAIL_FILE_PATH = VAR_DIR / "sent-emails"
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Without a timeout a stalled SMTP server would hold a worker forever; the outbox's
+# claim on an email (diagnosis.outbox.claim_lease) is sized from it.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_SECONDS", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SMS support <support@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 

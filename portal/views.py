@@ -37,7 +37,7 @@ def home(request: PublicHttpRequest) -> HttpResponse:
 
 def _background_context() -> dict[str, object]:
     stamps = health.heartbeat_stamps()
-    worker, beat = health.background_checks(stamps)
+    worker, beat = health.background_checks(stamps, health.running_beats())
     return {"worker": worker, "beat": beat, "worker_at": stamps.get("worker"), "beat_at": stamps.get("beat")}
 
 

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from datetime import timedelta
+from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from portal import heartbeat
+from portal.models import BeatProcess
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +90,125 @@ def test_stale_heartbeat_is_reported_with_its_age(client: Client, settings: obje
 
 def test_healthz_rejects_writes(client: Client) -> None:
     assert client.post("/healthz").status_code == 405
+
+
+def beat_check(client: Client) -> dict[str, object]:
+    return client.get("/healthz").json()["checks"]["beat"]
+
+
+def test_two_beats_ticking_is_degraded_with_the_reason(client: Client) -> None:
+    heartbeat.record("worker")
+    heartbeat.record_beat_tick("host-a:101:2026-01-01T00:00:00Z")
+    last = heartbeat.record_beat_tick("host-b:202:2026-01-01T00:00:05Z")
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200  # still serving: web servers stay in the pool
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"]["beat"] == {
+        "ok": False,
+        "last_tick": last.isoformat(),
+        "reason": "more than one beat is running",
+        "beats": 2,
+    }
+
+
+def test_one_beat_ticking_many_times_is_one_beat(client: Client) -> None:
+    heartbeat.record("worker")
+    for _ in range(3):
+        heartbeat.record_beat_tick("host-a:101:2026-01-01T00:00:00Z")
+
+    assert beat_check(client)["ok"] is True
+
+
+def test_a_restarted_beat_is_one_beat_once_the_old_one_stops_ticking(
+    client: Client, settings: object
+) -> None:
+    interval = settings.HEARTBEAT_INTERVAL
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        heartbeat.record("worker")
+        heartbeat.record_beat_tick("host-a:101:old")
+    with time_machine.travel(start + interval, tick=False):
+        heartbeat.record_beat_tick("host-a:202:new")  # killed without a clean stop, restarted
+        assert beat_check(client)["reason"] == "more than one beat is running"
+    with time_machine.travel(start + interval * 2 + timedelta(seconds=1), tick=False):
+        heartbeat.record_beat_tick("host-a:202:new")
+        assert beat_check(client)["ok"] is True
+    with time_machine.travel(start + settings.HEARTBEAT_STALE_AFTER * 2, tick=False):
+        heartbeat.record_beat_tick("host-a:202:new")
+    assert list(BeatProcess.objects.values_list("beat_id", flat=True)) == ["host-a:202:new"]
+
+
+def test_a_beat_that_stops_cleanly_is_forgotten_at_once(client: Client) -> None:
+    heartbeat.record("worker")
+    heartbeat.record_beat_tick("host-a:101:old")
+    heartbeat.forget_beat("host-a:101:old")  # what a stopping beat does at exit
+    heartbeat.record_beat_tick("host-a:202:new")
+
+    assert beat_check(client)["ok"] is True
+
+
+def test_the_staff_status_panel_says_two_schedulers_run(client: Client, agent: User) -> None:
+    heartbeat.record("worker")
+    heartbeat.record_beat_tick("host-a:101:one")
+    heartbeat.record_beat_tick("host-b:202:two")
+    client.force_login(agent)
+
+    assert "2 running, should be one" in client.get("/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_real_beat_processes_are_reported(
+    client: Client, requires_postgres: None, tmp_path: Path
+) -> None:
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DEBUG": "1",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        # A file broker in tmp_path: the beats' messages go nowhere shared.
+        "REDIS_URL": "",
+        "VAR_DIR": str(tmp_path),
+        "HEARTBEAT_INTERVAL_SECONDS": "1",
+    }
+
+    def start_beat(name: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "--app", "portal", "beat", "--loglevel", "WARNING"),
+                *(
+                    "--schedule",
+                    str(tmp_path / f"{name}-schedule"),
+                    "--pidfile",
+                    str(tmp_path / f"{name}.pid"),
+                ),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    beats = [start_beat("a"), start_beat("b")]
+    try:
+        heartbeat.record("worker")
+        deadline = time.monotonic() + 60
+        while BeatProcess.objects.count() < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert beat_check(client)["reason"] == "more than one beat is running"
+
+        beats[1].terminate()
+        beats[1].wait(timeout=30)
+        heartbeat.record("worker")
+        deadline = time.monotonic() + 10
+        while not beat_check(client)["ok"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert beat_check(client) == {"ok": True, "last_tick": ANY}
+        assert BeatProcess.objects.count() == 1  # the stopped beat removed itself
+    finally:
+        for beat in beats:
+            if beat.poll() is None:
+                beat.kill()
+                beat.wait(timeout=10)
