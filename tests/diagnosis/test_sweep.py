@@ -27,12 +27,11 @@ from diagnosis.models import (
     CaseState,
     Escalation,
     EventKind,
-    Message,
     OutboundEmail,
-    Recipient,
     ReportChannel,
 )
 from tests.diagnosis.conftest import MSG_ID, walk_to
+from tests.diagnosis.waiting import bulk_waiting
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -163,34 +162,6 @@ def test_a_failing_case_does_not_stop_the_sweep(make_case: Callable[..., Case], 
     assert (result.failed, result.escalated) == (1, 1)
     fine.refresh_from_db()
     assert fine.state == CaseState.ESCALATED
-
-
-def bulk_waiting(count: int, deadline: datetime) -> list[int]:
-    """Many waiting cases past their deadline, written in bulk."""
-    cases = Case.objects.bulk_create(
-        [
-            Case(
-                reporter_name="Bulk",
-                reporter_email="bulk@example.com",
-                state=CaseState.WAITING,
-                current_node="wait_phone_off",
-                waiting_since=deadline - timedelta(hours=73),
-                wait_deadline=deadline,
-                next_poll_at=deadline,
-            )
-            for _ in range(count)
-        ]
-    )
-    Recipient.objects.bulk_create([Recipient(case=c, e164="+4915123456789") for c in cases])
-    Message.objects.bulk_create([Message(case=c, msg_id=f"bulk-{c.pk}") for c in cases])
-    AnswerRecord.objects.bulk_create(
-        [
-            AnswerRecord(case=c, node=n, value=v)
-            for c in cases
-            for n, v in (("report_returned", "no_report"), ("dial_recipient", "yes"))
-        ]
-    )
-    return [c.pk for c in cases]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -168,7 +168,7 @@ def test_two_real_beat_processes_are_reported(
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "DEBUG": "1",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        # A file broker in tmp_path: the beats' messages go nowhere shared.
+        # The embedded broker in tmp_path: the beats' messages go nowhere shared.
         "REDIS_URL": "",
         "VAR_DIR": str(tmp_path),
         "HEARTBEAT_INTERVAL_SECONDS": "1",
