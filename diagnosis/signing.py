@@ -84,7 +84,8 @@ def verify(
     if not match:
         raise SignatureError("missing or malformed SDK-HMAC-SHA256 Authorization header")
     access, signed_names, given = match.groups()
-    if not hmac.compare_digest(access, access_key):
+    # As bytes: compare_digest raises TypeError for str with non-ASCII characters, which headers can carry.
+    if not hmac.compare_digest(access.encode(), access_key.encode()):
         raise SignatureError("unknown access key")
     sdk_date = lowered.get("x-sdk-date", "")
     try:
