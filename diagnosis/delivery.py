@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Protocol
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from diagnosis import ingest, services
@@ -29,6 +31,7 @@ from diagnosis.models import (
     StaffPreference,
     StatusReport,
 )
+from portal.publish import publish_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +70,7 @@ def poll(case: Case) -> int:
     stored = 0
     for source in sources:
         try:
+            # Left unmatched: the sweep resumes this case itself, `match_unmatched` any other they concern.
             stored += ingest.store(source.fetch(msg_ids, numbers, case.waiting_since)).stored
         except Exception:
             # One failing source must not stop the others or the sweep.
@@ -87,7 +91,11 @@ def waiting_cases_for(msg_ids: Sequence[str], numbers: Sequence[str]) -> list[in
 
 
 def reports_arrived(msg_ids: Sequence[str], numbers: Sequence[str] = ()) -> list[int]:
-    """Resume every waiting case these reports concern, at once; returns the resumed case ids."""
+    """Resume every waiting case these reports concern, at once; returns the resumed case ids.
+
+    Callers mark the reports matched afterwards (`match_reports`), so that a report
+    whose matching never ran is found by `match_unmatched`.
+    """
     resumed = []
     for case_id in waiting_cases_for(msg_ids, numbers):
         if services.resume_with_report(case_id):
@@ -96,11 +104,83 @@ def reports_arrived(msg_ids: Sequence[str], numbers: Sequence[str] = ()) -> list
     return resumed
 
 
+# --- Matching stored reports, exactly when it can, at least once in any case ---------------
+
+
+def match_reports(msg_ids: Sequence[str], numbers: Sequence[str], keys: Sequence[str]) -> list[int]:
+    """Resume the waiting cases these reports concern, then mark the reports (`keys`) matched.
+
+    Marked after matching: a crash in between leaves them to `match_unmatched`, and
+    matching twice is harmless (`reports_arrived` only resumes cases still waiting).
+    """
+    resumed = reports_arrived(msg_ids, numbers)
+    mark_matched(keys)
+    return resumed
+
+
+def match_stored(result: ingest.StoreResult) -> list[int]:
+    """Match just-stored reports now, in the caller's process (an agent's manual entry)."""
+    return match_reports(result.msg_ids, result.numbers, result.keys)
+
+
+def match_after_commit(result: ingest.StoreResult) -> None:
+    """Have a worker match just-stored reports once they are committed (callbacks).
+
+    If the broker cannot take the task, the reports stay unmatched and the periodic
+    `match_unmatched` picks them up, so the caller's answer never depends on the broker.
+    """
+    from diagnosis import tasks
+
+    publish_on_commit(tasks.match_reports, list(result.msg_ids), list(result.numbers), list(result.keys))
+
+
 def resume_for_reports(reports: Sequence[StatusReport]) -> list[int]:
-    """`reports_arrived` for a batch of stored reports (Send Details imports)."""
-    return reports_arrived(
-        sorted({r.msg_id for r in reports}), sorted({r.to_number for r in reports if r.to_number})
+    """`match_reports` for a batch of stored reports (Send Details imports)."""
+    return match_reports(
+        sorted({r.msg_id for r in reports}),
+        sorted({r.to_number for r in reports if r.to_number}),
+        [r.dedupe_key for r in reports],
     )
+
+
+def mark_matched(keys: Sequence[str]) -> None:
+    keys = list(keys)
+    now = timezone.now()
+    # Chunked for SQLite's parameter limit, as Send Details batches can be large.
+    size = connection.features.max_query_params or len(keys) or 1
+    for start in range(0, len(keys), size):
+        chunk = keys[start : start + size]
+        StatusReport.objects.filter(dedupe_key__in=chunk, matched_at__isnull=True).update(matched_at=now)
+
+
+def match_unmatched(*, grace: timedelta, batch_size: int = 500, max_batches: int = 20) -> int:
+    """Match the reports whose own matching never ran; returns how many were matched.
+
+    Their task could not be queued (broker down) or was lost with a worker. Reports
+    younger than `grace` are left to the task that is probably still queued for them.
+    Oldest first, in bounded batches, so a long outage's backlog is worked off over a
+    few runs rather than in one unbounded query.
+    """
+    cutoff = timezone.now() - grace
+    matched = 0
+    for _ in range(max_batches):
+        rows = list(
+            StatusReport.objects.filter(matched_at__isnull=True, received_at__lte=cutoff)
+            .order_by("received_at")
+            .values_list("pk", "msg_id", "to_number")[:batch_size]
+        )
+        if not rows:
+            break
+        reports_arrived(sorted({msg_id for _, msg_id, _ in rows}), sorted({to for _, _, to in rows if to}))
+        StatusReport.objects.filter(pk__in=[pk for pk, _, _ in rows], matched_at__isnull=True).update(
+            matched_at=timezone.now()
+        )
+        matched += len(rows)
+        if len(rows) < batch_size:
+            break
+    if matched:
+        logger.info("Matched %s status reports whose matching had not run", matched)
+    return matched
 
 
 def tell_assignee(case_id: int) -> None:

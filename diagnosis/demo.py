@@ -77,6 +77,7 @@ def seed_cases(agent: AbstractBaseUser) -> int:
                 channel=ReportChannel.CALLBACK,
                 origin="2",
                 raw={"smsMsgId": msg_id, "status": status},
+                matched_at=now,  # the example's answers below tell what the report did
             ).save()
         if index:
             services.assign(case.pk, assignee=agent, actor=agent, claim=True)

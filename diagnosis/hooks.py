@@ -5,7 +5,8 @@ The platform pushes one report as a form, or up to 50 as JSON
 authenticate by default, so the secret token in the URL says which configured
 source it is; a source with a push AK/SK also has every push's signature checked.
 The answer is quick and short: store the raw reports once each, then let Celery
-match them to cases after commit. Bad input is a 4xx with the reason, never a 500.
+match them to cases after commit. Bad input is a 4xx with the reason, never a 500;
+nor is a broker that is down, once the reports are stored (see `delivery.match_after_commit`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from diagnosis import ingest, signing
+from diagnosis import delivery, ingest, signing
 from diagnosis.models import RejectedPayload, ReportChannel, StatusSource
 
 logger = logging.getLogger(__name__)
@@ -199,19 +200,12 @@ def status_report(request: HttpRequest, token: str) -> HttpResponse:
             # A source's last report time is for people, to the minute: skip the write in between.
             if source.last_report_at is None or now - source.last_report_at > LAST_REPORT_RESOLUTION:
                 StatusSource.objects.filter(pk=source.pk).update(last_report_at=now)
-            _match_after_commit(result)
+            delivery.match_after_commit(result)
     except Rejected as exc:
         if exc.status != 401:
             _keep_rejected(source, request, body, exc.reason)
         return HttpResponse(exc.reason + "\n", status=exc.status, content_type="text/plain")
     return HttpResponse(status=200)
-
-
-def _match_after_commit(result: ingest.StoreResult) -> None:
-    from diagnosis import tasks
-
-    msg_ids, numbers = list(result.msg_ids), list(result.numbers)
-    transaction.on_commit(lambda: tasks.match_reports.delay(msg_ids, numbers))
 
 
 def readable_body(body: bytes) -> str:

@@ -47,6 +47,8 @@ class StoreResult:
     stored: int
     msg_ids: tuple[str, ...]
     numbers: tuple[str, ...]
+    # Every received report's dedupe key, stored now or before: what matching marks as done.
+    keys: tuple[str, ...] = ()
 
     @property
     def duplicates(self) -> int:
@@ -212,6 +214,7 @@ def store(reports: Iterable[StatusReport]) -> StoreResult:
         stored=len(fresh),
         msg_ids=tuple(sorted({r.msg_id for r in batch.values()})),
         numbers=tuple(sorted({r.to_number for r in batch.values() if r.to_number})),
+        keys=tuple(sorted(batch)),
     )
 
 

@@ -252,12 +252,21 @@ class StatusReport(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     # message id + part + status + update time: a redelivered report maps to the same key.
     dedupe_key = models.CharField(max_length=160, unique=True, editable=False)
+    # When waiting cases were matched against this report; empty until then, e.g. while
+    # the broker is down. The periodic catch-up matches what stays empty (delivery.match_unmatched).
+    matched_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-received_at"]
         indexes = [
             models.Index(fields=["msg_id", "received_at"], name="diagnosis_report_msg"),
             models.Index(fields=["to_number"], name="diagnosis_report_to", condition=~Q(to_number="")),
+            # Only the few reports still to match: the catch-up reads them oldest first.
+            models.Index(
+                fields=["received_at"],
+                name="diagnosis_report_unmatched",
+                condition=Q(matched_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from diagnosis.models import Case, Escalation, OutboundEmail
+from portal.publish import publish_on_commit
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -22,14 +22,16 @@ LEASE_TIMEOUTS = 15
 def queue_email(
     *, to: str, subject: str, body: str, case: Case | None = None, escalation: Escalation | None = None
 ) -> OutboundEmail:
-    """Write the email in the caller's transaction and ask a worker to send it after commit."""
+    """Write the email in the caller's transaction and ask a worker to send it after commit.
+
+    The row is the email: if the broker cannot take the task, `deliver_pending` sends it.
+    """
     email = OutboundEmail.objects.create(
         case=case, escalation=escalation, to=to, subject=subject[:200], body=body
     )
     from diagnosis import tasks
 
-    pk = email.pk
-    transaction.on_commit(lambda: tasks.deliver_email.delay(pk))
+    publish_on_commit(tasks.deliver_email, email.pk)
     return email
 
 

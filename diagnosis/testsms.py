@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from diagnosis import huawei, services
+from diagnosis import delivery, huawei, services
 from diagnosis.models import Case, EventKind, Message, Recipient, StatusSource
 
 TEST_SOURCE_NAME = "portal-test-sms"
@@ -71,4 +71,6 @@ def send_test_sms(case_id: int, *, recipient_id: int, actor: AbstractBaseUser) -
             actor=actor,
             kind=EventKind.TEST_SMS,
         )
+    # A quick report can be matched before the message id joins the case; look again now.
+    delivery.reports_arrived([msg_id])
     return msg_id

@@ -272,11 +272,11 @@ def case_manual_report(request: AuthenticatedHttpRequest, reference: str) -> Htt
     if form.is_valid():
         data = form.cleaned_data
         try:
-            ingest.record_manual(data["msg_id"], data["status"], update_time=data["update_time"])
+            result = ingest.record_manual(data["msg_id"], data["status"], update_time=data["update_time"])
         except ingest.ReportError as exc:
             messages.error(request, f"That status could not be recorded: {exc}.")
         else:
-            delivery.reports_arrived([data["msg_id"]])
+            delivery.match_stored(result)
             messages.success(request, f"Status {data['status'].upper()} recorded for {data['msg_id']}.")
     else:
         messages.error(request, "Give the message id and the status code shown on the console.")

@@ -10,6 +10,8 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 from kombu import Connection
 
+from portal.db_retry import reconnecting
+
 Check = dict[str, Any]
 
 
@@ -17,10 +19,15 @@ def _failed(exc: BaseException) -> Check:
     return {"ok": False, "reason": f"{type(exc).__name__}: {exc}"}
 
 
+def _select_one() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
 def check_database() -> Check:
+    # A persistent connection the server dropped says nothing about the database: reconnect once.
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        reconnecting(_select_one)
     except DatabaseError as exc:
         return _failed(exc)
     return {"ok": True}
@@ -67,8 +74,8 @@ def running_beats() -> int:
 def check_background() -> tuple[Check, Check]:
     """Worker and beat freshness, and whether more than one beat is ticking."""
     try:
-        stamps = heartbeat_stamps()
-        beats = running_beats()
+        stamps = reconnecting(heartbeat_stamps)
+        beats = reconnecting(running_beats)
     except DatabaseError as exc:
         return _failed(exc), _failed(exc)
     return background_checks(stamps, beats)

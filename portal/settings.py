@@ -68,6 +68,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside everything that reads the database (sessions, users): retries a safe
+    # request once when its database connection was lost mid-request.
+    "portal.db_retry.RetryOnLostConnectionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -127,10 +130,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis may be down while the portal serves: the cache then misses and drops writes
+    # (portal.cache) and task publishes are logged and dropped (portal.publish). Short
+    # socket timeouts keep a Redis that hangs rather than refuses from holding requests.
+    CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.FailSoftRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+    # socket_timeout stays above kombu's 1 s BRPOP wait, which workers block on.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"socket_connect_timeout": 1, "socket_timeout": 2}
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+    CELERY_REDIS_SOCKET_TIMEOUT = 2
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # A transactional broker in SQLite: a message is a committed row, so no reader can
@@ -145,6 +160,14 @@ else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One quick retry (a pooled connection to a restarted Redis is stale), then give up:
+# a publish with the broker down fails within a few seconds at worst, never hangs.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -206,6 +229,15 @@ if TRENDS_REFRESH_SECONDS:
         "schedule": timedelta(seconds=TRENDS_REFRESH_SECONDS),
         "options": {"expires": TRENDS_REFRESH_SECONDS},
     }
+
+# Status reports whose matching could not be queued (broker down) or was lost; each
+# report is matched at least once, within about a minute of the broker's recovery.
+DIAGNOSIS_MATCH_GRACE_SECONDS = env_int("DIAGNOSIS_MATCH_GRACE_SECONDS", 10, minimum=0)
+CELERY_BEAT_SCHEDULE["match-unmatched-reports"] = {
+    "task": "diagnosis.match_unmatched_reports",
+    "schedule": timedelta(minutes=1),
+    "options": {"expires": 60},
+}
 
 CELERY_BEAT_SCHEDULE["waiting-sweep"] = {
     "task": "diagnosis.sweep_waiting_cases",
@@ -296,6 +328,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"retried": {"()": "portal.db_retry.SkipRetriedRequestErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A request retried after a lost connection logs a warning, not an error, unless the retry fails too.
+    "loggers": {"django.request": {"filters": ["retried"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

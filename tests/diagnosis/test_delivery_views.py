@@ -29,6 +29,7 @@ def test_a_status_typed_from_the_console_resumes_the_case(client: Client, agent:
 
     assert "Status UNDELIV recorded" in response.content.decode()
     assert StatusReport.objects.get().channel == "manual"
+    assert StatusReport.objects.get().matched_at is not None  # matched at once, nothing left to catch up
     waiting.refresh_from_db()
     assert (waiting.state, waiting.current_node) == (CaseState.IN_PROGRESS, "status_is_delivrd")
     assert "resumed" in client.get("/").content.decode()

@@ -24,6 +24,7 @@ WORK = {
     "deliver-pending-emails": "diagnosis.outbox.deliver_pending",
     "refresh-trends": "diagnosis.trends.refresh_cached_reports",
     "waiting-sweep": "diagnosis.sweep.sweep",
+    "match-unmatched-reports": "diagnosis.delivery.match_unmatched",
 }
 
 
