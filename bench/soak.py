@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import re
 import secrets
@@ -168,7 +169,7 @@ class Stats:
             ordered = sorted(values)
             table[kind] = {
                 "median_ms": round(statistics.median(ordered) * 1000, 1),
-                "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 1),
+                "p95_ms": round(ordered[math.ceil(0.95 * len(ordered)) - 1] * 1000, 1),
                 "max_ms": round(ordered[-1] * 1000, 1),
             }
         return table
