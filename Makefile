@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 RUN_VAR := $(or $(VAR_DIR),var)
 
-.PHONY: run test lint format clean bench bench-seed
+.PHONY: run test lint format clean bench bench-seed soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ run: $(VENV)/.run-deps
 	   echo "  Ctrl-C stops the web server, worker, beat and SMS simulator."; } > $(RUN_VAR)/run-banner.txt
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m portal.runner Procfile \
 		--ready-url http://127.0.0.1:$(PORT)/healthz --banner $(RUN_VAR)/run-banner.txt
+
+# Soak: `make run` in a temporary folder under steady traffic for SOAK_MINUTES, then Ctrl-C;
+# fails on any 5xx, process restart, lost or doubled status report, or process left behind.
+SOAK_MINUTES ?= 10
+
+soak: $(VENV)/.run-deps
+	$(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES)
 
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
