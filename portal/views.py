@@ -45,6 +45,6 @@ def _background_context() -> dict[str, object]:
 @never_cache
 @require_safe
 def healthz(request: PublicHttpRequest) -> JsonResponse:
-    """Liveness for load balancers: 503 only when the database or broker is down."""
+    """Liveness for load balancers: 503 only when the database is down."""
     report, serving = health.run_checks()
     return JsonResponse(report, status=200 if serving else 503)
