@@ -18,9 +18,12 @@ from diagnosis.models import (
     Escalation,
     Event,
     Message,
+    OutboundEmail,
     Recipient,
+    RejectedPayload,
     StatusCode,
     StatusReport,
+    StatusSource,
 )
 
 
@@ -181,3 +184,33 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(StatusSource)
+class StatusSourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at", "revoked_at", "last_report_at"]
+    readonly_fields = ["token", "created_at", "last_report_at"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Kept for inspection: what arrived or went out is evidence, not data to edit."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RejectedPayload)
+class RejectedPayloadAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "source", "reason", "content_type", "remote_addr"]
+    list_filter = ["source"]
+    search_fields = ["reason", "body"]
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "to", "subject", "sent_at", "attempts", "claimed_until", "last_error"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["to", "subject"]

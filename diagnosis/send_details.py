@@ -27,6 +27,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
+from diagnosis.ingest import clean_text
 from diagnosis.models import ReportChannel, StatusReport
 from diagnosis.numbers import InvalidNumber, normalise
 
@@ -313,13 +314,20 @@ def _report(
     if len(cells) != len(headers):
         raise _Rejected(f"expected {len(headers)} cells like the header, found {len(cells)}")
 
+    # What PostgreSQL cannot hold (NULs, lone surrogates) is kept escaped, as in callbacks.
+    cleaned = [clean_text(c) for c in cells]
+
     def cell(name: str) -> str:
         index = columns.get(name)
-        return "" if index is None else cells[index].strip()
+        return "" if index is None else cleaned[index].strip()
 
     msg_id = cell("msg_id")
     if not msg_id:
         raise _Rejected("the message id is empty")
+    for name, label in (("msg_id", "message id"), ("status", "status")):
+        index = columns.get(name)
+        if index is not None and cleaned[index] != cells[index]:
+            raise _Rejected(f"the {label} holds control characters")
     if msg_id.lstrip("\ufeff") == headers[columns["msg_id"]]:
         raise _Rejected("the header row again (were files joined together?)")
     if len(msg_id) > MAX_MSG_ID:
@@ -345,7 +353,7 @@ def _report(
         status=status,
         status_desc=cell("description")[:MAX_DESCRIPTION],
         updated_at=updated_at,
-        raw=dict(zip(headers, cells, strict=True)),
+        raw=dict(zip(headers, cleaned, strict=True)),
         received_at=now,
         dedupe_key=StatusReport.make_dedupe_key(msg_id, 1, status, updated_at),
     )

@@ -74,3 +74,22 @@ def test_events_cannot_be_edited_in_the_admin(admin_client_: Client, make_case: 
 def test_agents_cannot_use_the_admin(client: Client, agent: User) -> None:
     client.force_login(agent)
     assert client.get("/admin/diagnosis/case/").status_code == 302
+
+
+def test_sources_rejected_payloads_and_outgoing_emails_are_in_the_admin(admin_client_: Client) -> None:
+    from diagnosis.models import OutboundEmail, RejectedPayload, StatusSource
+
+    source = StatusSource.objects.create(name="huawei-intl")
+    RejectedPayload.objects.create(source=source, reason="body is not valid JSON", body="{")
+    OutboundEmail.objects.create(
+        to="dana@example.com", subject="Your ticket", body="Hello", last_error="timed out"
+    )
+
+    for model, shown in (
+        ("statussource", "huawei-intl"),
+        ("rejectedpayload", "body is not valid JSON"),
+        ("outboundemail", "timed out"),
+    ):
+        response = admin_client_.get(f"/admin/diagnosis/{model}/")
+        assert response.status_code == 200
+        assert shown in response.content.decode()

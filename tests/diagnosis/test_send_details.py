@@ -366,3 +366,22 @@ def test_a_large_file_is_imported_in_constant_memory(db: None, tmp_path: Path) -
     with path.open(newline="", encoding="utf-8") as handle:
         again = import_send_details(handle)
     assert (again.rows, again.imported, again.duplicates) == (BIG, 0, BIG)
+
+
+def test_control_characters_never_crash_the_import(db: None) -> None:
+    """A NUL or a lone surrogate in any cell: the row is kept with the text escaped, or refused."""
+    summary = run(
+        ENGLISH
+        + "nul-desc,+4915123456789,,DELIVRD,bad\x00desc,\n"  # 2: kept, escaped
+        + "nul\x00id,,,DELIVRD,,\n"  # 3: a message id with a NUL is no message id
+        + "nul-status,,,DELI\x00VRD,,\n"  # 4
+        + "surrogate,,,DELIVRD,\ud800,\n"  # 5: kept, escaped
+    )
+
+    assert summary.rejections == [
+        (3, "the message id holds control characters"),
+        (4, "the status holds control characters"),
+    ]
+    kept = StatusReport.objects.get(msg_id="nul-desc")
+    assert kept.status_desc == "bad\\x00desc" and kept.raw["Description"] == "bad\\x00desc"
+    assert StatusReport.objects.get(msg_id="surrogate").status_desc == "\\ud800"
