@@ -28,7 +28,7 @@ from django.test import Client, RequestFactory
 
 from portal import heartbeat
 from portal.db_retry import RetryOnLostConnectionMiddleware
-from portal.models import Heartbeat
+from portal.models import Heartbeat, PeriodicSlot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -169,11 +169,12 @@ def test_workers_and_beat_recover_after_their_connection_is_killed(
     assert worker_stamp_after(None)
     first = Heartbeat.objects.get(component="worker").at
     terminate(other_backends())
+    PeriodicSlot.objects.all().delete()  # the next beat slot, so the heartbeat runs again
     heartbeat_task.delay()
     assert worker_stamp_after(first)
 
     # Beat: one long-lived thread that stamps its tick as it publishes the heartbeat.
-    monkeypatch.setattr(heartbeat, "_publishing_from_beat", True)
+    monkeypatch.setattr(heartbeat, "_beat_id", "test-host:1:2026-01-01T00:00:00Z")
     with ThreadPoolExecutor(max_workers=1) as beat:
         beat.submit(heartbeat._record_beat_tick, sender=heartbeat.HEARTBEAT_TASK).result()
         ticked = Heartbeat.objects.get(component="beat").at
