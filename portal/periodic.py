@@ -3,8 +3,8 @@
 Only one beat should run, but a second one started by mistake publishes every
 periodic task twice. Each task's entry point first claims its slot with a
 conditional write on a `PeriodicSlot` row; a run that loses the claim skips. The
-claim lives in the database, not in Redis, so the embedded mode (SQLite and a file
-broker) is covered too.
+claim lives in the database, not in Redis, so the embedded mode (SQLite for the data
+and the broker) is covered too.
 
 The lock wraps only the Celery task: domain functions called directly (tests,
 management commands) always do their work.

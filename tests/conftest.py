@@ -57,6 +57,8 @@ def _no_lingering_sessions(django_db_setup: None, django_db_blocker: Any) -> Ite
 
     if connection.vendor != "postgresql":
         return
+    # Outage tests kill backends on purpose; this thread's connection may be one of them.
+    connection.close()
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
