@@ -40,7 +40,7 @@ run: $(VENV)/.run-deps
 	@{ echo "  Portal: $(PORTAL_BASE_URL)/"; echo; \
 	   $(BIN)/python manage.py seed_demo | sed 's/^/  /'; echo; \
 	   echo "  Ctrl-C stops the web server, worker, beat and SMS simulator."; } > $(RUN_VAR)/run-banner.txt
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m portal.runner Procfile \
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m portal.runner Procfile \
 		--ready-url http://127.0.0.1:$(PORT)/healthz --banner $(RUN_VAR)/run-banner.txt
 
 # Soak: `make run` in a temporary folder under steady traffic for SOAK_MINUTES, then Ctrl-C;

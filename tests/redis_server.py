@@ -12,7 +12,7 @@ from pathlib import Path
 class ThrowawayRedis:
     """Its own process and port: stopping it never touches the Redis other tests use."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path | None = None) -> None:
         if not shutil.which("redis-server"):
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
         with socket.socket() as probe:

@@ -25,8 +25,8 @@ from diagnosis import outbox, services, tasks, tickets
 from diagnosis.models import Case, CaseState, OutboundEmail, StatusReport, StatusSource
 from portal.celery import app
 from portal.publish import publish, publish_on_commit
-from tests.conftest import ThrowawayRedis
 from tests.diagnosis.conftest import walk_to
+from tests.redis_server import ThrowawayRedis
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -50,14 +50,6 @@ def smtp() -> Iterator[SlowSMTPServer]:
     server.server_close()
 
 
-@pytest.fixture
-def broker(tmp_path: Path, requires_redis: str) -> Iterator[ThrowawayRedis]:
-    redis = ThrowawayRedis(tmp_path)
-    redis.start()
-    yield redis
-    redis.stop()
-
-
 def portal_env(broker: ThrowawayRedis, smtp: SlowSMTPServer, var_dir: Path) -> dict[str, str]:
     db = connection.settings_dict
     return {
@@ -115,8 +107,9 @@ def wait_for(what: str, condition: object, seconds: float, log: Path) -> float:
 
 
 def test_background_work_resumes_after_the_broker_returns_and_nothing_is_sent_twice(
-    requires_postgres: None, broker: ThrowawayRedis, smtp: SlowSMTPServer, tmp_path: Path
+    requires_postgres: None, throwaway_redis: ThrowawayRedis, smtp: SlowSMTPServer, tmp_path: Path
 ) -> None:
+    broker = throwaway_redis
     env = portal_env(broker, smtp, tmp_path)
     processes = parse_procfile((ROOT / "Procfile").read_text(), env)
     procfile = tmp_path / "Procfile"

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from portal.cache import FailSoftRedisCache
-from tests.conftest import ThrowawayRedis
+from tests.redis_server import ThrowawayRedis
 
 OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
