@@ -87,3 +87,22 @@ def walk_to(case: Case, route: list[tuple[str, str]], actor: Any) -> Case:
             services.answer_step(case.pk, node=node_id, value=value, actor=actor)
     case.refresh_from_db()
     return case
+
+
+def ticket(**overrides: object) -> dict[str, object]:
+    """The public ticket form, filled in as a customer would; `overrides` change fields."""
+    data = {
+        "name": "Rosa Lima",
+        "email": "rosa@example.com",
+        "region": "",
+        "numbers": "+49 151 23456789",
+        "msg_ids": "",
+        "sent_at": "2026-11-20T10:30",
+        "sent_tz": "Europe/Berlin",
+        "sender": "ACME",
+        "template_id": "",
+        "description": "The login code never came.",
+        "website": "",
+    }
+    data.update(overrides)
+    return data

@@ -25,7 +25,7 @@ from diagnosis import outbox, services, tasks, tickets
 from diagnosis.models import Case, CaseState, OutboundEmail, StatusReport, StatusSource
 from portal.celery import app
 from portal.publish import publish, publish_on_commit
-from tests.diagnosis.conftest import walk_to
+from tests.diagnosis.conftest import ticket, walk_to
 from tests.redis_server import ThrowawayRedis
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,22 +38,6 @@ SLOW_REQUEST_SECONDS = 5.0
 
 def callback_body(msg_id: str, status: str = "DELIVRD") -> str:
     return f"sequence=1&total=1&updateTime=2026-11-20T08%3A00%3A05Z&smsMsgId={msg_id}&status={status}"
-
-
-def ticket_form(email: str) -> dict[str, str]:
-    return {
-        "name": "Rosa Lima",
-        "email": email,
-        "region": "",
-        "numbers": "+49 151 23456789",
-        "msg_ids": "",
-        "sent_at": "2026-11-20T10:30",
-        "sent_tz": "Europe/Berlin",
-        "sender": "ACME",
-        "template_id": "",
-        "description": "The login code never came.",
-        "website": "",
-    }
 
 
 def _repoint_producers(url: str) -> None:
@@ -156,7 +140,7 @@ def test_tickets_and_cached_pages_work_during_an_outage_and_emails_go_out_after_
     customer = Client(raise_request_exception=False)
     caplog.set_level(logging.WARNING)
     emails = [f"customer{n}@example.com" for n in range(5)]
-    answers = [timed(lambda e=email: customer.post("/support/new/", ticket_form(e))) for email in emails]
+    answers = [timed(lambda e=email: customer.post("/support/new/", ticket(email=e))) for email in emails]
 
     statuses = [response.status_code for response, _ in answers]
     assert statuses == [302] * len(emails), f"{statuses.count(302)}/{len(emails)} filed: {statuses}"

@@ -11,27 +11,9 @@ from django.test import Client
 
 from diagnosis import services
 from diagnosis.models import Case, Deflection, EventKind, OutboundEmail
-from tests.diagnosis.conftest import MSG_ID, store_report
+from tests.diagnosis.conftest import MSG_ID, store_report, ticket
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-def ticket(**overrides: object) -> dict[str, object]:
-    data = {
-        "name": "Rosa Lima",
-        "email": "rosa@example.com",
-        "region": "",
-        "numbers": "+49 151 23456789",
-        "msg_ids": "",
-        "sent_at": "2026-11-20T10:30",
-        "sent_tz": "Europe/Berlin",
-        "sender": "ACME",
-        "template_id": "",
-        "description": "The login code never came.",
-        "website": "",
-    }
-    data.update(overrides)
-    return data
 
 
 def errors_of(response) -> list[str]:  # noqa: ANN001
