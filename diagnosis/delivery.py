@@ -65,7 +65,11 @@ def poll(case: Case) -> int:
     sources = extra_sources()
     if not sources:
         return 0
-    msg_ids = list(case.messages.values_list("msg_id", flat=True))
+    # Test messages too: their reports fill the case's test panel.
+    msg_ids = [
+        *case.messages.values_list("msg_id", flat=True),
+        *case.test_messages.values_list("msg_id", flat=True),
+    ]
     numbers = list(case.recipients.values_list("e164", flat=True))
     stored = 0
     for source in sources:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Self
 
+from diagnosis.evidence import ReportFact, Verdict, verdict
 from diagnosis.guide import Answer, Evidence, Guide, Kind, Node
 
 
@@ -47,16 +48,6 @@ def walk(guide: Guide, answers: Mapping[str, str]) -> Walk:
 
 
 @dataclass(frozen=True)
-class ReportFact:
-    """What the engine needs to know about one stored status report."""
-
-    status: str
-    branch: str
-    final: bool
-    at: datetime
-
-
-@dataclass(frozen=True)
 class Proposal:
     """A suggested answer for a step, with the evidence and a reason to show."""
 
@@ -66,25 +57,42 @@ class Proposal:
     reason: str
 
 
+@dataclass(frozen=True)
+class CaseEvidence:
+    """The reports a case's proposals rest on, and how they were found."""
+
+    verdict: Verdict
+    # True when the case names no message id and the reports were matched by its numbers.
+    by_number: bool = False
+
+    @classmethod
+    def of(cls, facts: Sequence[ReportFact], msg_ids: Sequence[str] = (), *, by_number: bool = False) -> Self:
+        return cls(verdict(facts, msg_ids), by_number)
+
+    def basis(self) -> str:
+        if self.by_number:
+            return "Reports matched only by the recipient number (the case names no message id)"
+        return "Reports of the case's own messages"
+
+
+NO_EVIDENCE = CaseEvidence(Verdict(()))
+
+
 def answer_for_branch(node: Node, branch: str) -> Answer | None:
     return next((a for a in node.answers if branch in a.branches), None)
 
 
-def latest_final(reports: Sequence[ReportFact]) -> ReportFact | None:
-    finals = [r for r in reports if r.final]
-    return max(finals, key=lambda r: r.at) if finals else None
-
-
 def propose(
-    node: Node, reports: Sequence[ReportFact], customer_answers: Mapping[str, str] | None = None
+    node: Node, evidence: CaseEvidence = NO_EVIDENCE, customer_answers: Mapping[str, str] | None = None
 ) -> Proposal | None:
     """Propose the answer to a step that stored reports or the customer already decided.
 
     C1 (a check asking for a status code with a "report present" option) is decided by
-    whether a final report exists; C3 by the branch of the latest final report's code.
-    A message's status only moves forward, so intermediate reports never override a
-    final one, whatever their order of arrival. A phone-side check the customer already
-    did on the ticket form is proposed with their answer, so nobody asks twice.
+    whether the case's messages have a final status; C3 by that status's branch. The
+    status of a message comes from all of its parts (`diagnosis.evidence`), so
+    neither arrival order nor a missing `updateTime` changes a proposal. A phone-side
+    check the customer already did on the ticket form is proposed with their answer,
+    so nobody asks twice.
     """
     if node.kind is not Kind.CHECK:
         return None
@@ -93,20 +101,18 @@ def propose(
         return Proposal(node.id, given, "", "The customer already answered this on the ticket form.")
     if node.evidence is not Evidence.STATUS_CODE:
         return None
-    final = latest_final(reports)
+    found = evidence.verdict
+    because = f"{evidence.basis()}: {found.describe()}."
     if node.answer("report_present") is not None:
-        if final is None:
-            seen = "only an intermediate status" if reports else "no report"
-            return Proposal(node.id, "no_report", "", f"The portal has {seen} for this message so far.")
-        return Proposal(
-            node.id, "report_present", final.status, f"A final report with status {final.status} is stored."
-        )
-    if final is None:
+        if not found.final:
+            return Proposal(node.id, "no_report", "", because)
+        return Proposal(node.id, "report_present", found.code, because)
+    if not found.final:
         return None
-    answer = answer_for_branch(node, final.branch)
+    answer = answer_for_branch(node, found.branch)
     if answer is None:
         return None
-    return Proposal(node.id, answer.value, final.status, f"The latest final report says {final.status}.")
+    return Proposal(node.id, answer.value, found.code, because)
 
 
 def check_answer(node: Node, value: str, evidence_branch: str | None) -> Answer:

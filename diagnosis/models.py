@@ -186,6 +186,33 @@ class Message(models.Model):
         return self.msg_id
 
 
+class TestMessage(models.Model):
+    """A test SMS an agent sent from the case. Kept apart from `Message`: its report is the
+    agent's own check, never evidence about the customer's message."""
+
+    __test__ = False  # not a test case, whatever its name says to pytest
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="test_messages")
+    msg_id = models.CharField(max_length=64)
+    recipient = models.ForeignKey(
+        Recipient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "msg_id"], name="diagnosis_test_message_unique")
+        ]
+        indexes = [models.Index(fields=["msg_id"], name="diagnosis_test_message_msg_id")]
+
+    def __str__(self) -> str:
+        return self.msg_id
+
+
 class AnswerRecord(models.Model):
     """An answer to one step. Revising supersedes it; rows are never deleted."""
 

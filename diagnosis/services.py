@@ -7,18 +7,17 @@ current state under the lock, writes the change and its event together, and rais
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from diagnosis import catalogue, engine, escalations, outbox, waiting
-from diagnosis.engine import GuideError, ReportFact
+from diagnosis import case_evidence, catalogue, engine, escalations, outbox, waiting
+from diagnosis.engine import GuideError
 from diagnosis.guide import CURRENT_VERSION, WAIT_DEADLINE, WAIT_REPORT, Kind, Node, Result
 from diagnosis.models import (
     AnswerRecord,
@@ -29,15 +28,11 @@ from diagnosis.models import (
     EventKind,
     Message,
     Recipient,
-    StatusCode,
     StatusReport,
 )
 from diagnosis.numbers import NumberInfo
 
 User = AbstractBaseUser
-
-
-NUMBER_MATCH_SLACK = timedelta(days=1)
 
 
 class CaseError(Exception):
@@ -121,47 +116,8 @@ def live_answers(case: Case) -> dict[str, AnswerRecord]:
     return {a.node: a for a in case.answers.filter(superseded_at__isnull=True)}
 
 
-def report_facts(case: Case) -> list[ReportFact]:
-    """Stored reports for the case's messages (and numbers, for reports that carry `to`)."""
-    reports = list(reports_for(case))
-    return facts_for(reports, catalogue.branches_for({r.status for r in reports}))
-
-
-def facts_for(reports: Iterable[StatusReport], codes: dict[str, StatusCode]) -> list[ReportFact]:
-    """What the engine needs of each report; a code missing from the catalogue counts as final."""
-    facts = []
-    for report in reports:
-        row = codes.get(catalogue.normalise_code(report.status))
-        branch = row.branch if row else "unknown"
-        final = row.final if row else True
-        facts.append(ReportFact(report.status, branch, final, report.updated_at or report.received_at))
-    return facts
-
-
-def reports_for(case: Case) -> Iterable[StatusReport]:
-    msg_ids = list(Message.objects.filter(case=case).values_list("msg_id", flat=True))
-    numbers = list(Recipient.objects.filter(case=case).values_list("e164", flat=True))
-    return reports_query(msg_ids, numbers, case.sent_at or case.created_at).order_by("received_at")
-
-
-def reports_query(msg_ids: list[str], numbers: list[str], sent_at: datetime) -> QuerySet[StatusReport]:
-    """Reports for these messages, or for these numbers when the report carries `to`.
-
-    Literal lists rather than subqueries: PostgreSQL then combines the two indexes
-    instead of scanning every report. A report matched only by number must be newer
-    than the send (less a day of clock slack), or old traffic to the same phone would count.
-    """
-    by_number = Q(to_number__in=numbers, received_at__gte=sent_at - NUMBER_MATCH_SLACK) if numbers else Q()
-    by_message = Q(msg_id__in=msg_ids) if msg_ids else Q()
-    if not msg_ids and not numbers:
-        return StatusReport.objects.none()
-    if msg_ids and numbers:
-        return StatusReport.objects.filter(by_message | by_number)
-    return StatusReport.objects.filter(by_message if msg_ids else by_number)
-
-
 def proposal(case: Case) -> engine.Proposal | None:
-    return engine.propose(case.node, report_facts(case), case.customer_answers)
+    return engine.propose(case.node, case_evidence.evidence_for(case), case.customer_answers)
 
 
 # --- Answering and revising ------------------------------------------------------------------
@@ -269,11 +225,10 @@ def resume_with_report(case_id: int, report: StatusReport | None = None) -> bool
         case = Case.objects.select_for_update().get(pk=case_id)
         if not case.is_waiting():
             return False
-        facts = report_facts(case)
-        final = engine.latest_final(facts)
-        if final is None:
+        found = case_evidence.evidence_for(case).verdict
+        if not found.final:
             return False
-        _end_wait(case, WAIT_REPORT, final.status, f"Report {final.status} arrived; the case resumes.")
+        _end_wait(case, WAIT_REPORT, found.code, f"Report {found.code} arrived; the case resumes.")
         return True
 
 
@@ -454,10 +409,10 @@ def _settle(case: Case, actor: User | None) -> None:
         else:
             _set_state(case, CaseState.IN_PROGRESS if path.steps else CaseState.NEW, actor, save=False)
     _bump(case)
-    final = engine.latest_final(report_facts(case)) if node.kind is Kind.WAIT else None
-    if final is not None:
+    found = case_evidence.evidence_for(case).verdict if node.kind is Kind.WAIT else None
+    if found is not None and found.final:
         # A report stored meanwhile ends the wait at once instead of at the next poll.
-        _end_wait(case, WAIT_REPORT, final.status, "A final report is already stored; the case resumes.")
+        _end_wait(case, WAIT_REPORT, found.code, "A final report is already stored; the case resumes.")
 
 
 def _reach_outcome(case: Case, node: Node, actor: User | None, now: datetime) -> None:
@@ -494,6 +449,7 @@ def escalation_package(case: Case) -> dict[str, Any]:
     """Everything the provider's customer service needs, as plain JSON."""
     answers = case.answers.filter(superseded_at__isnull=True).select_related("answered_by")
     guide = case.guide
+    reports = case_evidence.for_case(case)
     return {
         "case": case.reference,
         "numbers": list(case.recipients.values_list("e164", flat=True)),
@@ -504,13 +460,17 @@ def escalation_package(case: Case) -> dict[str, Any]:
         "reports": [
             {
                 "message_id": r.msg_id,
+                "matched_by": matched_by,
+                "part": f"{r.sequence}/{r.total}",
+                "to": r.to_number,
                 "status": r.status,
                 "channel": r.channel,
-                "origin": r.origin,
+                "source": r.origin,
                 "updated_at": r.updated_at.isoformat() if r.updated_at else None,
                 "received_at": r.received_at.isoformat(),
             }
-            for r in reports_for(case)
+            for matched_by, found in (("message id", reports.own), ("number", reports.by_number))
+            for r in reversed(found)
         ],
         "checks": [
             {

@@ -1,8 +1,9 @@
 """Sending a test SMS from a case, so the agent can watch its status report arrive.
 
 The message goes out through the configured Huawei Cloud SMS application with a
-`statusCallback` pointing back at this portal (a dedicated status source), and its
-`smsMsgId` joins the case, so the report is matched like any other.
+`statusCallback` pointing back at this portal (a dedicated status source). Its
+`smsMsgId` is kept as one of the case's test messages, apart from the customer's
+message ids: its report shows on the case's test panel and never drives a proposal.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from diagnosis import delivery, huawei, services
-from diagnosis.models import Case, EventKind, Message, Recipient, StatusSource
+from diagnosis import huawei, services
+from diagnosis.models import Case, EventKind, Recipient, StatusSource, TestMessage
 
 TEST_SOURCE_NAME = "portal-test-sms"
 
@@ -64,13 +65,13 @@ def send_test_sms(case_id: int, *, recipient_id: int, actor: AbstractBaseUser) -
         raise TestSmsError(f"The SMS platform did not accept the test message (status {status}).")
     msg_id = accepted[0].sms_msg_id
     with transaction.atomic():
-        Message.objects.get_or_create(case=case, msg_id=msg_id, defaults={"recipient": recipient})
+        TestMessage.objects.get_or_create(
+            case=case, msg_id=msg_id, defaults={"recipient": recipient, "sent_by": actor}
+        )
         services.add_note(
             case.pk,
             text=f"Test SMS sent to {recipient.e164}; message id {msg_id}.",
             actor=actor,
             kind=EventKind.TEST_SMS,
         )
-    # A quick report can be matched before the message id joins the case; look again now.
-    delivery.reports_arrived([msg_id])
     return msg_id

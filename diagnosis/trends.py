@@ -35,10 +35,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from diagnosis import catalogue, charts, engine
-from diagnosis.engine import ReportFact
+from diagnosis import case_evidence, catalogue, charts
 from diagnosis.guide import Result, get_guide
-from diagnosis.models import Case, Deflection, Message, Recipient, StatusReport
+from diagnosis.models import Case, Deflection, Message, Recipient, StatusReport, TestMessage
 
 PERIOD_DAYS = (7, 30, 90)
 DEFAULT_DAYS = 7
@@ -231,37 +230,53 @@ def breakdown(
 
 
 def final_statuses(cases: QuerySet[Case]) -> dict[int, FinalStatus]:
-    """The latest final status code of each case, by the same rule as the case page.
+    """The final status code of each case, by the same rule as the case page (`case_evidence`).
 
-    Reports belong to a case through its message ids, or through its numbers when a
-    report carries `to`. Four queries for any number of cases; cases without a final
-    report are absent from the result.
+    Five queries for any number of cases; cases without a final status are absent
+    from the result.
     """
-    case_ids = cases.values("pk")
+    rows = {case.pk: case for case in cases.only("pk", "sent_at", "created_at", "waiting_since")}
+    msg_ids: dict[int, set[str]] = defaultdict(set)
+    numbers: dict[int, set[str]] = defaultdict(set)
+    tests: dict[int, set[str]] = defaultdict(set)
+    case_ids = list(rows)
+    for case_id, msg_id in Message.objects.filter(case__in=case_ids).values_list("case_id", "msg_id"):
+        msg_ids[case_id].add(msg_id)
+    for case_id, e164 in Recipient.objects.filter(case__in=case_ids).values_list("case_id", "e164"):
+        numbers[case_id].add(e164)
+    for case_id, msg_id in TestMessage.objects.filter(case__in=case_ids).values_list("case_id", "msg_id"):
+        tests[case_id].add(msg_id)
     by_msg: dict[str, list[int]] = defaultdict(list)
     by_number: dict[str, list[int]] = defaultdict(list)
-    for case_id, msg_id in Message.objects.filter(case__in=case_ids).values_list("case_id", "msg_id"):
-        by_msg[msg_id].append(case_id)
-    for case_id, e164 in Recipient.objects.filter(case__in=case_ids).values_list("case_id", "e164"):
-        by_number[e164].append(case_id)
+    for case_id in case_ids:
+        for msg_id in msg_ids[case_id]:
+            by_msg[msg_id].append(case_id)
+        # Reports matched by number only count for a case that names no message id.
+        if not msg_ids[case_id]:
+            for e164 in numbers[case_id]:
+                by_number[e164].append(case_id)
     # Literal lists, not subqueries: an OR of two subqueries makes PostgreSQL scan every report.
-    reports = StatusReport.objects.filter(
-        Q(msg_id__in=list(by_msg)) | Q(to_number__in=list(by_number))
-    ).values_list("pk", "msg_id", "to_number", "status", "updated_at", "received_at")
-    per_case: dict[int, dict[int, tuple[str, datetime]]] = defaultdict(dict)
-    for pk, msg_id, to_number, status, updated_at, received_at in reports:
-        for case_id in {*by_msg.get(msg_id, ()), *by_number.get(to_number, ())}:
-            per_case[case_id][pk] = (status, updated_at or received_at)
-    codes = catalogue.branches_for({status for found in per_case.values() for status, _ in found.values()})
+    reports = StatusReport.objects.filter(Q(msg_id__in=list(by_msg)) | Q(to_number__in=list(by_number))).only(
+        "msg_id", "to_number", "status", "sequence", "total", "updated_at", "received_at"
+    )
+    per_case: dict[int, list[StatusReport]] = defaultdict(list)
+    for report in reports:
+        for case_id in {*by_msg.get(report.msg_id, ()), *by_number.get(report.to_number, ())}:
+            per_case[case_id].append(report)
+    codes = catalogue.branches_for({r.status for found in per_case.values() for r in found})
     result = {}
     for case_id, found in per_case.items():
-        facts = []
-        for status, at in found.values():
-            row = codes.get(catalogue.normalise_code(status))
-            facts.append(ReportFact(status, row.branch if row else "unknown", row.final if row else True, at))
-        final = engine.latest_final(facts)
-        if final is not None:
-            code = catalogue.normalise_code(final.status)
+        own, matched, _ = case_evidence.sort_reports(
+            found,
+            msg_ids=msg_ids[case_id],
+            numbers=numbers[case_id],
+            test_ids=tests[case_id],
+            window=case_evidence.send_window(rows[case_id]),
+        )
+        sorted_reports = case_evidence.CaseReports(tuple(sorted(msg_ids[case_id])), own, matched, [], codes)
+        found_verdict = sorted_reports.evidence().verdict
+        if found_verdict.final:
+            code = catalogue.normalise_code(found_verdict.code)
             row = codes.get(code)
             result[case_id] = FinalStatus(code, row.summary if row and row.documented else "")
     return result

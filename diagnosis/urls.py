@@ -20,6 +20,7 @@ urlpatterns = [
     path("cases/<ref:reference>/note/", views.case_note, name="case-note"),
     path("cases/<ref:reference>/reply/", views.case_reply, name="case-reply"),
     path("cases/<ref:reference>/test-sms/", views.case_test_sms, name="case-test-sms"),
+    path("cases/<ref:reference>/test-messages/", views.case_test_messages, name="case-test-messages"),
     path("cases/<ref:reference>/screenshot/", views.case_screenshot, name="case-screenshot"),
     path("cases/<ref:reference>/manual-report/", views.case_manual_report, name="case-manual-report"),
     path(

@@ -243,24 +243,47 @@ def case_reply(request: AuthenticatedHttpRequest, reference: str) -> HttpRespons
     return _post_text(request, reference, ReplyForm, "reply")
 
 
+def _test_panel(request: AuthenticatedHttpRequest, case: Case, **extra: object) -> HttpResponse:
+    tests = casefile.load_tests(case)
+    context = {
+        "case": case,
+        "tests": tests,
+        "tests_settled": all(t.settled for t in tests),
+        "can_work": access.can_work(request.user, case),
+        "test_sms_form": TestSmsForm(recipients=list(case.recipients.order_by("pk"))),
+        **extra,
+    }
+    return render(request, "diagnosis/partials/test_sms_panel.html", context)
+
+
+@require_safe
+@work_cases
+def case_test_messages(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    """The test panel alone: the page polls it until every test message has a final status."""
+    return _test_panel(request, _case(reference))
+
+
 @require_POST
 @work_cases
 def case_test_sms(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     case = _workable(request, reference)
     form = TestSmsForm(request.POST, recipients=list(case.recipients.all()))
+    sent, error = "", ""
     if not form.is_valid():
-        messages.error(request, "Choose one of the case's numbers.")
+        error = "Choose one of the case's numbers."
     else:
         try:
-            msg_id = testsms.send_test_sms(
+            sent = testsms.send_test_sms(
                 case.pk, recipient_id=form.cleaned_data["recipient"], actor=request.user
             )
         except services.CaseError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(
-                request, f"Test SMS sent (message id {msg_id}). Its status report will appear below."
-            )
+            error = str(exc)
+    if request.htmx:
+        return _test_panel(request, case, test_sent=sent, test_error=error)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"Test SMS sent (message id {sent}). Its status report will appear below.")
     return redirect("diagnosis:case-detail", reference=case.reference)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -174,3 +175,26 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def platform(settings: Any, live_server: Any) -> Iterator[Any]:
+    """The SMS platform simulator: accepts sends to +4915… and pushes DELIVRD back to the live server."""
+    from diagnosis import simulator
+
+    server = simulator.make_server(
+        "127.0.0.1",
+        0,
+        app_key="e2e-key",
+        app_secret="e2e-secret",
+        rules=[simulator.Rule.parse("+4915=DELIVRD@0.2")],
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.SMS_API_URL = server.url
+    settings.SMS_APP_KEY, settings.SMS_APP_SECRET = "e2e-key", "e2e-secret"
+    settings.SMS_SENDER, settings.SMS_TEST_TEMPLATE_ID = "csms12345678", "e2e-template"
+    settings.PORTAL_BASE_URL = live_server.url
+    yield server
+    server.shutdown()
+    server.server_close()

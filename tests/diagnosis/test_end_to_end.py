@@ -3,71 +3,58 @@ platform pushes its report to the callback, and the waiting case resumes by itse
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 from django.utils import timezone
 
 from diagnosis import numbers, services, simulator, testsms
-from diagnosis.models import CaseState, StatusReport
+from diagnosis.models import CaseState, StatusReport, TestMessage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def platform(settings: Any, live_server: Any) -> Iterator[simulator.SimulatorServer]:
-    server = simulator.make_server(
-        "127.0.0.1",
-        0,
-        app_key="e2e-key",
-        app_secret="e2e-secret",
-        rules=[simulator.Rule.parse("+4915=DELIVRD@0.2")],
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.SMS_API_URL = server.url
-    settings.SMS_APP_KEY, settings.SMS_APP_SECRET = "e2e-key", "e2e-secret"
-    settings.SMS_SENDER, settings.SMS_TEST_TEMPLATE_ID = "csms12345678", "e2e-template"
-    settings.PORTAL_BASE_URL = live_server.url
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-def test_test_sms_report_arrives_over_http_and_resumes_the_case(
-    platform: simulator.SimulatorServer, celery_worker: object, agent: User
+def test_test_sms_report_arrives_over_http_on_the_test_panel_and_leaves_the_case_waiting(
+    platform: simulator.SimulatorServer, celery_worker: object, agent: User, client: Client
 ) -> None:
     case = services.open_case(
         services.NewCase(
             "Kim",
             "kim@example.com",
             numbers=[numbers.normalise("+4915123456789")],
+            msg_ids=["customer-message"],
             sent_at=timezone.now() - timedelta(hours=1),
         )
     )
     services.assign(case.pk, assignee=agent, actor=agent, claim=True)
     services.answer_step(case.pk, node="report_returned", value="no_report", actor=agent)
     services.answer_step(case.pk, node="dial_recipient", value="no", actor=agent)
+    client.force_login(agent)
 
-    msg_id = testsms.send_test_sms(case.pk, recipient_id=case.recipients.get().pk, actor=agent)
+    sent = client.post(
+        f"/cases/{case.reference}/test-sms/",
+        {"recipient": case.recipients.get().pk},
+        headers={"HX-Request": "true"},
+    )
+    msg_id = TestMessage.objects.get(case=case).msg_id
+    assert f"Test SMS sent (message id {msg_id})" in sent.content.decode()
 
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        case.refresh_from_db()
-        if case.state != CaseState.WAITING:
-            break
+    panel = ""
+    while time.monotonic() < deadline and "The message delivered" not in panel:
         time.sleep(0.2)
-    assert platform.sent and platform.pushed
+        panel = client.get(f"/cases/{case.reference}/test-messages/").content.decode()
+    assert "The message delivered" in panel and msg_id in panel
     report = StatusReport.objects.get(msg_id=msg_id)
     assert (report.status, report.channel, report.extend) == ("DELIVRD", "callback", case.reference)
-    assert (case.state, case.current_node) == (CaseState.IN_PROGRESS, "status_is_delivrd")
-    assert case.answers.get(node="wait_review_hold").evidence == "DELIVRD"
-    assert agent.notifications.filter(case=case).exists()
+    time.sleep(1)  # the worker has matched the report by now; it must not resume the customer's wait
+    case.refresh_from_db()
+    assert (case.state, case.current_node) == (CaseState.WAITING, "wait_review_hold")
+    assert list(case.messages.values_list("msg_id", flat=True)) == ["customer-message"]
     assert case.events.filter(kind="test_sms").exists()
 
 
@@ -79,7 +66,7 @@ def test_a_refused_send_is_explained(platform: simulator.SimulatorServer, settin
 
     with pytest.raises(testsms.TestSmsError, match="refused the test message: E000101"):
         testsms.send_test_sms(case.pk, recipient_id=case.recipients.get().pk, actor=agent)
-    assert not case.messages.exists()
+    assert not case.messages.exists() and not case.test_messages.exists()
 
 
 def test_missing_configuration_is_explained(settings: Any, agent: User) -> None:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from diagnosis import engine
-from diagnosis.engine import GuideError, ReportFact
+from diagnosis.engine import CaseEvidence, GuideError
+from diagnosis.evidence import ReportFact
 from diagnosis.guide import get_guide
 
 GUIDE = get_guide()
@@ -30,27 +31,42 @@ def test_walk_stops_at_a_value_the_guide_no_longer_offers() -> None:
     assert path.current.id == "report_returned" and path.steps == ()
 
 
+def of(*facts: ReportFact) -> CaseEvidence:
+    return CaseEvidence.of(list(facts))
+
+
 def test_propose_only_for_steps_that_take_a_status_code() -> None:
-    assert engine.propose(GUIDE["junk_folder"], [fact("DELIVRD", "delivered")]) is None
-    assert engine.propose(GUIDE["wait_phone_off"], [fact("DELIVRD", "delivered")]) is None
+    assert engine.propose(GUIDE["junk_folder"], of(fact("DELIVRD", "delivered"))) is None
+    assert engine.propose(GUIDE["wait_phone_off"], of(fact("DELIVRD", "delivered"))) is None
 
 
 def test_c3_has_no_proposal_without_a_final_report() -> None:
-    assert engine.propose(GUIDE["status_is_delivrd"], [fact("ACCEPTD", "pending", final=False)]) is None
+    assert engine.propose(GUIDE["status_is_delivrd"], of(fact("ACCEPTD", "pending", final=False))) is None
 
 
 def test_c3_has_no_proposal_for_a_branch_it_does_not_know() -> None:
-    assert engine.propose(GUIDE["status_is_delivrd"], [fact("X", "made-up-branch")]) is None
+    assert engine.propose(GUIDE["status_is_delivrd"], of(fact("X", "made-up-branch"))) is None
 
 
-def test_latest_final_report_wins_regardless_of_arrival_order() -> None:
-    reports = [
-        fact("UNDELIV", "number_invalid", minutes=5),
-        fact("DELIVRD", "delivered", minutes=9),
-        fact("ACCEPTD", "pending", final=False, minutes=20),
-    ]
-    proposal = engine.propose(GUIDE["status_is_delivrd"], list(reversed(reports)))
-    assert (proposal.value, proposal.evidence) == ("delivered", "DELIVRD")
+def test_an_intermediate_report_never_overrides_a_final_one() -> None:
+    reports = [fact("DELIVRD", "delivered", minutes=9), fact("ACCEPTD", "pending", final=False, minutes=20)]
+    for order in (reports, list(reversed(reports))):
+        proposal = engine.propose(GUIDE["status_is_delivrd"], of(*order))
+        assert (proposal.value, proposal.evidence) == ("delivered", "DELIVRD")
+
+
+def test_a_failure_outweighs_a_conflicting_delivered_report_for_the_same_part() -> None:
+    reports = [fact("UNDELIV", "number_invalid", minutes=5), fact("DELIVRD", "delivered", minutes=9)]
+    for order in (reports, list(reversed(reports))):
+        proposal = engine.propose(GUIDE["status_is_delivrd"], of(*order))
+        assert (proposal.value, proposal.evidence) == ("number", "UNDELIV")
+
+
+def test_reports_matched_by_number_say_so() -> None:
+    evidence = CaseEvidence.of([fact("DELIVRD", "delivered")], by_number=True)
+    proposal = engine.propose(GUIDE["report_returned"], evidence)
+    assert proposal.value == "report_present"
+    assert "matched only by the recipient number" in proposal.reason
 
 
 def test_outcomes_take_no_answers() -> None:

@@ -98,13 +98,22 @@ def test_cases_opened_are_counted_by_final_status_country_and_carrier() -> None:
     assert report.countries.rows[0].share == 0.75
 
 
-def test_a_report_that_names_the_number_counts_for_the_case() -> None:
-    case = seed(opened_ago=timedelta(hours=5))
-    store_report("some-other-msg-id", "LIMIT", to_number=case.recipients.get().e164)
+def test_a_report_matched_by_number_counts_only_for_a_case_without_message_ids() -> None:
+    with_id = seed(opened_ago=timedelta(hours=5))
+    without_id = seed(opened_ago=timedelta(hours=5))
+    without_id.messages.all().delete()
+    for case in (with_id, without_id):
+        store_report(
+            f"other-message-to-{case.pk}",
+            "LIMIT",
+            to_number=case.recipients.get().e164,
+            updated_at=NOW - timedelta(hours=4),
+        )
 
-    statuses = trends.final_statuses(Case.objects.filter(pk=case.pk))
+    statuses = trends.final_statuses(Case.objects.filter(pk__in=[with_id.pk, without_id.pk]))
 
-    assert statuses[case.pk].code == "LIMIT"
+    assert with_id.pk not in statuses
+    assert statuses[without_id.pk].code == "LIMIT"
 
 
 def test_outcomes_causes_and_time_to_outcome() -> None:

@@ -1,0 +1,176 @@
+"""What stored status reports say about a case's messages: pure functions, no database.
+
+A long SMS is sent in parts, and the platform reports each part on its own. A
+message is delivered only when every part has a final `DELIVRD`; one failed part
+makes the whole message failed, with that part's code. The verdict never depends on
+the order in which reports arrived, nor on whether they carried `updateTime`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+DELIVERED_BRANCH = "delivered"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ReportFact:
+    """What the guide needs to know about one stored status report."""
+
+    status: str
+    branch: str
+    final: bool
+    # The platform's `updateTime`, or when the portal received the report if it had none.
+    at: datetime
+    msg_id: str = ""
+    sequence: int = 1
+    total: int = 1
+    # Only the platform's own time: arrival time must never decide between two reports.
+    reported_at: datetime | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.final and self.branch == DELIVERED_BRANCH
+
+
+class Standing(StrEnum):
+    NO_REPORT = "no_report"  # nothing at all yet
+    PENDING = "pending"  # reports, but some message or part has no final one yet
+    FAILED = "failed"
+    DELIVERED = "delivered"
+
+
+def _part_key(fact: ReportFact) -> tuple[bool, datetime, str, int, datetime]:
+    # The platform's time first; the rest only breaks ties between reports with the same code.
+    return (fact.reported_at is not None, fact.reported_at or _EPOCH, fact.status, fact.total, fact.at)
+
+
+@dataclass(frozen=True)
+class MessageStatus:
+    """One message's status, from the reports of all of its parts."""
+
+    msg_id: str
+    parts: int
+    delivered_parts: tuple[int, ...]
+    missing_parts: tuple[int, ...]
+    # The failed part that decides the message's status, when one failed.
+    failure: ReportFact | None
+    # Any report of this message, intermediate ones included.
+    reported: bool
+
+    @property
+    def standing(self) -> Standing:
+        if self.failure is not None:
+            return Standing.FAILED
+        if not self.reported:
+            return Standing.NO_REPORT
+        return Standing.PENDING if self.missing_parts else Standing.DELIVERED
+
+    def describe(self) -> str:
+        whole = f"all {self.parts} parts" if self.parts > 1 else "the message"
+        if self.failure is not None:
+            part = f"part {self.failure.sequence} of {self.parts}" if self.parts > 1 else "the message"
+            return f"{part} failed with {self.failure.status}"
+        if not self.reported:
+            return "no report yet"
+        if not self.missing_parts:
+            return f"{whole} delivered"
+        if self.parts == 1:
+            return "only an intermediate status so far"
+        waiting = ", ".join(str(n) for n in self.missing_parts)
+        plural = "s" if len(self.missing_parts) > 1 else ""
+        return f"no final report yet for part{plural} {waiting} of {self.parts}"
+
+
+def message_status(msg_id: str, facts: Sequence[ReportFact]) -> MessageStatus:
+    """The status of one message from the reports of its parts (all with this `msg_id`)."""
+    # Reports may disagree on `total`, or number a part beyond it: count every part seen.
+    parts = max([1, *(f.total for f in facts), *(f.sequence for f in facts)])
+    finals: dict[int, list[ReportFact]] = defaultdict(list)
+    for fact in facts:
+        if fact.final:
+            finals[fact.sequence].append(fact)
+    failures = []
+    delivered = []
+    for part, reports in sorted(finals.items()):
+        failed = [f for f in reports if not f.delivered]
+        if failed:
+            # A failure outweighs a conflicting DELIVRD for the same part: better a check too many.
+            failures.append(max(failed, key=_part_key))
+        else:
+            delivered.append(part)
+    return MessageStatus(
+        msg_id=msg_id,
+        parts=parts,
+        delivered_parts=tuple(delivered),
+        missing_parts=tuple(n for n in range(1, parts + 1) if n not in finals),
+        failure=failures[0] if failures else None,
+        reported=bool(facts),
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the reports say about a set of messages taken together."""
+
+    messages: tuple[MessageStatus, ...]
+
+    @property
+    def standing(self) -> Standing:
+        standings = {m.standing for m in self.messages}
+        if Standing.FAILED in standings:
+            return Standing.FAILED
+        if not standings or standings == {Standing.NO_REPORT}:
+            return Standing.NO_REPORT
+        if standings == {Standing.DELIVERED}:
+            return Standing.DELIVERED
+        return Standing.PENDING
+
+    @property
+    def final(self) -> bool:
+        return self.standing in (Standing.FAILED, Standing.DELIVERED)
+
+    @property
+    def code(self) -> str:
+        """The status code that decides the verdict; empty while it is not final."""
+        failure = self.failure
+        if failure is not None:
+            return failure.status
+        return "DELIVRD" if self.standing is Standing.DELIVERED else ""
+
+    @property
+    def branch(self) -> str:
+        failure = self.failure
+        if failure is not None:
+            return failure.branch
+        return DELIVERED_BRANCH if self.standing is Standing.DELIVERED else ""
+
+    @property
+    def failure(self) -> ReportFact | None:
+        return next((m.failure for m in self.messages if m.failure is not None), None)
+
+    def describe(self) -> str:
+        """One sentence, for the agent, on what the verdict rests on."""
+        if not self.messages:
+            return "no report"
+        if len(self.messages) == 1:
+            return f"{self.messages[0].msg_id}: {self.messages[0].describe()}"
+        return "; ".join(f"{m.msg_id}: {m.describe()}" for m in self.messages)
+
+
+def verdict(facts: Iterable[ReportFact], msg_ids: Sequence[str] = ()) -> Verdict:
+    """The verdict over the messages `msg_ids` (and any other message the facts are about).
+
+    A message of `msg_ids` without any report counts as having no final report yet.
+    Messages are taken in id order, so the failure reported first does not depend on
+    arrival either.
+    """
+    by_message: dict[str, list[ReportFact]] = {m: [] for m in msg_ids}
+    for fact in facts:
+        by_message.setdefault(fact.msg_id, []).append(fact)
+    return Verdict(tuple(message_status(m, by_message[m]) for m in sorted(by_message)))

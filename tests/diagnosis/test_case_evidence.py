@@ -1,0 +1,215 @@
+"""Real callbacks into a case, then the case page's proposal: which reports are evidence.
+
+Reports reach the portal through the callback view, are matched by the same
+catch-up the beat runs, and the proposal is read off the agent's case page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from diagnosis import delivery, services
+from diagnosis.models import Case, CaseState, StatusSource, TestMessage
+from tests.diagnosis.conftest import walk_to
+
+NUMBER = "+4915123456789"
+LONG = "long-sms-b"
+
+
+@pytest.fixture
+def source(db: None) -> StatusSource:
+    return StatusSource.objects.create(name="huawei-eu")
+
+
+@pytest.fixture
+def agent_client(client: Client, agent: User) -> Client:
+    client.force_login(agent)
+    return client
+
+
+def push(client: Client, source: StatusSource, *reports: dict[str, object]) -> None:
+    """One JSON batch, as the platform pushes several reports at once."""
+    body = json.dumps({"statusReportList": list(reports)})
+    response = client.post(source.callback_path(), data=body, content_type="application/json")
+    assert response.status_code == 200, response.content
+
+
+def push_form(client: Client, source: StatusSource, report: dict[str, object]) -> None:
+    body = urlencode(report)
+    response = client.post(
+        source.callback_path(), data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200, response.content
+
+
+def report(msg_id: str, status: str, sequence: int = 1, total: int = 1, **extra: object) -> dict[str, object]:
+    return {
+        "smsMsgId": msg_id,
+        "status": status,
+        "sequence": sequence,
+        "total": total,
+        "source": "2",
+        **extra,
+    }
+
+
+def matched() -> None:
+    delivery.match_unmatched(grace=timedelta(0))
+
+
+def proposal_on_page(client: Client, case: Case) -> tuple[str, str, str]:
+    """(pre-selected answer, status code in the field, the suggestion's reason) on the case page."""
+    html = client.get(f"/cases/{case.reference}/").content.decode()
+    checked = re.search(r'<input type="radio" name="value" value="([^"]+)"[^>]*checked', html)
+    code = re.search(r'<input type="text" name="evidence"[^>]*value="([^"]*)"', html)
+    reason = re.search(r"Suggested from stored reports:</strong>(.*?)The suggestion", html, re.S)
+    return (
+        checked.group(1) if checked else "",
+        code.group(1) if code else "",
+        " ".join(reason.group(1).split()) if reason else "",
+    )
+
+
+def claimed(case: Case, agent: User) -> Case:
+    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
+    return case
+
+
+# --- A long SMS counts from all of its parts ----------------------------------------------------
+
+LONG_PARTS = [report(LONG, "DELIVRD", 1, 3), report(LONG, "DELIVRD", 2, 3), report(LONG, "UNDELIV", 3, 3)]
+
+
+@pytest.mark.parametrize(
+    "order", [(2, 0, 1), (0, 1, 2), (2, 1, 0)], ids=["failed-first", "in-order", "reversed"]
+)
+def test_a_long_sms_with_a_failed_part_is_not_delivered_over_single_callbacks(
+    agent_client: Client,
+    source: StatusSource,
+    make_case: Callable[..., Case],
+    agent: User,
+    order: tuple[int, ...],
+) -> None:
+    case = claimed(make_case(msg_ids=(LONG,)), agent)
+    for index in order:  # one form post each, none with updateTime
+        push_form(agent_client, source, LONG_PARTS[index])
+
+    assert proposal_on_page(agent_client, case)[:2] == ("report_present", "UNDELIV")
+    services.answer_step(
+        case.pk, node="report_returned", value="report_present", evidence="UNDELIV", actor=agent
+    )
+    value, code, reason = proposal_on_page(agent_client, case)
+    assert (value, code) == ("number", "UNDELIV")
+    assert "part 3 of 3 failed with UNDELIV" in reason
+
+
+def test_a_long_sms_in_one_batch_without_update_times_waits_for_its_missing_part(
+    agent_client: Client, source: StatusSource, make_case: Callable[..., Case], agent: User
+) -> None:
+    case = claimed(make_case(msg_ids=(LONG,)), agent)
+    walk_to(case, [("report_returned", "no_report"), ("dial_recipient", "no")], agent)
+    push(agent_client, source, LONG_PARTS[1], LONG_PARTS[0])
+    matched()
+
+    case.refresh_from_db()
+    assert case.state == CaseState.WAITING, "two of three parts are not a final status"
+    page = agent_client.get(f"/cases/{case.reference}/").content.decode()
+    assert "no final report yet for part 3 of 3" in page
+
+    push(agent_client, source, LONG_PARTS[2])
+    matched()
+    case.refresh_from_db()
+    assert (case.state, case.current_node) == (CaseState.IN_PROGRESS, "status_is_delivrd")
+    assert proposal_on_page(agent_client, case)[:2] == ("number", "UNDELIV")
+
+
+# --- The case's own messages decide; other messages to the number are context -------------------
+
+
+def test_a_later_report_for_another_message_to_the_number_does_not_override_the_own_one(
+    agent_client: Client, source: StatusSource, make_case: Callable[..., Case], agent: User
+) -> None:
+    case = claimed(make_case(msg_ids=("own-message",), number=NUMBER), agent)
+    now = timezone.now()
+    push(
+        agent_client,
+        source,
+        report("own-message", "UNDELIV", to=NUMBER, updateTime=f"{now:%Y-%m-%dT%H:%M:%SZ}"),
+    )
+    later = now + timedelta(minutes=5)
+    push(
+        agent_client,
+        source,
+        report("other-message", "DELIVRD", to=NUMBER, updateTime=f"{later:%Y-%m-%dT%H:%M:%SZ}"),
+    )
+    matched()
+
+    assert proposal_on_page(agent_client, case)[:2] == ("report_present", "UNDELIV")
+    page = agent_client.get(f"/cases/{case.reference}/").content.decode()
+    own, context = page.split("Other messages to these numbers around the send time", 1)
+    assert "own-message" in own.split('id="reports"', 1)[1] and "other-message" not in own
+    assert "other-message" in context.split("</section>", 1)[0]
+
+
+def test_a_case_without_message_ids_is_proposed_from_its_number_and_says_so(
+    agent_client: Client, source: StatusSource, make_case: Callable[..., Case], agent: User
+) -> None:
+    case = claimed(make_case(msg_ids=(), number=NUMBER, sent_ago=timedelta(hours=2)), agent)
+    sent = timezone.now() - timedelta(hours=2)
+    long_before = sent - timedelta(days=10)
+    push(
+        agent_client,
+        source,
+        report("old-traffic", "UNDELIV", to=NUMBER, updateTime=f"{long_before:%Y-%m-%dT%H:%M:%SZ}"),
+        report("around-the-send", "DELIVRD", to=NUMBER, updateTime=f"{sent:%Y-%m-%dT%H:%M:%SZ}"),
+    )
+
+    value, code, reason = proposal_on_page(agent_client, case)
+    assert (value, code) == ("report_present", "DELIVRD")
+    assert "matched only by the recipient number" in reason
+    page = agent_client.get(f"/cases/{case.reference}/").content.decode()
+    assert "around-the-send" in page and "old-traffic" not in page
+
+
+# --- The agent's own test SMS is never the customer's evidence ------------------------------------
+
+
+def test_a_test_sms_report_does_not_join_the_case_nor_drive_its_proposal(
+    agent_client: Client, source: StatusSource, make_case: Callable[..., Case], agent: User
+) -> None:
+    case = claimed(make_case(msg_ids=("customer-message",), number=NUMBER), agent)
+    walk_to(case, [("report_returned", "no_report"), ("dial_recipient", "no")], agent)
+    # What `testsms.send_test_sms` records once the platform accepted the message.
+    TestMessage.objects.create(case=case, msg_id="agent-test", recipient=case.recipients.get(), sent_by=agent)
+    push(agent_client, source, report("agent-test", "DELIVRD", to=NUMBER, extend=case.reference))
+    matched()
+
+    case.refresh_from_db()
+    assert case.state == CaseState.WAITING, "the agent's test must not end the customer's wait"
+    assert list(case.messages.values_list("msg_id", flat=True)) == ["customer-message"]
+    page = agent_client.get(f"/cases/{case.reference}/").content.decode()
+    reports_card = page.split('id="reports"', 1)[1].split("</section>", 1)[0]
+    assert "agent-test" not in reports_card
+    panel = agent_client.get(f"/cases/{case.reference}/test-messages/").content.decode()
+    assert "agent-test" in panel and "The message delivered" in panel
+    assert "hx-trigger" not in panel, "a settled panel stops refreshing"
+
+
+def test_a_test_sms_report_never_pre_selects_c1(
+    agent_client: Client, source: StatusSource, make_case: Callable[..., Case], agent: User
+) -> None:
+    case = claimed(make_case(msg_ids=(), number=NUMBER), agent)
+    TestMessage.objects.create(case=case, msg_id="agent-test", recipient=case.recipients.get(), sent_by=agent)
+    push(agent_client, source, report("agent-test", "DELIVRD", to=NUMBER))
+
+    value, _, reason = proposal_on_page(agent_client, case)
+    assert value == "no_report", reason
