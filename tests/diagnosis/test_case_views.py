@@ -136,6 +136,62 @@ def test_revision_shows_what_it_discards_then_does_it(
     assert claimed.answers.filter(superseded_at__isnull=False).count() == 2
 
 
+def _between(content: str, start: str, end: str) -> str:
+    return content[content.index(start) : content.index(end, content.index(start))]
+
+
+def test_revision_keeps_the_replaced_answers_visible_in_path_and_timeline(
+    client: Client, claimed: Case, agent: User, lead: User
+) -> None:
+    store_report(status="DELIVRD")
+    walk_to(
+        claimed,
+        [("report_returned", "report_present"), ("status_is_delivrd", "delivered"), ("junk_folder", "no")],
+        agent,
+    )
+    client.force_login(lead)
+    client.post(f"/cases/{claimed.reference}/revise/report_returned/", {"value": "no_report"})
+
+    content = client.get(f"/cases/{claimed.reference}/").content.decode()
+
+    path = _between(content, 'id="path-panel"', "</section>")
+    assert "Replaced answers" in path
+    assert "Replaced by Morgan on <time" in path and "who changed C1 to “No final report yet”" in path
+    for label in ("Yes, a final report is there", "Yes: DELIVRD", "No"):
+        assert f'<del><span class="visually-hidden">Replaced: </span>{label}' in path
+    assert "C3</span> Is the report&#x27;s status DELIVRD?" in path and "P1</span> Is the message" in path
+    assert path.count("answered by Avery on <time") == 3
+    timeline = _between(content, 'id="timeline"', "</section>")
+    replaced = re.findall(r'<li class="event event-answered event-replaced">(.*?)</li>', timeline, re.S)
+    assert len(replaced) == 3
+    assert all("<del>" in entry and "Replaced by Morgan on" in entry for entry in replaced)
+    assert '<li class="event event-revised">' in timeline  # the revision's own answer is live
+
+
+def test_an_answer_revised_twice_names_each_reviser(
+    client: Client, claimed: Case, agent: User, lead: User
+) -> None:
+    walk_to(claimed, [("report_returned", "report_present")], agent)
+    services.revise_answer(claimed.pk, node="report_returned", value="no_report", actor=lead)
+    services.revise_answer(claimed.pk, node="report_returned", value="report_present", actor=agent)
+    client.force_login(agent)
+
+    response = client.get(f"/cases/{claimed.reference}/")
+
+    groups = response.context["file"].set_aside
+    assert [(g.revision.actor, g.new_label, [a.label for a in g.answers]) for g in groups] == [
+        (lead, "No final report yet", ["Yes, a final report is there"]),
+        (agent, "Yes, a final report is there", ["No final report yet"]),
+    ]
+    content = response.content.decode()
+    assert "Replaced by Morgan on" in content and "Replaced by Avery on" in content
+    timeline = _between(content, 'id="timeline"', "</section>")
+    # Morgan's revision recorded an answer that Avery's revision then set aside.
+    revised = re.findall(r'<li class="event event-revised( event-replaced)?">(.*?)</li>', timeline, re.S)
+    assert [bool(marked) for marked, _ in revised] == [False, True]
+    assert "Replaced by Avery on" in revised[1][1]
+
+
 def test_revision_of_a_step_off_the_path_is_refused(agent_client: Client, claimed: Case) -> None:
     response = agent_client.get(f"/cases/{claimed.reference}/revise/junk_folder/", follow=True)
     assert "Only a step on the case" in response.content.decode()
@@ -266,6 +322,7 @@ def test_case_page_query_count_is_constant(agent_client: Client, claimed: Case, 
 
     assert response.context["file"].node.id == "status_is_delivrd"
     assert len(response.context["file"].superseded) == 40
+    assert sum(len(group.answers) for group in response.context["file"].set_aside) == 40
     assert len(small) == len(large), [q["sql"] for q in large.captured_queries]
 
 
