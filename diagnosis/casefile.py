@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from diagnosis import catalogue, engine, services, waiting
+from diagnosis import catalogue, console_search, engine, services, waiting
+from diagnosis.console_search import ConsoleSearch
 from diagnosis.engine import Proposal
 from diagnosis.guide import Answer, Guide, Kind, Node
 from diagnosis.models import (
@@ -105,6 +106,8 @@ class CaseFile:
     set_aside: list[RevisionGroup] = field(default_factory=list)
     # `events` (newest first), each with the replacement of the answer it recorded, if any.
     timeline: list[TimelineEntry] = field(default_factory=list)
+    # What to search on the console's Send Details page; None once a final report is stored.
+    console_search: ConsoleSearch | None = None
     node: Node = field(init=False)
 
     def __post_init__(self) -> None:
@@ -159,7 +162,26 @@ def load(case: Case) -> CaseFile:
         wait=wait,
         set_aside=replacements.groups,
         timeline=replacements.timeline,
+        console_search=console_search_for(case, recipients, messages, reports, codes),
     )
+
+
+def console_search_for(
+    case: Case,
+    recipients: Sequence[Recipient],
+    messages: Sequence[Message],
+    reports: Iterable[StatusReport],
+    codes: dict[str, StatusCode],
+) -> ConsoleSearch | None:
+    """The console search to prepare while none of the case's messages has a final report.
+
+    "Final" is the engine's rule (services.facts_for): the catalogue's `final` flag, and a
+    code the catalogue does not know counts as final.
+    """
+    msg_ids = {m.msg_id for m in messages}
+    if engine.latest_final(services.facts_for([r for r in reports if r.msg_id in msg_ids], codes)):
+        return None
+    return console_search.plan([r.e164 for r in recipients], case.sent_at, case.created_at, timezone.now())
 
 
 # Events that record an answer (data["node"]): a step answered, a wait ended, a revision's new answer.

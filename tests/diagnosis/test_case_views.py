@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -11,6 +12,7 @@ from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from diagnosis import outbox, services
 from diagnosis.models import Case, CaseState, EventKind, OutboundEmail
@@ -323,6 +325,69 @@ def test_case_page_query_count_is_constant(agent_client: Client, claimed: Case, 
     assert response.context["file"].node.id == "status_is_delivrd"
     assert len(response.context["file"].superseded) == 40
     assert sum(len(group.answers) for group in response.context["file"].set_aside) == 40
+    assert len(small) == len(large), [q["sql"] for q in large.captured_queries]
+
+
+def _console_time(moment: datetime) -> str:
+    """A window bound as the page shows it: rounded up to the minute, in the agent's time zone."""
+    rounded = (moment + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    return timezone.localtime(rounded).strftime("%Y-%m-%d %H:%M")
+
+
+def test_case_page_prepares_the_console_search_until_a_final_report_is_stored(
+    agent_client: Client, make_case: Callable[..., Case], agent: User
+) -> None:
+    case = make_case(number="+8613800138000", sent_ago=timedelta(days=5))
+    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
+    url = f"/cases/{case.reference}/"
+
+    content = agent_client.get(url).content.decode()
+
+    helper = _between(content, 'id="console-search"', "</div>")
+    assert "<code>13800138000</code>" in helper and "for +8613800138000" in helper
+    start, end = (
+        _console_time(case.sent_at - timedelta(days=1)),
+        _console_time(case.sent_at + timedelta(days=3)),
+    )
+    assert re.search(rf">{start}</time> to <time[^>]*>{end}</time>", helper)
+    assert "Sent more than 90 days ago" not in helper
+    assert content.index('id="console-search"') < content.index("Record status")  # above the form
+
+    store_report(status="ACCEPTD")  # in-between status: still nothing final
+    assert 'id="console-search"' in agent_client.get(url).content.decode()
+    store_report(status="DELIVRD")
+    assert 'id="console-search"' not in agent_client.get(url).content.decode()
+
+
+def test_console_search_warns_when_the_send_is_older_than_the_console_keeps(
+    agent_client: Client, make_case: Callable[..., Case], agent: User
+) -> None:
+    case = make_case(sent_ago=timedelta(days=100))
+    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
+
+    content = agent_client.get(f"/cases/{case.reference}/").content.decode()
+
+    helper = _between(content, 'id="console-search"', "</div>")
+    assert "Sent more than 90 days ago" in helper and "<code>4915123456789</code>" in helper
+    assert "Sending time" not in helper  # nothing left in the console's reach
+
+
+def test_case_page_query_count_is_constant_with_the_console_search(
+    agent_client: Client, claimed: Case, agent: User
+) -> None:
+    store_report(status="ACCEPTD")
+    walk_to(claimed, [("report_returned", "no_report")], agent)
+    with CaptureQueriesContext(connection) as small:
+        agent_client.get(f"/cases/{claimed.reference}/")
+    for i in range(40):
+        services.add_note(claimed.pk, text=f"note {i}", actor=agent)
+        store_report(status="ACCEPTD", updated_at=timezone.now() - timedelta(minutes=i + 1))
+        services.revise_answer(claimed.pk, node="report_returned", value="no_report", actor=agent)
+    with CaptureQueriesContext(connection) as large:
+        response = agent_client.get(f"/cases/{claimed.reference}/")
+
+    assert response.context["file"].console_search is not None
+    assert len(response.context["file"].reports) == 41
     assert len(small) == len(large), [q["sql"] for q in large.captured_queries]
 
 
