@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from diagnosis import case_evidence, engine, waiting
+from diagnosis import case_evidence, console_search, engine, waiting
+from diagnosis.console_search import ConsoleSearch
 from diagnosis.engine import CaseEvidence, Proposal
 from diagnosis.evidence import MessageStatus, Standing
-from diagnosis.guide import Answer, Kind, Node
+from diagnosis.guide import Answer, Guide, Kind, Node
 from diagnosis.models import (
     AnswerRecord,
     Case,
     CaseState,
     Escalation,
     Event,
+    EventKind,
     Message,
     Recipient,
     StatusCode,
@@ -64,6 +69,42 @@ class WaitInfo:
         return max(self.deadline - timezone.now(), timedelta(0))
 
 
+@dataclass(frozen=True)
+class SetAside:
+    """An answer a revision replaced: what it said, and the revision that replaced it."""
+
+    record: AnswerRecord
+    ref: str
+    title: str
+    label: str
+    # None only when no revision explains the answer being set aside.
+    revision: Event | None
+
+
+@dataclass(frozen=True)
+class RevisionGroup:
+    """The answers one revision set aside, in the order they had been given."""
+
+    revision: Event | None
+    answers: list[SetAside]
+    # The revision's own change, e.g. step "C1" now answered "No final report yet".
+    step_ref: str = ""
+    new_label: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    event: Event
+    # Set when the answer this event recorded was later set aside by a revision.
+    replaced: SetAside | None = None
+
+
+@dataclass(frozen=True)
+class Replacements:
+    groups: list[RevisionGroup]
+    timeline: list[TimelineEntry]
+
+
 @dataclass
 class CaseFile:
     case: Case
@@ -81,6 +122,12 @@ class CaseFile:
     escalations: list[Escalation]
     proposal: Proposal | None
     wait: WaitInfo | None
+    # Superseded answers grouped by the revision that replaced them, oldest revision first.
+    set_aside: list[RevisionGroup] = field(default_factory=list)
+    # `events` (newest first), each with the replacement of the answer it recorded, if any.
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    # What to search on the console's Send Details page; None once a final report is stored.
+    console_search: ConsoleSearch | None = None
     node: Node = field(init=False)
 
     def __post_init__(self) -> None:
@@ -147,6 +194,8 @@ def load(case: Case) -> CaseFile:
             case.next_poll_at or waiting.next_poll_at(case.waiting_since, case.wait_deadline, timezone.now()),
             waiting.describe_schedule(),
         )
+    events = list(case.events.select_related("actor").order_by("-at", "-pk"))
+    replacements = replacements_for(case.guide, answers, events)
     return CaseFile(
         case=case,
         recipients=recipients,
@@ -157,8 +206,109 @@ def load(case: Case) -> CaseFile:
         evidence=evidence,
         path=path,
         superseded=[a for a in answers if a.superseded_at is not None],
-        events=list(case.events.select_related("actor").order_by("-at", "-pk")),
+        events=events,
         escalations=list(Escalation.objects.filter(case=case).order_by("-opened_at")),
         proposal=engine.propose(case.node, evidence, case.customer_answers) if case.is_open() else None,
         wait=wait,
+        set_aside=replacements.groups,
+        timeline=replacements.timeline,
+        console_search=console_search_for(case, recipients, evidence),
     )
+
+
+def console_search_for(
+    case: Case, recipients: Sequence[Recipient], evidence: CaseEvidence
+) -> ConsoleSearch | None:
+    """The console search to prepare until the case's own messages have a final status.
+
+    A case without message ids keeps it: only a search by number can find its message,
+    whatever reports to the same number happen to be stored.
+    """
+    if not evidence.by_number and evidence.verdict.final:
+        return None
+    return console_search.plan([r.e164 for r in recipients], case.sent_at, case.created_at, timezone.now())
+
+
+# Events that record an answer (data["node"]): a step answered, a wait ended, a revision's new answer.
+_ANSWERING = (EventKind.ANSWERED, EventKind.WAIT_ENDED, EventKind.REVISED)
+
+
+def replacements_for(guide: Guide, answers: Sequence[AnswerRecord], events: Iterable[Event]) -> Replacements:
+    """Which revision set aside each superseded answer, worked out from the append-only history.
+
+    Rule: a revision names the steps it sets aside (its own step in data["node"], later ones
+    in data["superseded"]), and `revise_answer` stamps their `superseded_at` just before writing
+    the event. So for each revision, oldest first, the answer it set aside at a named step is
+    the latest one answered at or before the revision whose stamp is at or before it; an answer
+    revised several times is matched once per revision. An answer no revision names (the
+    off-path clean-up in `services._settle`, which stamps after the event in the same
+    transaction) goes to the last revision at or before its stamp.
+
+    The timeline pairs each answering event with the answer it stored: the latest answer at
+    its step given at or before the event (the answer row is written just before its event).
+    """
+    events = list(events)
+    revisions = sorted((e for e in events if e.kind == EventKind.REVISED), key=lambda e: (e.at, e.pk))
+    ordered = sorted(answers, key=lambda a: (a.answered_at, a.pk))
+    superseded_by_node: dict[str, list[AnswerRecord]] = defaultdict(list)
+    for answer in ordered:
+        if answer.superseded_at is not None:
+            superseded_by_node[answer.node].append(answer)
+
+    replaced_by: dict[int, Event | None] = {}
+    for revision in revisions:
+        named = [revision.data.get("node"), *revision.data.get("superseded", [])]
+        for node_id in dict.fromkeys(n for n in named if n):
+            candidates = [
+                a
+                for a in superseded_by_node.get(node_id, [])
+                if a.pk not in replaced_by and a.answered_at <= revision.at and a.superseded_at <= revision.at
+            ]
+            if candidates:
+                replaced_by[candidates[-1].pk] = revision
+    revision_times = [r.at for r in revisions]
+    for answers_at_node in superseded_by_node.values():
+        for answer in answers_at_node:
+            if answer.pk not in replaced_by:
+                index = bisect_right(revision_times, answer.superseded_at)
+                replaced_by[answer.pk] = revisions[index - 1] if index else None
+
+    set_aside = {
+        a.pk: _set_aside(guide, a, replaced_by[a.pk]) for a in ordered if a.superseded_at is not None
+    }
+    grouped: dict[int | None, list[SetAside]] = defaultdict(list)
+    for item in set_aside.values():
+        grouped[item.revision.pk if item.revision else None].append(item)
+    groups = [RevisionGroup(None, grouped[None])] if None in grouped else []
+    groups += [_group(guide, r, grouped[r.pk]) for r in revisions if r.pk in grouped]
+
+    given_at_node: dict[str, list[AnswerRecord]] = defaultdict(list)
+    for answer in ordered:
+        given_at_node[answer.node].append(answer)
+    times_at_node = {node_id: [a.answered_at for a in given] for node_id, given in given_at_node.items()}
+    timeline = []
+    for event in events:
+        node_id = event.data.get("node") if event.kind in _ANSWERING else None
+        index = bisect_right(times_at_node[node_id], event.at) if node_id in times_at_node else 0
+        stored = given_at_node[node_id][index - 1] if index else None
+        timeline.append(TimelineEntry(event, set_aside.get(stored.pk) if stored else None))
+    return Replacements(groups, timeline)
+
+
+def _group(guide: Guide, revision: Event, answers: list[SetAside]) -> RevisionGroup:
+    ref, _, label = _describe(guide, revision.data.get("node", ""), revision.data.get("value", ""))
+    return RevisionGroup(revision, answers, ref, label)
+
+
+def _set_aside(guide: Guide, answer: AnswerRecord, revision: Event | None) -> SetAside:
+    ref, title, label = _describe(guide, answer.node, answer.value)
+    return SetAside(record=answer, ref=ref, title=title, label=label, revision=revision)
+
+
+def _describe(guide: Guide, node_id: str, value: str) -> tuple[str, str, str]:
+    """Step ref, title and answer label; the raw ids for a step the guide does not have."""
+    if node_id not in guide:
+        return "", node_id, value
+    node = guide[node_id]
+    option = node.answer(value)
+    return node.ref, node.title, option.label if option else value

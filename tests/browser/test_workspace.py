@@ -145,7 +145,11 @@ def test_revising_an_earlier_answer_takes_another_branch(page: Page, seeded: Cal
     page.get_by_role("button", name="Save the new answer").click()
 
     expect(page.locator("#step-heading")).to_have_text("Is the report's status DELIVRD?")
-    expect(page.locator("#path-panel")).to_contain_text("1 earlier answer replaced")
+    # The old answer stays visible, struck through, in the swapped-in path and timeline.
+    expect(page.locator("#path-panel del")).to_contain_text("No final report yet")
+    expect(page.locator("#path-panel")).to_contain_text("Replaced by Avery on")
+    expect(page.locator("#timeline .event-replaced del")).to_contain_text("C1")
+    expect(page.locator("#timeline .event-replaced")).to_contain_text("Replaced by Avery on")
     assert page.evaluate("window.__noReload") is True
     case.refresh_from_db()
     assert case.current_node == "status_is_delivrd"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -11,6 +12,7 @@ from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from diagnosis import outbox, services
 from diagnosis.models import Case, CaseState, EventKind, OutboundEmail
@@ -134,6 +136,62 @@ def test_revision_shows_what_it_discards_then_does_it(
     claimed.refresh_from_db()
     assert claimed.current_node == "dial_recipient"
     assert claimed.answers.filter(superseded_at__isnull=False).count() == 2
+
+
+def _between(content: str, start: str, end: str) -> str:
+    return content[content.index(start) : content.index(end, content.index(start))]
+
+
+def test_revision_keeps_the_replaced_answers_visible_in_path_and_timeline(
+    client: Client, claimed: Case, agent: User, lead: User
+) -> None:
+    store_report(status="DELIVRD")
+    walk_to(
+        claimed,
+        [("report_returned", "report_present"), ("status_is_delivrd", "delivered"), ("junk_folder", "no")],
+        agent,
+    )
+    client.force_login(lead)
+    client.post(f"/cases/{claimed.reference}/revise/report_returned/", {"value": "no_report"})
+
+    content = client.get(f"/cases/{claimed.reference}/").content.decode()
+
+    path = _between(content, 'id="path-panel"', "</section>")
+    assert "Replaced answers" in path
+    assert "Replaced by Morgan on <time" in path and "who changed C1 to “No final report yet”" in path
+    for label in ("Yes, a final report is there", "Yes: DELIVRD", "No"):
+        assert f'<del><span class="visually-hidden">Replaced: </span>{label}' in path
+    assert "C3</span> Is the report&#x27;s status DELIVRD?" in path and "P1</span> Is the message" in path
+    assert path.count("answered by Avery on <time") == 3
+    timeline = _between(content, 'id="timeline"', "</section>")
+    replaced = re.findall(r'<li class="event event-answered event-replaced">(.*?)</li>', timeline, re.S)
+    assert len(replaced) == 3
+    assert all("<del>" in entry and "Replaced by Morgan on" in entry for entry in replaced)
+    assert '<li class="event event-revised">' in timeline  # the revision's own answer is live
+
+
+def test_an_answer_revised_twice_names_each_reviser(
+    client: Client, claimed: Case, agent: User, lead: User
+) -> None:
+    walk_to(claimed, [("report_returned", "report_present")], agent)
+    services.revise_answer(claimed.pk, node="report_returned", value="no_report", actor=lead)
+    services.revise_answer(claimed.pk, node="report_returned", value="report_present", actor=agent)
+    client.force_login(agent)
+
+    response = client.get(f"/cases/{claimed.reference}/")
+
+    groups = response.context["file"].set_aside
+    assert [(g.revision.actor, g.new_label, [a.label for a in g.answers]) for g in groups] == [
+        (lead, "No final report yet", ["Yes, a final report is there"]),
+        (agent, "Yes, a final report is there", ["No final report yet"]),
+    ]
+    content = response.content.decode()
+    assert "Replaced by Morgan on" in content and "Replaced by Avery on" in content
+    timeline = _between(content, 'id="timeline"', "</section>")
+    # Morgan's revision recorded an answer that Avery's revision then set aside.
+    revised = re.findall(r'<li class="event event-revised( event-replaced)?">(.*?)</li>', timeline, re.S)
+    assert [bool(marked) for marked, _ in revised] == [False, True]
+    assert "Replaced by Avery on" in revised[1][1]
 
 
 def test_revision_of_a_step_off_the_path_is_refused(agent_client: Client, claimed: Case) -> None:
@@ -266,6 +324,70 @@ def test_case_page_query_count_is_constant(agent_client: Client, claimed: Case, 
 
     assert response.context["file"].node.id == "status_is_delivrd"
     assert len(response.context["file"].superseded) == 40
+    assert sum(len(group.answers) for group in response.context["file"].set_aside) == 40
+    assert len(small) == len(large), [q["sql"] for q in large.captured_queries]
+
+
+def _console_time(moment: datetime) -> str:
+    """A window bound as the page shows it: rounded up to the minute, in the agent's time zone."""
+    rounded = (moment + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    return timezone.localtime(rounded).strftime("%Y-%m-%d %H:%M")
+
+
+def test_case_page_prepares_the_console_search_until_a_final_report_is_stored(
+    agent_client: Client, make_case: Callable[..., Case], agent: User
+) -> None:
+    case = make_case(number="+8613800138000", sent_ago=timedelta(days=5))
+    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
+    url = f"/cases/{case.reference}/"
+
+    content = agent_client.get(url).content.decode()
+
+    helper = _between(content, 'id="console-search"', "</div>")
+    assert "<code>13800138000</code>" in helper and "for +8613800138000" in helper
+    start, end = (
+        _console_time(case.sent_at - timedelta(days=1)),
+        _console_time(case.sent_at + timedelta(days=3)),
+    )
+    assert re.search(rf">{start}</time> to <time[^>]*>{end}</time>", helper)
+    assert "Sent more than 90 days ago" not in helper
+    assert content.index('id="console-search"') < content.index("Record status")  # above the form
+
+    store_report(status="ACCEPTD")  # in-between status: still nothing final
+    assert 'id="console-search"' in agent_client.get(url).content.decode()
+    store_report(status="DELIVRD")
+    assert 'id="console-search"' not in agent_client.get(url).content.decode()
+
+
+def test_console_search_warns_when_the_send_is_older_than_the_console_keeps(
+    agent_client: Client, make_case: Callable[..., Case], agent: User
+) -> None:
+    case = make_case(sent_ago=timedelta(days=100))
+    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
+
+    content = agent_client.get(f"/cases/{case.reference}/").content.decode()
+
+    helper = _between(content, 'id="console-search"', "</div>")
+    assert "Sent more than 90 days ago" in helper and "<code>4915123456789</code>" in helper
+    assert "Sending time" not in helper  # nothing left in the console's reach
+
+
+def test_case_page_query_count_is_constant_with_the_console_search(
+    agent_client: Client, claimed: Case, agent: User
+) -> None:
+    store_report(status="ACCEPTD")
+    walk_to(claimed, [("report_returned", "no_report")], agent)
+    with CaptureQueriesContext(connection) as small:
+        agent_client.get(f"/cases/{claimed.reference}/")
+    for i in range(40):
+        services.add_note(claimed.pk, text=f"note {i}", actor=agent)
+        store_report(status="ACCEPTD", updated_at=timezone.now() - timedelta(minutes=i + 1))
+        services.revise_answer(claimed.pk, node="report_returned", value="no_report", actor=agent)
+    with CaptureQueriesContext(connection) as large:
+        response = agent_client.get(f"/cases/{claimed.reference}/")
+
+    assert response.context["file"].console_search is not None
+    assert len(response.context["file"].reports) == 41
     assert len(small) == len(large), [q["sql"] for q in large.captured_queries]
 
 
