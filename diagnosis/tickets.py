@@ -7,6 +7,7 @@ token; the quotable case reference alone opens nothing.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -82,16 +83,38 @@ def screenshot_problem(upload: UploadedFile) -> str | None:
     return None
 
 
+# Regions phonenumbers has no English name for (as of 9.0).
+_NAMES_MISSING_FROM_LIBRARY = {"AC": "Ascension Island", "TA": "Tristan da Cunha", "XK": "Kosovo"}
+
+
+def region_name(region: str) -> str:
+    """The region's English name; its ISO code only if nobody knows a name."""
+    # The library's table behind `country_name_for_number`, which itself needs a number
+    # that belongs to one region only and so finds no name for Saint Barthélemy and others.
+    name = geocoder._region_display_name(region, "en")
+    return name or _NAMES_MISSING_FROM_LIBRARY.get(region, region)
+
+
+def _name_order(label: str) -> str:
+    """Alphabetical as people expect: case and accents ignored ("Åland" among the As)."""
+    decomposed = unicodedata.normalize("NFKD", label)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 @cache
 def region_choices() -> list[tuple[str, str]]:
-    """Countries by name, for the default-country select."""
-    choices = []
-    for region in phonenumbers.SUPPORTED_REGIONS:
-        example = phonenumbers.example_number(region)
-        name = geocoder.description_for_number(example, "en") if example else ""
-        code = phonenumbers.country_code_for_region(region)
-        choices.append((region, f"{name or region} (+{code})"))
-    return sorted(choices, key=lambda c: c[1])
+    """Countries by name with their calling code ("Germany (+49)"), for the country select."""
+    choices = [
+        (region, f"{region_name(region)} (+{phonenumbers.country_code_for_region(region)})")
+        for region in phonenumbers.SUPPORTED_REGIONS
+    ]
+    return sorted(choices, key=lambda choice: _name_order(choice[1]))
+
+
+def default_region() -> str:
+    """The PHONE_REGION setting when it names a region phonenumbers knows, else none."""
+    region = (settings.PHONE_REGION or "").upper()
+    return region if region in phonenumbers.SUPPORTED_REGIONS else ""
 
 
 # --- Self-help before filing ---------------------------------------------------------
