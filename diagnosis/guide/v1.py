@@ -121,7 +121,8 @@ NODES = (
         "Read the status code of the final report. DELIVRD means the handset accepted the message, so the "
         "problem is on the phone. Any other code says why delivery failed; its family decides which "
         "carrier or number check comes first.",
-        _NOTHING_YET,
+        "The mobile network has now reported what happened to your message. We are reading the result to "
+        "decide what to check next, and will update you.",
         Answer("delivered", "Yes: DELIVRD", "junk_folder", branches=("delivered",)),
         Answer(
             "limit", "No: a sending-rate or quota limit", "frequency_limit", branches=("frequency_limit",)
