@@ -32,12 +32,8 @@ def _self_help(request: PublicHttpRequest, form: TicketForm) -> dict[str, object
         if state.solved is not None:
             tickets.record_deflection(delivered, asked)
             solved = state.solved
-    return {
-        "delivered": delivered,
-        "answers": state.answers,
-        "step": None if solved else state.step,
-        "solved": solved,
-    }
+    # A resolved outcome reached earlier (not just now) has nothing left to ask: filing goes ahead.
+    return {"delivered": delivered, "answers": state.answers, "step": state.step, "solved": solved}
 
 
 @login_not_required
