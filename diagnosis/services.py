@@ -248,13 +248,33 @@ def expire_wait(case_id: int, now: datetime | None = None) -> bool:
         return True
 
 
-def _end_wait(case: Case, how: str, evidence: str, summary: str) -> None:
+def _end_wait(case: Case, how: str, evidence: str, summary: str, *, tell_customer: bool = True) -> None:
     node = case.node
     answer = node.answer(how)
     assert answer is not None  # every wait offers both endings (Guide.validate)
     _store_answer(case, node, how, evidence, "", None)
     _event(case, EventKind.WAIT_ENDED, None, summary, node=node.id, value=how, evidence=evidence)
     _settle(case, None)
+    if tell_customer:
+        _tell_customer_wait_ended(case)
+
+
+def _tell_customer_wait_ended(case: Case) -> None:
+    """Tell the customer where the case went: a message on their tracking page and an email.
+
+    The text is the customer text of the node the case landed on. Written in the
+    transaction that ends the wait, which acts only on a case still waiting, so a
+    second sweep or a repeated report sends nothing more.
+    """
+    text = case.node.customer_text
+    _event(case, EventKind.REPLY, None, text[:300], text=text)
+    if case.reporter_email:
+        outbox.queue_email(
+            case=case,
+            to=case.reporter_email,
+            subject=f"Update on your SMS delivery case {case.reference}",
+            body=customer_email_body(case, text),
+        )
 
 
 # --- Assignment, notes, closing ------------------------------------------------------------------
@@ -412,7 +432,14 @@ def _settle(case: Case, actor: User | None) -> None:
     found = case_evidence.evidence_for(case).verdict if node.kind is Kind.WAIT else None
     if found is not None and found.final:
         # A report stored meanwhile ends the wait at once instead of at the next poll.
-        _end_wait(case, WAIT_REPORT, found.code, "A final report is already stored; the case resumes.")
+        # The customer never saw this wait, so there is nothing to tell them.
+        _end_wait(
+            case,
+            WAIT_REPORT,
+            found.code,
+            "A final report is already stored; the case resumes.",
+            tell_customer=False,
+        )
 
 
 def _reach_outcome(case: Case, node: Node, actor: User | None, now: datetime) -> None:

@@ -64,6 +64,7 @@ class TicketForm(forms.Form):
             ("", "— not needed, numbers start with + —"),
             *tickets.region_choices(),
         ]
+        self.fields["region"].initial = tickets.default_region()
         self.fields["sent_tz"].choices = timezone_choices()
         self.fields["sent_tz"].initial = settings.TIME_ZONE
         self.parsed_numbers: list = []

@@ -21,25 +21,19 @@ CHECKED_FIELDS = {"numbers", "msg_ids", "email"}
 
 
 def _self_help(request: PublicHttpRequest, form: TicketForm) -> dict[str, object]:
-    """Where the customer is in the phone checks, from the answers carried in the form."""
-    answers = {
-        step.node: request.POST[f"sh_{step.node}"]
-        for step in tickets.SELF_HELP
-        if f"sh_{step.node}" in request.POST
-    }
-    choice = request.POST.get("selfhelp", "")
+    """Where the customer is in the phone checks: the answers carried in the form, plus the one
+    just chosen (only for the step being asked, and only an answer the guide offers there)."""
+    state = tickets.self_help({key[3:]: v for key, v in request.POST.items() if key.startswith("sh_")})
     delivered = tickets.delivered_message(form.parsed_msg_ids) if request.method == "POST" else None
-    solved = None
-    if delivered and ":" in choice:
-        node, verdict = choice.split(":", 1)
-        step = next((s for s in tickets.SELF_HELP if s.node == node), None)
-        if step is not None and node not in answers:
-            answers[node] = step.solved_value if verdict == "solved" else step.unsolved_value
-            if verdict == "solved":
-                tickets.record_deflection(delivered, step)
-                solved = step
-    pending = next((s for s in tickets.SELF_HELP if s.node not in answers), None)
-    return {"delivered": delivered, "answers": answers, "step": None if solved else pending, "solved": solved}
+    node, _, value = request.POST.get("selfhelp", "").partition(":")
+    asked, solved = state.step, None
+    if delivered and asked is not None and node == asked.id:
+        state = tickets.self_help({**state.answers, node: value})
+        if state.solved is not None:
+            tickets.record_deflection(delivered, asked)
+            solved = state.solved
+    # A resolved outcome reached earlier (not just now) has nothing left to ask: filing goes ahead.
+    return {"delivered": delivered, "answers": state.answers, "step": state.step, "solved": solved}
 
 
 @login_not_required

@@ -7,8 +7,9 @@ token; the quotable case reference alone opens nothing.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 
 import phonenumbers
@@ -18,9 +19,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from phonenumbers import geocoder
 
-from diagnosis import numbers, outbox, services
-from diagnosis.guide import Kind
-from diagnosis.models import Case, CaseState, Deflection, Event, EventKind, StatusReport
+from diagnosis import engine, numbers, outbox, services
+from diagnosis.guide import GUIDES, Guide, Kind, Node, Result, get_guide
+from diagnosis.models import Case, CaseState, Deflection, Event, EventKind, StatusCode, StatusReport
 
 # The shape every documented smsMsgId has: a UUID, an underscore, a decimal sequence.
 MSG_ID_RE = re.compile(
@@ -82,73 +83,115 @@ def screenshot_problem(upload: UploadedFile) -> str | None:
     return None
 
 
+# Regions phonenumbers has no English name for (as of 9.0).
+_NAMES_MISSING_FROM_LIBRARY = {"AC": "Ascension Island", "TA": "Tristan da Cunha", "XK": "Kosovo"}
+
+
+def region_name(region: str) -> str:
+    """The region's English name; its ISO code only if nobody knows a name."""
+    # The library's table behind `country_name_for_number`, which itself needs a number
+    # that belongs to one region only and so finds no name for Saint Barthélemy and others.
+    name = geocoder._region_display_name(region, "en")
+    return name or _NAMES_MISSING_FROM_LIBRARY.get(region, region)
+
+
+def _name_order(label: str) -> str:
+    """Alphabetical as people expect: case and accents ignored ("Åland" among the As)."""
+    decomposed = unicodedata.normalize("NFKD", label)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 @cache
 def region_choices() -> list[tuple[str, str]]:
-    """Countries by name, for the default-country select."""
-    choices = []
-    for region in phonenumbers.SUPPORTED_REGIONS:
-        example = phonenumbers.example_number(region)
-        name = geocoder.description_for_number(example, "en") if example else ""
-        code = phonenumbers.country_code_for_region(region)
-        choices.append((region, f"{name or region} (+{code})"))
-    return sorted(choices, key=lambda c: c[1])
+    """Countries by name with their calling code ("Germany (+49)"), for the country select."""
+    choices = [
+        (region, f"{region_name(region)} (+{phonenumbers.country_code_for_region(region)})")
+        for region in phonenumbers.SUPPORTED_REGIONS
+    ]
+    return sorted(choices, key=lambda choice: _name_order(choice[1]))
+
+
+def default_region() -> str:
+    """The PHONE_REGION setting when it names a region phonenumbers knows, else none."""
+    region = (settings.PHONE_REGION or "").upper()
+    return region if region in phonenumbers.SUPPORTED_REGIONS else ""
 
 
 # --- Self-help before filing ---------------------------------------------------------
+#
+# When a report already says DELIVRD, the customer can do the guide's phone checks
+# before filing. Questions, answer labels and where each answer leads all come from
+# the guide, and the answers are the guide's own values: the agent is later offered
+# them at the same steps (`engine.propose`).
 
 
 @dataclass(frozen=True)
-class SelfHelpStep:
-    node: str  # the guide's phone-side check this stands for
-    question: str
-    solved_label: str
-    unsolved_label: str
-    solved_value: str  # the guide answer meaning "this was the cause"
-    unsolved_value: str
+class SelfHelp:
+    """Where the customer's answers lead along the guide's phone checks."""
+
+    answers: dict[str, str]  # node id → the guide's answer value, only answers on the path
+    step: Node | None  # the phone check to ask next, if any
+    outcome: Node | None  # the outcome the answers reached, if any
+
+    @property
+    def solved(self) -> Node | None:
+        """The resolved outcome reached: the customer needs no ticket."""
+        return self.outcome if self.outcome and self.outcome.result is Result.RESOLVED else None
 
 
-SELF_HELP = (
-    SelfHelpStep(
-        "junk_folder",
-        "Look in the phone's spam, junk or blocked-messages folder. Is the message there?",
-        "Yes, I found it",
-        "No, it is not there",
-        "yes",
-        "no",
-    ),
-    SelfHelpStep(
-        "signal",
-        "Does the phone show mobile signal, and do other text messages arrive?",
-        "Yes, both are fine",
-        "No, there is no signal or no SMS arrive",
-        "no",
-        "yes",
-    ),
-    SelfHelpStep(
-        "inbox_full",
-        "Is the message inbox full? Delete a few old messages, then look again.",
-        "It was full, and now the message arrived",
-        "It was not full",
-        "yes",
-        "no",
-    ),
-    SelfHelpStep(
-        "other_phone",
-        "If you can, put the SIM card in another phone. Does the message arrive there?",
-        "Yes, it arrives in the other phone",
-        "No, or I cannot try this",
-        "yes",
-        "no",
-    ),
-    SelfHelpStep(
-        "restart",
-        "Switch the phone off and on again. Does the message arrive now?",
-        "Yes, it arrived",
-        "No, still nothing",
-        "yes",
-        "no",
-    ),
-)
+def _delivered_route(guide: Guide) -> dict[str, str]:
+    """The answers the engine itself proposes from the start once a DELIVRD report is stored."""
+    delivered = [engine.ReportFact("DELIVRD", StatusCode.Branch.DELIVERED, True, datetime.now(UTC))]
+    answers: dict[str, str] = {}
+    node = guide[guide.start]
+    while (proposal := engine.propose(node, delivered)) is not None:
+        answer = node.answer(proposal.value)
+        assert answer is not None  # the engine proposes only the node's own answers
+        answers[node.id] = answer.value
+        node = guide[answer.next]
+    return answers
+
+
+def phone_checks(guide: Guide) -> tuple[Node, ...]:
+    """The checks the guide asks after a DELIVRD report, up to its outcomes, in order.
+
+    Raises ValueError when one lacks the customer's question or an answer lacks its
+    customer label, so a guide change that forgets them fails at import.
+    """
+    found: list[Node] = []
+    queue = [engine.walk(guide, _delivered_route(guide)).current]
+    while queue:
+        node = queue.pop(0)
+        if node.kind is Kind.CHECK and node not in found:
+            found.append(node)
+            queue.extend(guide[answer.next] for answer in node.answers)
+    for node in found:
+        if not node.customer_question or not all(answer.customer_label for answer in node.answers):
+            raise ValueError(
+                f"guide {guide.version}, node {node.id}: a phone check needs a customer question "
+                "and a customer label on every answer"
+            )
+    return tuple(found)
+
+
+PHONE_CHECKS = {version: phone_checks(guide) for version, guide in GUIDES.items()}
+
+
+def self_help(given: dict[str, str], guide: Guide | None = None) -> SelfHelp:
+    """Follow the customer's answers along the guide's edges, exactly as the agent's would go.
+
+    Answers the guide does not offer, or that are off the path, are dropped, so the
+    step they stand for is simply asked again.
+    """
+    guide = guide or get_guide()
+    route = _delivered_route(guide)
+    checks = {node.id for node in PHONE_CHECKS[guide.version]}
+    path = engine.walk(guide, {**{n: v for n, v in given.items() if n in checks}, **route})
+    answers = {node.id: answer.value for node, answer in path.steps if node.id in checks}
+    current = path.current
+    if current.kind is Kind.OUTCOME:
+        return SelfHelp(answers, None, current)
+    return SelfHelp(answers, current if current.id in checks else None, None)
 
 
 def delivered_message(msg_ids: list[str]) -> str | None:
@@ -162,8 +205,9 @@ def delivered_message(msg_ids: list[str]) -> str | None:
     )
 
 
-def record_deflection(msg_id: str, step: SelfHelpStep) -> Deflection:
-    return Deflection.objects.create(msg_id=msg_id, solved_by=step.node)
+def record_deflection(msg_id: str, check: Node) -> Deflection:
+    """Count a ticket the check made unnecessary; the leads' dashboard groups them by check."""
+    return Deflection.objects.create(msg_id=msg_id, solved_by=check.id)
 
 
 # --- Filing -------------------------------------------------------------------------

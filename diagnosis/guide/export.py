@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnosis.guide.graph import Guide, Kind, Node
+from diagnosis.guide.graph import Answer, Guide, Kind, Node
 
 
 def as_dict(guide: Guide) -> dict[str, Any]:
@@ -14,7 +14,9 @@ def as_dict(guide: Guide) -> dict[str, Any]:
 def _node(node: Node) -> dict[str, Any]:
     data: dict[str, Any] = {"id": node.id, "kind": str(node.kind), "ref": node.ref, "title": node.title}
     if node.kind is Kind.CHECK:
-        data["answers"] = [{"value": a.value, "label": a.label, "next": a.next} for a in node.answers]
+        data["answers"] = [_answer(a) for a in node.answers]
+        if node.customer_question:
+            data["customer_question"] = node.customer_question
         if node.evidence:
             data["evidence"] = str(node.evidence)
     elif node.kind is Kind.WAIT:
@@ -24,6 +26,13 @@ def _node(node: Node) -> dict[str, Any]:
         data["cause"] = node.cause
     data["agent_text"] = node.agent_text
     data["customer_text"] = node.customer_text
+    return data
+
+
+def _answer(answer: Answer) -> dict[str, str]:
+    data = {"value": answer.value, "label": answer.label, "next": answer.next}
+    if answer.customer_label:
+        data["customer_label"] = answer.customer_label
     return data
 
 

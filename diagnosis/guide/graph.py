@@ -35,6 +35,8 @@ class Answer:
     next: str
     # Status-code branches (from the code catalogue) that make this the right answer.
     branches: tuple[str, ...] = ()
+    # The same answer in the customer's words, for checks customers can do themselves.
+    customer_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Node:
     evidence: Evidence | None = None
     result: Result | None = None
     cause: str = ""
+    # A question the customer can answer alone (self-help before filing); only some checks have one.
+    customer_question: str = ""
 
     def answer(self, value: str) -> Answer | None:
         return next((a for a in self.answers if a.value == value), None)

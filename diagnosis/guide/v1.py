@@ -2,7 +2,9 @@
 
 Node ids are stored on cases and answers: never rename one; change the graph by
 adding a new version module instead. `ref` keeps the guide's own names (C1, N3 ...)
-so agents and the source guide can be compared side by side.
+so agents and the source guide can be compared side by side. The phone checks
+(P1-P5) also carry a question and answer labels in the customer's words: the ticket
+form offers them as self-help before filing.
 """
 
 from __future__ import annotations
@@ -22,8 +24,19 @@ def _check(
     customer: str,
     *answers: Answer,
     evidence: Evidence | None = None,
+    question: str = "",
 ) -> Node:
-    return Node(node_id, Kind.CHECK, ref, title, agent, customer, answers=answers, evidence=evidence)
+    return Node(
+        node_id,
+        Kind.CHECK,
+        ref,
+        title,
+        agent,
+        customer,
+        answers=answers,
+        evidence=evidence,
+        customer_question=question,
+    )
 
 
 def _wait(node_id: str, ref: str, title: str, agent: str, customer: str) -> Node:
@@ -108,7 +121,8 @@ NODES = (
         "Read the status code of the final report. DELIVRD means the handset accepted the message, so the "
         "problem is on the phone. Any other code says why delivery failed; its family decides which "
         "carrier or number check comes first.",
-        _NOTHING_YET,
+        "The mobile network has now reported what happened to your message. We are reading the result to "
+        "decide what to check next, and will update you.",
         Answer("delivered", "Yes: DELIVRD", "junk_folder", branches=("delivered",)),
         Answer(
             "limit", "No: a sending-rate or quota limit", "frequency_limit", branches=("frequency_limit",)
@@ -212,8 +226,9 @@ NODES = (
         "Is the message in a junk, spam or blocked-messages folder?",
         "Ask the customer to look in the phone's spam, junk or blocked folders and in any filtering app.",
         _PHONE_CHECK + " First, please look in the phone's spam, junk or blocked-messages folder.",
-        Answer(_YES, "Yes: found there", "R_spam_filtered"),
-        Answer(_NO, "No", "signal"),
+        Answer(_YES, "Yes: found there", "R_spam_filtered", customer_label="Yes, I found it"),
+        Answer(_NO, "No", "signal", customer_label="No, it is not there"),
+        question="Look in the phone's spam, junk or blocked-messages folder. Is the message there?",
     ),
     _check(
         "signal",
@@ -221,8 +236,19 @@ NODES = (
         "Does the phone have signal and receive other SMS?",
         "Ask whether the phone shows network signal and whether other text messages arrive.",
         "Please check that the phone has mobile signal and can receive other text messages.",
-        Answer(_YES, "Yes: signal is fine and other SMS arrive", "inbox_full"),
-        Answer(_NO, "No signal, or no SMS arrive at all", "R_no_signal"),
+        Answer(
+            _YES,
+            "Yes: signal is fine and other SMS arrive",
+            "inbox_full",
+            customer_label="Yes, both are fine",
+        ),
+        Answer(
+            _NO,
+            "No signal, or no SMS arrive at all",
+            "R_no_signal",
+            customer_label="No, there is no signal or no SMS arrive",
+        ),
+        question="Does the phone show mobile signal, and do other text messages arrive?",
     ),
     _check(
         "inbox_full",
@@ -230,8 +256,14 @@ NODES = (
         "Is the message inbox full?",
         "A full inbox or SIM storage rejects new messages. Ask the customer to delete old messages and check again.",
         "Please check whether the message inbox is full; delete a few old messages and look again.",
-        Answer(_YES, "Yes: it was full, now cleared", "R_inbox_full"),
-        Answer(_NO, "No", "other_phone"),
+        Answer(
+            _YES,
+            "Yes: it was full, now cleared",
+            "R_inbox_full",
+            customer_label="It was full, and now the message arrived",
+        ),
+        Answer(_NO, "No", "other_phone", customer_label="It was not full"),
+        question="Is the message inbox full? Delete a few old messages, then look again.",
     ),
     _check(
         "other_phone",
@@ -239,8 +271,14 @@ NODES = (
         "Does the SIM receive the message in another phone?",
         "Ask the customer to put the SIM into another phone and send the message again.",
         "Please put the SIM card into another phone and tell us whether messages arrive there.",
-        Answer(_YES, "Yes: it works in another phone", "R_handset_fault"),
-        Answer(_NO, "No", "restart"),
+        Answer(
+            _YES,
+            "Yes: it works in another phone",
+            "R_handset_fault",
+            customer_label="Yes, it arrives in the other phone",
+        ),
+        Answer(_NO, "No", "restart", customer_label="No, or I cannot try this"),
+        question="If you can, put the SIM card in another phone. Does the message arrive there?",
     ),
     _check(
         "restart",
@@ -248,8 +286,9 @@ NODES = (
         "Does the message arrive after restarting the phone?",
         "Ask the customer to switch the phone off and on again, then send the message again.",
         "Please restart the phone and tell us whether the message arrives afterwards.",
-        Answer(_YES, "Yes: it arrives now", "R_resolved_after_restart"),
-        Answer(_NO, "No", "E_persistent_after_phone_checks"),
+        Answer(_YES, "Yes: it arrives now", "R_resolved_after_restart", customer_label="Yes, it arrived"),
+        Answer(_NO, "No", "E_persistent_after_phone_checks", customer_label="No, still nothing"),
+        question="Switch the phone off and on again. Does the message arrive now?",
     ),
     # --- Resolved -------------------------------------------------------------------
     _outcome(

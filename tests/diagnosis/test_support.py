@@ -223,7 +223,7 @@ def test_self_help_deflects_when_a_check_solves_it(client: Client) -> None:
     assert first.status_code == 200 and "reached the phone" in first.content.decode()
     assert "spam, junk or blocked-messages folder" in first.content.decode()
 
-    solved = client.post("/support/new/", ticket(msg_ids=MSG_ID, selfhelp="junk_folder:solved"))
+    solved = client.post("/support/new/", ticket(msg_ids=MSG_ID, selfhelp="junk_folder:yes"))
 
     assert "You do not need to file a ticket" in solved.content.decode()
     assert Deflection.objects.get().solved_by == "junk_folder"
@@ -236,10 +236,14 @@ def test_self_help_answers_travel_with_the_ticket(client: Client, agent: User) -
 
     store_report(MSG_ID, "DELIVRD")
     answers: dict[str, str] = {}
-    for node in ("junk_folder", "signal", "inbox_full", "other_phone", "restart"):
-        response = client.post(
-            "/support/new/", ticket(msg_ids=MSG_ID, selfhelp=f"{node}:unsolved", **answers)
-        )
+    for node, value in (
+        ("junk_folder", "no"),
+        ("signal", "yes"),
+        ("inbox_full", "no"),
+        ("other_phone", "no"),
+        ("restart", "no"),
+    ):
+        response = client.post("/support/new/", ticket(msg_ids=MSG_ID, selfhelp=f"{node}:{value}", **answers))
         answers.update({k: v for k, v in response.context["help"]["answers"].items() for k in [f"sh_{k}"]})
     filed = client.post("/support/new/", ticket(msg_ids=MSG_ID, **answers))
 

@@ -111,10 +111,12 @@ def test_nothing_for_72_hours_escalates_exactly_once(make_case: Callable[..., Ca
     email = OutboundEmail.objects.get(escalation=escalation)
     assert email.to == settings.CUSTOMER_SERVICE_EMAIL
     assert MSG_ID in email.body and "+4915123456789" in email.body and '"case":' in email.body
-    assert outbox.deliver_pending() == 1
+    assert outbox.deliver_pending() == 2  # the escalation, and the customer's news of it
     escalation.refresh_from_db()
     assert escalation.sent_at is not None and escalation.sent_to == settings.CUSTOMER_SERVICE_EMAIL
-    assert len(mail.outbox) == 1
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [settings.CUSTOMER_SERVICE_EMAIL, case.reporter_email]
+    )
 
 
 def test_a_report_at_71h59_wins_over_the_escalation(make_case: Callable[..., Case], agent: User) -> None:
