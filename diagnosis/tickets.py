@@ -20,6 +20,7 @@ from django.db import transaction
 from phonenumbers import geocoder
 
 from diagnosis import engine, numbers, outbox, services
+from diagnosis.evidence import ReportFact
 from diagnosis.guide import GUIDES, Guide, Kind, Node, Result, get_guide
 from diagnosis.models import Case, CaseState, Deflection, Event, EventKind, StatusCode, StatusReport
 
@@ -141,7 +142,9 @@ class SelfHelp:
 
 def _delivered_route(guide: Guide) -> dict[str, str]:
     """The answers the engine itself proposes from the start once a DELIVRD report is stored."""
-    delivered = [engine.ReportFact("DELIVRD", StatusCode.Branch.DELIVERED, True, datetime.now(UTC))]
+    delivered = engine.CaseEvidence.of(
+        [ReportFact("DELIVRD", StatusCode.Branch.DELIVERED, True, datetime.now(UTC), msg_id="delivered")]
+    )
     answers: dict[str, str] = {}
     node = guide[guide.start]
     while (proposal := engine.propose(node, delivered)) is not None:
