@@ -24,6 +24,7 @@ from diagnosis.models import (
     StatusCode,
     StatusReport,
     StatusSource,
+    TestMessage,
 )
 
 
@@ -47,6 +48,11 @@ class RecipientInline(admin.TabularInline):
 class MessageInline(admin.TabularInline):
     model = Message
     extra = 0
+
+
+class TestMessageInline(ReadOnlyInline):
+    model = TestMessage
+    fields = ["msg_id", "recipient", "sent_by", "sent_at"]
 
 
 class AnswerInline(ReadOnlyInline):
@@ -97,7 +103,7 @@ class CaseAdmin(admin.ModelAdmin):
         "created_at",
         "resolved_at",
     ]
-    inlines = [RecipientInline, MessageInline, AnswerInline, EscalationInline, EventInline]
+    inlines = [RecipientInline, MessageInline, TestMessageInline, AnswerInline, EscalationInline, EventInline]
     change_form_template = "admin/diagnosis/case/change_form.html"
 
     def get_search_results(

@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.utils import timezone
 
@@ -213,3 +215,30 @@ def test_a_test_sms_report_never_pre_selects_c1(
 
     value, _, reason = proposal_on_page(agent_client, case)
     assert value == "no_report", reason
+
+
+@pytest.mark.django_db(transaction=True)
+def test_test_sms_that_joined_message_ids_before_the_upgrade_are_moved_apart() -> None:
+    before = [("diagnosis", "0012_status_report_matched_at")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    case = old.get_model("diagnosis", "Case").objects.create(
+        reference="SMS-OLD234", tracking_token="t" * 40, reporter_name="R", reporter_email="r@example.com"
+    )
+    number = old.get_model("diagnosis", "Recipient").objects.create(case=case, e164=NUMBER)
+    messages = old.get_model("diagnosis", "Message").objects
+    messages.create(case=case, msg_id="customer-message")
+    messages.create(case=case, msg_id="agent-test_1.2", recipient=number)
+    text = f"Test SMS sent to {NUMBER}; message id agent-test_1.2."
+    old.get_model("diagnosis", "Event").objects.create(
+        case=case, kind="test_sms", summary=text, data={"text": text}
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    moved = Case.objects.get(reference="SMS-OLD234")
+    assert list(moved.messages.values_list("msg_id", flat=True)) == ["customer-message"]
+    test = moved.test_messages.get()
+    assert (test.msg_id, test.recipient.e164) == ("agent-test_1.2", NUMBER)
