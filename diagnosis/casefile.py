@@ -159,10 +159,10 @@ def _rows(reports: list[StatusReport], found: case_evidence.CaseReports) -> list
 
 def _test_rows(tests: list[TestMessage], found: case_evidence.CaseReports) -> list[TestRow]:
     statuses = found.test_statuses([t.msg_id for t in tests])
-    return [
-        TestRow(t, statuses[t.msg_id], _rows([r for r in found.tests if r.msg_id == t.msg_id], found))
-        for t in tests
-    ]
+    by_message: dict[str, list[StatusReport]] = defaultdict(list)
+    for report in found.tests:
+        by_message[report.msg_id].append(report)
+    return [TestRow(t, statuses[t.msg_id], _rows(by_message[t.msg_id], found)) for t in tests]
 
 
 def load(case: Case) -> CaseFile:

@@ -17,11 +17,12 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from diagnosis import delivery, services
 from diagnosis.models import Case, CaseState, StatusSource, TestMessage
-from tests.diagnosis.conftest import walk_to
+from tests.diagnosis.conftest import store_report, walk_to
 
 NUMBER = "+4915123456789"
 LONG = "long-sms-b"
@@ -242,3 +243,33 @@ def test_test_sms_that_joined_message_ids_before_the_upgrade_are_moved_apart() -
     assert list(moved.messages.values_list("msg_id", flat=True)) == ["customer-message"]
     test = moved.test_messages.get()
     assert (test.msg_id, test.recipient.e164) == ("agent-test_1.2", NUMBER)
+
+
+def test_case_page_and_test_panel_keep_their_query_counts_as_reports_and_tests_grow(
+    agent_client: Client, make_case: Callable[..., Case], agent: User
+) -> None:
+    case = claimed(make_case(msg_ids=("own-message",), number=NUMBER), agent)
+    recipient = case.recipients.get()
+
+    def add(i: int) -> None:
+        store_report("own-message", "DELIVRD", sequence=i + 1, total=50, to_number=NUMBER)
+        store_report(f"other-{i}", "DELIVRD", to_number=NUMBER)
+        TestMessage.objects.create(case=case, msg_id=f"test-{i}", recipient=recipient, sent_by=agent)
+        store_report(f"test-{i}", "DELIVRD", to_number=NUMBER)
+
+    add(0)
+    with CaptureQueriesContext(connection) as small_page:
+        agent_client.get(f"/cases/{case.reference}/")
+    with CaptureQueriesContext(connection) as small_panel:
+        agent_client.get(f"/cases/{case.reference}/test-messages/")
+    for i in range(1, 30):
+        add(i)
+    with CaptureQueriesContext(connection) as large_page:
+        page = agent_client.get(f"/cases/{case.reference}/")
+    with CaptureQueriesContext(connection) as large_panel:
+        agent_client.get(f"/cases/{case.reference}/test-messages/")
+
+    file = page.context["file"]
+    assert (len(file.reports), len(file.number_reports), len(file.tests)) == (30, 30, 30)
+    assert len(small_page) == len(large_page), [q["sql"] for q in large_page.captured_queries]
+    assert len(small_panel) == len(large_panel), [q["sql"] for q in large_panel.captured_queries]
