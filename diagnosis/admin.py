@@ -154,7 +154,7 @@ class CaseAdmin(admin.ModelAdmin):
 @admin.register(StatusReport)
 class StatusReportAdmin(admin.ModelAdmin):
     list_display = ["msg_id", "status", "sequence", "channel", "origin", "updated_at", "received_at"]
-    list_filter = ["channel", "origin"]
+    list_filter = ["channel", "origin", "parts_inconsistent"]
     search_fields = ["msg_id", "to_number", "status"]
     readonly_fields = ["dedupe_key", "raw"]
 

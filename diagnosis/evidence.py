@@ -74,7 +74,8 @@ class MessageStatus:
     def describe(self) -> str:
         whole = f"all {self.parts} parts" if self.parts > 1 else "the message"
         if self.failure is not None:
-            part = f"part {self.failure.sequence} of {self.parts}" if self.parts > 1 else "the message"
+            number = self.failure.sequence or "?"
+            part = f"part {number} of {self.parts}" if self.parts > 1 else "the message"
             return f"{part} failed with {self.failure.status}"
         if not self.reported:
             return "no report yet"
@@ -87,6 +88,16 @@ class MessageStatus:
         return f"no final report yet for part{plural} {waiting} of {self.parts}"
 
 
+def _part(fact: ReportFact) -> int:
+    """The part a report is for; 0 when it could not be read and the message has several parts.
+
+    A report of an unknown part can still fail the message, but completes no part.
+    """
+    if fact.sequence >= 1:
+        return fact.sequence
+    return 1 if fact.total <= 1 else 0
+
+
 def message_status(msg_id: str, facts: Sequence[ReportFact]) -> MessageStatus:
     """The status of one message from the reports of its parts (all with this `msg_id`)."""
     # Reports may disagree on `total`, or number a part beyond it: count every part seen.
@@ -94,7 +105,7 @@ def message_status(msg_id: str, facts: Sequence[ReportFact]) -> MessageStatus:
     finals: dict[int, list[ReportFact]] = defaultdict(list)
     for fact in facts:
         if fact.final:
-            finals[fact.sequence].append(fact)
+            finals[_part(fact)].append(fact)
     failures = []
     delivered = []
     for part, reports in sorted(finals.items()):

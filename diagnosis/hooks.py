@@ -7,6 +7,12 @@ source it is; a source with a push AK/SK also has every push's signature checked
 The answer is quick and short: store the raw reports once each, then let Celery
 match them to cases after commit. Bad input is a 4xx with the reason, never a 500;
 nor is a broker that is down, once the reports are stored (see `delivery.match_after_commit`).
+
+A batch is read report by report: the readable ones are stored, and each one that
+cannot be used (no message id or status, not an object) is kept as a `RejectedPayload`
+naming its place in the batch and why. The answer is 200 when at least one report was
+stored. When none was, it is 400 with the reasons: the platform ignores the answer
+anyway, and a person testing their setup learns that nothing was stored.
 """
 
 from __future__ import annotations
@@ -120,7 +126,7 @@ def _is_json(content_type: str) -> bool:
     return content_type in JSON_TYPES or content_type.endswith("+json")
 
 
-def _items(request: HttpRequest, body: bytes) -> list[dict[str, object]]:
+def _items(request: HttpRequest, body: bytes) -> list[object]:
     content_type = request.content_type or ""
     if not _is_json(content_type) and content_type not in FORM_TYPES:
         raise Rejected(415, f"unsupported content type {content_type[:80]!r}; expected a form or JSON")
@@ -134,8 +140,6 @@ def _items(request: HttpRequest, body: bytes) -> list[dict[str, object]]:
             raise Rejected(
                 400, f"statusReportList holds {len(reports)} reports; at most {MAX_BATCH} are accepted"
             )
-        if not all(isinstance(item, dict) for item in reports):
-            raise Rejected(400, "every statusReportList entry must be an object")
         return reports
     # %-escapes are bytes in the body's charset when that extends ASCII (latin-1, GBK), else UTF-8
     # (a UTF-16 form still escapes byte by byte); ones that do not decode are kept escaped, as above.
@@ -188,14 +192,14 @@ def status_report(request: HttpRequest, token: str) -> HttpResponse:
         _check_size(request, body)
         _verify(source, request, body)
         now = timezone.now()
-        reports = []
-        for index, item in enumerate(_items(request, body), start=1):
-            try:
-                reports.append(ingest.build_report(item, ReportChannel.CALLBACK, received_at=now))
-            except ingest.ReportError as exc:
-                where = f"report {index}: " if index > 1 or _is_json(request.content_type or "") else ""
-                raise Rejected(400, f"{where}{exc}") from None
+        items = _items(request, body)
+        reports, unreadable = ingest.read_batch(items, ReportChannel.CALLBACK, received_at=now)
+        if not reports and not _is_json(request.content_type or ""):
+            raise Rejected(400, unreadable[0].reason)  # the one report of a form: kept whole, as sent
         with transaction.atomic():
+            refused = _keep_unreadable(source, request, unreadable, len(items))
+            if not reports:
+                return _answer("".join(row.reason + "\n" for row in refused), 400)
             result = ingest.store(reports)
             # A source's last report time is for people, to the minute: skip the write in between.
             if source.last_report_at is None or now - source.last_report_at > LAST_REPORT_RESOLUTION:
@@ -204,8 +208,12 @@ def status_report(request: HttpRequest, token: str) -> HttpResponse:
     except Rejected as exc:
         if exc.status != 401:
             _keep_rejected(source, request, body, exc.reason)
-        return HttpResponse(exc.reason + "\n", status=exc.status, content_type="text/plain")
+        return _answer(exc.reason + "\n", exc.status)
     return HttpResponse(status=200)
+
+
+def _answer(text: str, status: int) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain")
 
 
 def readable_body(body: bytes) -> str:
@@ -220,11 +228,32 @@ def readable_body(body: bytes) -> str:
     return text
 
 
-def _keep_rejected(source: StatusSource, request: HttpRequest, body: bytes, reason: str) -> None:
-    RejectedPayload.objects.create(
+def _rejected(source: StatusSource, request: HttpRequest, body: str, reason: str) -> RejectedPayload:
+    return RejectedPayload(
         source=source,
         reason=ingest.clean_text(reason)[:500],
         content_type=ingest.clean_text(request.META.get("CONTENT_TYPE") or "")[:200],
-        body=readable_body(body),
+        body=body,
         remote_addr=ingest.clean_text(request.META.get("REMOTE_ADDR") or "")[:64],
     )
+
+
+def _keep_rejected(source: StatusSource, request: HttpRequest, body: bytes, reason: str) -> None:
+    _rejected(source, request, readable_body(body), reason).save()
+
+
+def _keep_unreadable(
+    source: StatusSource, request: HttpRequest, unreadable: list[ingest.Unreadable], count: int
+) -> list[RejectedPayload]:
+    """One kept row per unusable report of a JSON batch: the report as sent, its place and why."""
+    rows = []
+    for item in unreadable:
+        row = _rejected(
+            source,
+            request,
+            json.dumps(ingest.clean_json(item.item), ensure_ascii=False)[:MAX_BODY_BYTES],
+            f"report {item.index} of {count}: {item.reason}",
+        )
+        row.save()  # one by one, as every kept payload is: rare, and its save signals still fire
+        rows.append(row)
+    return rows

@@ -7,6 +7,11 @@ This is also the one place where report data is made safe to store: PostgreSQL t
 cannot hold NUL, jsonb cannot hold \\u0000, NaN or Infinity, and neither can hold a
 lone surrogate (which JSON escapes and undecodable bytes both produce). Meaningful
 fields holding such characters are refused; anything else is escaped and kept.
+
+Reports are read liberally, since the platform does not send a report twice: only a
+report without a usable message id or status is refused. An odd `source` is kept as
+sent, part numbers that do not add up are kept and flagged (`parts_inconsistent`), and
+an update time that cannot be read leaves `updated_at` empty (the raw payload keeps it).
 """
 
 from __future__ import annotations
@@ -14,19 +19,33 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import timezone as fixed_offset
+from functools import lru_cache
 
 from django.db import transaction
 from django.utils import timezone
 
 from diagnosis import numbers
-from diagnosis.models import ReportChannel, ReportOrigin, StatusReport
+from diagnosis.models import ReportChannel, StatusReport
 
 MAX_MSG_ID = 64
 MAX_STATUS = 32
-UPDATE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+MAX_ORIGIN = StatusReport._meta.get_field("origin").max_length
+# The largest part number a report row holds (a PostgreSQL smallint).
+MAX_PART = 32767
+# Date, "T" or spaces, time with optional seconds and fraction, then an optional zone.
+_TIME = re.compile(
+    r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:T\s*|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6})\d*)?)?"
+    r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?",
+    re.IGNORECASE,
+)
+# Seconds (10 digits) or milliseconds (13 digits) since 1970, a fraction allowed.
+_EPOCH = re.compile(r"\d{10}(?:\.\d+)?|\d{13}")
+# Epoch values are only believed between these (seconds): 2000-01-01 and 2100-01-01 UTC.
+_EPOCH_RANGE = (946_684_800, 4_102_444_800)
 # Deeper extra fields are summarised: no report needs them, and they cost stack to walk and encode.
 MAX_RAW_DEPTH = 20
 # Longer integers are kept as their digits: reading them back as numbers hits Python's 4300-digit limit.
@@ -134,28 +153,110 @@ def _type_name(value: object) -> str:
     return "a list" if isinstance(value, list | tuple) else f"a {type(value).__name__}"
 
 
-def _small_int(data: Mapping[str, object], field: str) -> int:
-    raw = _field(data, field) or "1"
-    # isdigit() alone lets through "²" and 5,000-digit strings, which int() refuses.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4) or not 1 <= int(raw) <= 99:
-        raise ReportError(f"{field} must be a whole number from 1 to 99, got {raw[:20]!r}")
-    return int(raw)
+def _part(data: Mapping[str, object], field: str) -> int | None:
+    """`total` or `sequence` as a number (1 when absent), or None when it is not a whole number."""
+    value = data.get(field)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 1
+    if isinstance(value, str):
+        text = value.strip()
+        # isdigit() alone lets through "²" and 5,000-digit strings, which int() refuses.
+        number = int(text) if text.isascii() and text.isdigit() and len(text) <= 5 else None
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        return None
+    return number if number is not None and 0 <= number <= MAX_PART else None
 
 
-def parse_update_time(raw: object) -> datetime | None:
-    text = str(raw or "").strip()
+def parse_time(value: object, zone: tzinfo = UTC) -> datetime | None:
+    """A report time as an aware UTC datetime; None when empty; ValueError when it is not a time.
+
+    Read liberally, since a report is never sent again:
+
+    - `2024-05-01T08:00:05Z` as documented, with `T`, a space or both between date and time,
+      `-` or `/` in the date, seconds optional;
+    - a fraction of a second (`.123`, `,123456`; digits past microseconds are dropped);
+    - `Z`, `UTC`, `GMT` or an offset `+08:00`, `+0800`, `+08`; no zone means `zone`
+      (UTC for callbacks, whose times are documented as UTC);
+    - seconds (10 digits, a fraction allowed) or milliseconds (13 digits) since 1970,
+      as a number or as text, between the years 2000 and 2100.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, int | float):
+        if abs(value) > _EPOCH_RANGE[1] * 1000 or not math.isfinite(value):  # before float(): huge ints
+            raise ValueError(value)
+        return _from_epoch(float(value))
+    if not isinstance(value, str):
+        raise ValueError(value)
+    text = value.strip()
     if not text:
         return None
+    if _EPOCH.fullmatch(text):
+        return _from_epoch(float(text))
+    match = _TIME.fullmatch(text)
+    if match is None:
+        raise ValueError(text)
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
     try:
-        return datetime.strptime(text, UPDATE_TIME_FORMAT).replace(tzinfo=UTC)
+        moment = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            int(fraction.ljust(6, "0")) if fraction else 0,
+            tzinfo=zone if offset is None else _offset(offset.upper()),
+        )
+        return moment.astimezone(UTC)
+    except OverflowError:  # an offset that moves the year out of range
+        raise ValueError(text) from None
+
+
+def _from_epoch(number: float) -> datetime:
+    seconds = number / 1000 if number >= 1e11 else number
+    if not _EPOCH_RANGE[0] <= seconds <= _EPOCH_RANGE[1]:
+        raise ValueError(number)
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+@lru_cache(maxsize=64)
+def _offset(text: str) -> tzinfo:
+    if text in ("Z", "UTC", "GMT"):
+        return UTC
+    digits = text[1:].replace(":", "")
+    delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+    return fixed_offset(-delta if text[0] == "-" else delta)  # ValueError past 24 hours
+
+
+def _update_time(data: Mapping[str, object]) -> tuple[datetime | None, str]:
+    """The report's update time, and its text when it is present but cannot be read."""
+    value = data.get("updateTime")
+    try:
+        return parse_time(value), ""
     except ValueError:
-        raise ReportError(f"updateTime must look like 2024-05-01T08:00:05Z, got {text[:40]!r}") from None
+        return None, _as_text(value)
+
+
+def _origin(data: Mapping[str, object]) -> str:
+    """`source` as sent (cut to fit): values the portal does not know yet are kept, not refused."""
+    return _as_text(data.get("source")).strip()[:MAX_ORIGIN]
 
 
 def build_report(
     data: Mapping[str, object], channel: str, *, received_at: datetime | None = None
 ) -> StatusReport:
-    """Validate one report as the platform sends it (field names as in the callback)."""
+    """Read one report as the platform sends it (field names as in the callback).
+
+    Raises `ReportError` only when the report cannot be used at all: no message id or
+    status, or one that is not plain text or too long to store.
+    """
     msg_id = _field(data, "smsMsgId")
     status = _field(data, "status").upper()
     if not msg_id:
@@ -166,25 +267,25 @@ def build_report(
         raise ReportError("status is missing")
     if len(status) > MAX_STATUS:
         raise ReportError(f"status is longer than {MAX_STATUS} characters")
-    total, sequence = _small_int(data, "total"), _small_int(data, "sequence")
-    if sequence > total:
-        raise ReportError(f"sequence {sequence} is larger than total {total}")
-    origin = _field(data, "source")
-    if origin and origin not in ReportOrigin.values:
-        raise ReportError(f"source must be 1, 2 or 3, got {origin[:10]!r}")
+    total, sequence = _part(data, "total"), _part(data, "sequence")
+    # Kept and flagged, never refused: the report is still evidence for its message.
+    inconsistent = total is None or sequence is None or not 1 <= sequence <= total
+    updated_at, unread_time = _update_time(data)
     to_raw = _as_text(data.get("to")).strip()
     try:
         to_number = numbers.normalise(to_raw).e164 if to_raw else ""
     except numbers.InvalidNumber:
-        to_number = ""  # kept in the raw payload; a masked or odd number must not lose the report
+        to_number = ""  # kept in the raw payload; a masked or impossible number must not lose the report
     report = StatusReport(
         msg_id=msg_id,
         status=status,
         status_desc=_as_text(data.get("statusDesc"))[:500],
-        total=total,
-        sequence=sequence,
-        origin=origin,
-        updated_at=parse_update_time(_field(data, "updateTime")),
+        # An unreadable part number is stored as 0, which no consistent report has.
+        total=total or 0,
+        sequence=sequence or 0,
+        parts_inconsistent=inconsistent,
+        origin=_origin(data),
+        updated_at=updated_at,
         extend=_as_text(data.get("extend"))[:128],
         to_number=to_number,
         org_code=_as_text(data.get("orgCode"))[:32],
@@ -192,8 +293,34 @@ def build_report(
         raw={_key(k): clean_json(v, 1) for k, v in data.items()},
         received_at=received_at or timezone.now(),
     )
-    report.dedupe_key = StatusReport.make_dedupe_key(msg_id, sequence, status, report.updated_at)
+    report.dedupe_key = StatusReport.make_dedupe_key(
+        msg_id, report.sequence, status, updated_at, unread_time=unread_time
+    )
     return report
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A report in a batch that could not be used: its place (from 1), as sent, and why."""
+
+    index: int
+    item: object
+    reason: str
+
+
+def read_batch(
+    items: Sequence[object], channel: str, *, received_at: datetime | None = None
+) -> tuple[list[StatusReport], list[Unreadable]]:
+    """Read each report of a batch on its own: one that cannot be used never costs the others."""
+    reports, unreadable = [], []
+    for index, item in enumerate(items, start=1):
+        try:
+            if not isinstance(item, Mapping):
+                raise ReportError(f"a report must be an object, got {_type_name(item)}")
+            reports.append(build_report(item, channel, received_at=received_at))
+        except ReportError as exc:
+            unreadable.append(Unreadable(index, item, str(exc)))
+    return reports, unreadable
 
 
 def store(reports: Iterable[StatusReport]) -> StoreResult:

@@ -7,6 +7,7 @@ and reason, states from a fixed set.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -253,7 +254,7 @@ class ReportChannel(models.TextChoices):
 
 
 class ReportOrigin(models.TextChoices):
-    """The report's own `source` field: who produced it."""
+    """The report's own `source` field: who produced it. Other values are stored as sent."""
 
     PLATFORM = "1", "SMS platform"
     CARRIER = "2", "SMS center (carrier)"
@@ -266,9 +267,13 @@ class StatusReport(models.Model):
     msg_id = models.CharField(max_length=64)
     status = models.CharField(max_length=32)
     status_desc = models.CharField(max_length=500, blank=True)
+    # 0 when the value sent was not a whole number; see `parts_inconsistent`.
     total = models.PositiveSmallIntegerField(default=1)
     sequence = models.PositiveSmallIntegerField(default=1)
-    origin = models.CharField(max_length=1, choices=ReportOrigin.choices, blank=True)
+    # Part numbers that do not add up (sequence 0, past total, unreadable): kept as evidence all the same.
+    parts_inconsistent = models.BooleanField(default=False)
+    # The platform's `source`, as sent: values beyond the documented ones are kept, not refused.
+    origin = models.CharField(max_length=16, choices=ReportOrigin.choices, blank=True)
     # Absent when the platform built the report itself (e.g. EXPIRED after 72 hours).
     updated_at = models.DateTimeField(null=True, blank=True)
     extend = models.CharField(max_length=128, blank=True)
@@ -305,9 +310,41 @@ class StatusReport(models.Model):
         super().save(*args, **kwargs)
 
     @staticmethod
-    def make_dedupe_key(msg_id: str, sequence: int, status: str, updated_at: datetime | None) -> str:
-        stamp = updated_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") if updated_at else "-"
+    def make_dedupe_key(
+        msg_id: str, sequence: int, status: str, updated_at: datetime | None, *, unread_time: str = ""
+    ) -> str:
+        """The same for every delivery of one report, however its update time was written.
+
+        The time counts to the second, so `08:00:05.123Z` and `08:00:05Z` are one report.
+        A time that could not be read counts by a digest of its text: delivered again, it
+        gives the same key, yet it is never taken for a report that came without a time.
+        """
+        if updated_at:
+            stamp = updated_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        elif unread_time:
+            stamp = "?" + hashlib.sha256(unread_time.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        else:
+            stamp = "-"
         return f"{msg_id}|{sequence}|{status}|{stamp}"
+
+    def origin_label(self) -> str:
+        """Who produced the report, in words; a `source` the portal does not know shows as sent."""
+        if not self.origin or self.origin in ReportOrigin.values:
+            return self.get_origin_display()
+        return f"unknown source ({self.origin})"
+
+    def parts_label(self) -> str:
+        """The part this report is for, when that is worth showing ("" for a one-part SMS)."""
+        if self.parts_inconsistent:
+            return f"part {self.sequence or '?'} of {self.total or '?'} as sent: the numbers do not add up"
+        return f"part {self.sequence}/{self.total}" if self.total > 1 else ""
+
+    def unread_update_time(self) -> str:
+        """The update time as sent, when it was there but could not be read."""
+        if self.updated_at is not None or not isinstance(self.raw, dict):
+            return ""
+        value = self.raw.get("updateTime")
+        return "" if value in (None, "") else str(value)
 
 
 def new_source_token() -> str:

@@ -1,11 +1,16 @@
-"""Phone numbers: any common notation in, E.164 and what is known about the number out."""
+"""Phone numbers: any common notation in, E.164 and what is known about the number out.
+
+A number is kept when it is *possible* (the right length for its country). Whether it is
+also *known* (in the numbering plan of the `phonenumbers` data) is only reported: plans
+change faster than the library's data, so a number it does not know yet may be in use.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberType, carrier, number_type
+from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult, carrier, number_type
 
 _TYPE_NAMES = {value: name.lower() for name, value in vars(PhoneNumberType).items() if name.isupper()}
 
@@ -20,10 +25,18 @@ class NumberInfo:
     region: str
     number_type: str
     carrier: str
+    # False when the number has the right length but is not in the library's numbering plan.
+    known: bool = True
 
 
 def normalise(raw: str, default_region: str | None = None) -> NumberInfo:
-    """Parse `raw` (with `default_region` for national notation) and validate it."""
+    """Parse `raw` (with `default_region` for national notation) as E.164.
+
+    Raises `InvalidNumber` only for what cannot be a number: unreadable text, an unknown
+    country code, the wrong number of digits for the country, or a local number without
+    its area code. A possible number (`phonenumbers.is_possible_number`) that
+    the numbering plan does not list comes back with `known=False`.
+    """
     text = (raw or "").strip()
     if not text:
         raise InvalidNumber("Enter a phone number.")
@@ -33,15 +46,25 @@ def normalise(raw: str, default_region: str | None = None) -> NumberInfo:
         parsed = phonenumbers.parse(text, (default_region or "").upper() or None)
     except NumberParseException as exc:
         raise InvalidNumber(_parse_reason(exc, international=text.startswith("+"))) from None
-    if not phonenumbers.is_possible_number(parsed):
-        raise InvalidNumber("This number has the wrong number of digits for its country.")
-    if not phonenumbers.is_valid_number(parsed):
-        raise InvalidNumber("This is not a valid number in its country's numbering plan.")
+    known = phonenumbers.is_valid_number(parsed)
+    if not known:
+        possible = phonenumbers.is_possible_number_with_reason(parsed)
+        # "Local only" is a number dialled without its area code: no E.164 can be made of it.
+        if possible == ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
+            raise InvalidNumber("This number is missing its area code.")
+        if possible != ValidationResult.IS_POSSIBLE:
+            raise InvalidNumber("This number has the wrong number of digits for its country.")
+    # An unknown number has no region of its own; its country code still names the main one.
+    region = phonenumbers.region_code_for_number(parsed) or phonenumbers.region_code_for_country_code(
+        parsed.country_code
+    )
     return NumberInfo(
         e164=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
-        region=phonenumbers.region_code_for_number(parsed) or "",
-        number_type=_TYPE_NAMES.get(number_type(parsed), "unknown"),
-        carrier=carrier.name_for_number(parsed, "en"),
+        # Countries only: not "ZZ" (unknown) nor "001" (non-geographic codes such as +800).
+        region=region if len(region) == 2 and region.isalpha() and region != "ZZ" else "",
+        number_type=_TYPE_NAMES.get(number_type(parsed), "unknown") if known else "unknown",
+        carrier=carrier.name_for_number(parsed, "en") if known else "",
+        known=known,
     )
 
 

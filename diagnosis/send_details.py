@@ -15,8 +15,7 @@ import csv
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
-from datetime import timezone as fixed_offset
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from itertools import chain
 from typing import TextIO
@@ -27,7 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
-from diagnosis.ingest import clean_text
+from diagnosis.ingest import clean_text, parse_time
 from diagnosis.models import ReportChannel, StatusReport
 from diagnosis.numbers import InvalidNumber, normalise
 
@@ -51,12 +50,6 @@ MAINLAND_REGION = "CN"
 _MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
 _NUMBER_PUNCTUATION = re.compile(r"[\s\-().]")
 _HEADER_NOISE = re.compile(r"[\s_\ufeff]+")
-_TIME = re.compile(
-    r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[T ]\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6})\d*)?)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2})?",
-    re.IGNORECASE,
-)
-_TIME_EXAMPLE = "2024-05-01 08:00:05 or 2024-05-01T08:00:05Z"
 
 
 class SendDetailsError(Exception):
@@ -77,6 +70,7 @@ class ImportSummary:
     rejected: int = 0
     rejections: list[tuple[int, str]] = field(default_factory=list)
     unreadable_numbers: int = 0
+    unreadable_times: int = 0
     columns: dict[str, str] = field(default_factory=dict)
 
     def reject(self, line: int, reason: str) -> None:
@@ -100,6 +94,10 @@ class ImportSummary:
         if self.unreadable_numbers:
             out.append(
                 f"Numbers not understood (stored without E.164, kept in raw): {self.unreadable_numbers}"
+            )
+        if self.unreadable_times:
+            out.append(
+                f"Update times not understood (stored without one, kept in raw): {self.unreadable_times}"
             )
         return out
 
@@ -143,36 +141,6 @@ def parse_zone(name: str) -> tzinfo:
         ) from None
 
 
-def parse_time(text: str, zone: tzinfo) -> datetime | None:
-    """An aware datetime, or None for an empty cell; ValueError when it is not a date and time."""
-    text = text.strip()
-    if not text:
-        return None
-    match = _TIME.fullmatch(text)
-    if match is None:
-        raise ValueError(text)
-    year, month, day, hour, minute, second, fraction, offset = match.groups()
-    return datetime(
-        int(year),
-        int(month),
-        int(day),
-        int(hour),
-        int(minute),
-        int(second or 0),
-        int(fraction.ljust(6, "0")) if fraction else 0,
-        tzinfo=zone if offset is None else _offset(offset.upper()),
-    )
-
-
-@lru_cache(maxsize=64)
-def _offset(text: str) -> tzinfo:
-    if text == "Z":
-        return UTC
-    digits = text[1:].replace(":", "")
-    delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return fixed_offset(-delta if text[0] == "-" else delta)
-
-
 @lru_cache(maxsize=4096)
 def e164_or_blank(raw: str) -> str:
     """The number as E.164, or "" when phonenumbers cannot read it.
@@ -180,6 +148,7 @@ def e164_or_blank(raw: str) -> str:
     Send Details writes international numbers with the country code but no "+"
     and Chinese-mainland numbers without the country code, so bare digits are
     tried both ways, the mainland reading first when they look like a mainland mobile.
+    A reading the numbering plan knows wins; otherwise the first possible one is kept.
     Cached because an export names the same recipients again and again.
     """
     text = raw.strip()
@@ -190,12 +159,16 @@ def e164_or_blank(raw: str) -> str:
         attempts = [(digits, MAINLAND_REGION), ("+" + digits, None)]
     else:
         attempts = [("+" + digits, None), (digits, MAINLAND_REGION)]
+    possible = ""
     for candidate, region in attempts:
         try:
-            return normalise(candidate, region).e164
+            info = normalise(candidate, region)
         except InvalidNumber:
             continue
-    return ""
+        if info.known:
+            return info.e164
+        possible = possible or info.e164
+    return possible
 
 
 def import_send_details(
@@ -228,11 +201,12 @@ def import_send_details(
     for line, cells in rows:
         summary.rows += 1
         try:
-            pending = _report(cells, headers, columns, zone, now)
+            report, number, time_unread = _report(cells, headers, columns, zone, now)
         except _Rejected as exc:
             summary.reject(line, str(exc))
             continue
-        batch.append(pending)
+        summary.unreadable_times += time_unread
+        batch.append((report, number))
         if len(batch) >= batch_size:
             _store(batch, summary, on_batch)
             batch = []
@@ -310,7 +284,7 @@ def _report(
     columns: dict[str, int],
     zone: tzinfo,
     now: datetime,
-) -> tuple[StatusReport, str]:
+) -> tuple[StatusReport, str, bool]:
     if len(cells) != len(headers):
         raise _Rejected(f"expected {len(headers)} cells like the header, found {len(cells)}")
 
@@ -337,16 +311,13 @@ def _report(
         raise _Rejected("the status is empty")
     if len(status) > MAX_STATUS:
         raise _Rejected(f"the status {status[:40]!r} is longer than {MAX_STATUS} characters")
-    times = {}
-    for name, label in (("sent_at", "send time"), ("updated_at", "update time")):
-        value = cell(name)
-        try:
-            times[name] = parse_time(value, zone)
-        except ValueError:
-            raise _Rejected(
-                f"the {label} {value[:40]!r} is not a date and time like {_TIME_EXAMPLE}"
-            ) from None
-    updated_at = times["updated_at"]
+    # A time that cannot be read costs the report its time, never the report (raw keeps the text).
+    # The send time is only kept in raw: a report's time is when its status changed.
+    unread_time = ""
+    try:
+        updated_at = parse_time(cell("updated_at"), zone)
+    except ValueError:
+        updated_at, unread_time = None, cell("updated_at")
     report = StatusReport(
         channel=ReportChannel.IMPORT,
         msg_id=msg_id,
@@ -355,9 +326,9 @@ def _report(
         updated_at=updated_at,
         raw=dict(zip(headers, cleaned, strict=True)),
         received_at=now,
-        dedupe_key=StatusReport.make_dedupe_key(msg_id, 1, status, updated_at),
+        dedupe_key=StatusReport.make_dedupe_key(msg_id, 1, status, updated_at, unread_time=unread_time),
     )
-    return report, cell("number")
+    return report, cell("number"), bool(unread_time)
 
 
 def _store(

@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import zoneinfo
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.forms import BoundField
 from django.utils import timezone
 
 from diagnosis import tickets
+
+CONFIRM_NUMBERS = "numbers_confirmed"
+
+
+@dataclass(frozen=True)
+class FieldWarning:
+    """A warning shown next to a field, with the box that confirms the value is meant."""
+
+    messages: list[str]
+    name: str  # the box's form name
+    value: str  # what the box sends: names what was confirmed
+    confirmed: bool
+    label: str
+
+
+class WarnedBoundField(BoundField):
+    """A field that may carry a warning beside its errors (`field.warning` in templates)."""
+
+    @property
+    def warning(self) -> FieldWarning | None:
+        return getattr(self.form, "warnings", {}).get(self.name)
 
 
 @cache
@@ -35,6 +58,7 @@ class TicketForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Recipient phone numbers",
         help_text="One per line, with or without the country code.",
+        bound_field_class=WarnedBoundField,
     )
     msg_ids = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -69,8 +93,10 @@ class TicketForm(forms.Form):
         self.fields["sent_tz"].initial = settings.TIME_ZONE
         self.parsed_numbers: list = []
         self.parsed_msg_ids: list[str] = []
+        self.warnings: dict[str, FieldWarning] = {}
 
     def clean_numbers(self) -> str:
+        """Impossible numbers are refused; unknown ones are filed once the customer confirms them."""
         text = self.cleaned_data["numbers"]
         found, problems = tickets.parse_numbers(text, self.data.get("region") or None)
         if problems:
@@ -78,6 +104,17 @@ class TicketForm(forms.Form):
         if not found:
             raise forms.ValidationError("Give at least one phone number.")
         self.parsed_numbers = found
+        unknown = tickets.unconfirmed_numbers(found)
+        if unknown is not None:
+            confirmed = self.data.get(CONFIRM_NUMBERS) == unknown.key
+            self.warnings["numbers"] = FieldWarning(
+                unknown.messages, CONFIRM_NUMBERS, unknown.key, confirmed, "Yes, these numbers are right"
+            )
+            if not confirmed:
+                raise forms.ValidationError(
+                    "Correct the numbers, or tick “Yes, these numbers are right” below them.",
+                    code="unconfirmed",
+                )
         return text
 
     def clean_msg_ids(self) -> str:

@@ -39,7 +39,11 @@ def split_entries(text: str) -> list[str]:
 
 
 def parse_numbers(text: str, region: str | None) -> tuple[list[numbers.NumberInfo], list[str]]:
-    """Every number normalised, and a reason for each one that is not a valid number."""
+    """Every possible number normalised, and a reason for each one that cannot be a number.
+
+    Numbers the numbering plan does not list are among the found ones, marked
+    `known=False`: see `unconfirmed_numbers`.
+    """
     found, problems = [], []
     entries = split_entries(text)
     if len(entries) > MAX_NUMBERS:
@@ -50,6 +54,37 @@ def parse_numbers(text: str, region: str | None) -> tuple[list[numbers.NumberInf
         except numbers.InvalidNumber as exc:
             problems.append(f"{entry}: {exc}")
     return found, problems
+
+
+@dataclass(frozen=True)
+class NumberWarning:
+    """Numbers of the right length that the numbering plan does not list, for the customer to confirm.
+
+    `key` names exactly these numbers: a confirmation given for them does not carry over
+    to other numbers typed afterwards.
+    """
+
+    messages: list[str]
+    key: str
+
+
+def unconfirmed_numbers(found: list[numbers.NumberInfo]) -> NumberWarning | None:
+    """What to ask the customer about numbers the library does not know, if any."""
+    unknown = [info for info in found if not info.known]
+    if not unknown:
+        return None
+    messages = [
+        f"{info.e164} has the right length for {_country_name(info.region)}, but it is not in the "
+        "list of number ranges we know. New ranges are opened often, so it may well be right."
+        for info in unknown
+    ]
+    return NumberWarning(messages, ",".join(info.e164 for info in unknown))
+
+
+def _country_name(region: str) -> str:
+    example = phonenumbers.example_number(region) if region else None
+    name = geocoder.country_name_for_number(example, "en") if example else ""
+    return name or "its country"
 
 
 def parse_msg_ids(text: str) -> tuple[list[str], list[str]]:

@@ -2,12 +2,15 @@
 
 Generated bodies cover forms, JSON and other content types, with the inputs that
 once broke it: NULs, lone surrogates, undecodable bytes, deep nesting, NaN and
-Infinity, huge numbers, lying Content-Length headers and odd charsets.
+Infinity, huge numbers, lying Content-Length headers and odd charsets. Readable
+reports include odd ones: times written other ways or not at all readable, sources
+the portal does not know, part numbers that do not add up.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +32,8 @@ JSON = "application/json"
 ANSWERS = {200, 400, 401, 404, 413, 415}
 KEPT = {400, 413, 415}
 KEPT_LIMIT = MAX_BODY_BYTES + 200  # a refused body is kept whole up to the size limit, then cut
+# A report of a JSON batch that could not be used is kept on its own, under this reason.
+ITEM_REASON = re.compile(r"report \d+ of \d+: ")
 MEANINGFUL = (
     "smsMsgId",
     "status",
@@ -104,23 +109,42 @@ raw_tokens = st.one_of(
 )
 
 
+TIME_FORMATS = [
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M:%S.%fZ",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S+08:00",
+    "%Y/%m/%d %H:%M:%S.%f +0800",
+]
+# Times no one can read: the report is kept all the same, without a time.
+ODD_TIMES = ["yesterday", "2024-13-01T08:00:05Z", "2024-05-01T08:00:05+99:00", "0", "-1"]
+
+
 @st.composite
 def good_reports(draw: st.DrawFn, *, nasty_extras: bool = True) -> dict[str, object]:
-    """A report whose meaningful fields are fine; extras and free-text fields may be garbage."""
+    """A report with a usable message id and status; anything else may be odd or garbage."""
     total = draw(st.integers(1, 3))
     report: dict[str, object] = {
         "smsMsgId": draw(st.text(string.ascii_letters + string.digits + "-_", min_size=1, max_size=64)),
         "status": draw(st.sampled_from(CODES)),
-        "total": draw(st.sampled_from([total, str(total)])),
-        "sequence": str(draw(st.integers(1, total))),
+        "total": draw(st.sampled_from([total, str(total), "0", "x", "123456"])),
+        "sequence": str(draw(st.integers(0, total + 1))),
     }
     if draw(st.booleans()):
-        report["updateTime"] = draw(st.datetimes(min_value=datetime(2000, 1, 1))).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
+        moment = draw(st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(9999, 12, 30)))
+        report["updateTime"] = draw(
+            st.one_of(
+                st.sampled_from(TIME_FORMATS).map(moment.strftime),
+                st.sampled_from(ODD_TIMES),
+                st.integers(946_684_800_000, 4_102_444_800_000),
+            )
         )
     if draw(st.booleans()):
-        report["source"] = draw(st.sampled_from(["1", "2", "3", 2]))
+        report["source"] = draw(st.sampled_from(["1", "2", "3", 2, "4", "0", "carrier-x"]))
     if nasty_extras:
+        for name in ("updateTime", "source"):
+            if draw(st.integers(0, 4)) == 0:
+                report[name] = draw(st.one_of(nasty_text, json_values))
         for name in ("statusDesc", "extend", "orgCode", "to"):
             if draw(st.booleans()):
                 report[name] = draw(st.one_of(nasty_text, st.just("+8613800138000")))
@@ -345,15 +369,26 @@ def check(client: Client, sources: dict[bool, StatusSource], saved: list[Rejecte
         )
     status = response.status_code
     assert status in ANSWERS, f"{status} for {push!r}"
-    kept = list(RejectedPayload.objects.filter(pk__gt=last_rejected))
-    if status in KEPT:
-        assert len(kept) == 1 and len(saved) == 1, f"the refused body was not kept: {push!r}"
-        row, sent = kept[0], saved[0]
+    kept = list(RejectedPayload.objects.filter(pk__gt=last_rejected).order_by("pk"))
+    assert len(kept) == len(saved)
+    for row, sent in zip(kept, saved, strict=True):
         assert row.source == source and row.reason
         # The text comes back from the database exactly as the portal saved it: nothing was mangled.
         assert (row.body, row.reason, row.content_type) == (sent.body, sent.reason, sent.content_type)
         assert _storable(row.body) and _storable(row.reason) and _storable(row.content_type)
         assert len(row.body) <= KEPT_LIMIT
+    # Reports of a JSON batch that could not be used, each kept on its own.
+    unusable = [row for row in kept if ITEM_REASON.match(row.reason)]
+    if status == 200:
+        assert kept == unusable, f"a stored push kept more than its unusable reports: {push!r}"
+        assert response.content == b""
+    elif status in KEPT and unusable:
+        # No report of the batch could be used: each is kept, and the answer names them all.
+        assert status == 400 and kept == unusable
+        assert response.content.decode() == "".join(row.reason + "\n" for row in kept)
+    elif status in KEPT:
+        assert len(kept) == 1, f"the refused body was not kept: {push!r}"
+        row = kept[0]
         received = push.received
         if len(received) <= MAX_BODY_BYTES and all(32 <= b < 127 or b in b"\t\n\r" for b in received):
             assert row.body == received.decode()  # plain text is kept as it came
@@ -466,7 +501,7 @@ def test_lone_surrogates(post: Poster) -> None:
     assert StatusReport.objects.get().raw["\\ud800"] == "\\udfff\\x00"
     in_the_id = b'{"statusReportList": [{"smsMsgId": "m\\ud800", "status": "DELIVRD"}]}'
     assert post(in_the_id, JSON) == 400
-    assert "report 1: smsMsgId" in RejectedPayload.objects.get().reason
+    assert "report 1 of 1: smsMsgId" in RejectedPayload.objects.get().reason
 
 
 def test_huge_numbers_and_undecodable_bytes_in_extras_keep_the_report(post: Poster) -> None:

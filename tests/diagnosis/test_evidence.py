@@ -122,3 +122,11 @@ def test_delivered_means_every_part_of_every_message_has_a_final_delivrd(facts: 
             for n in range(1, parts + 1):
                 finals = [f for f in mine if f.sequence == n and f.final]
                 assert finals and all(f.status == "DELIVRD" for f in finals)
+
+
+def test_a_report_whose_part_could_not_be_read_fails_but_never_completes_a_message() -> None:
+    unknown_part_failed = [part("DELIVRD", 1, total=2), part("UNDELIV", 0, total=2)]
+    assert message_status("B", unknown_part_failed).standing is Standing.FAILED
+    unknown_part_delivered = [part("DELIVRD", 1, total=2), part("DELIVRD", 0, total=2)]
+    assert message_status("B", unknown_part_delivered).missing_parts == (2,)
+    assert message_status("B", [part("DELIVRD", 0, total=1)]).standing is Standing.DELIVERED

@@ -114,6 +114,18 @@ def test_search_by_number_in_any_notation(
     assert [c.reference for c in page.object_list] == [wanted.reference]
 
 
+def test_search_finds_a_number_the_library_does_not_know(
+    agent_client: Client, make_case: Callable[..., Case]
+) -> None:
+    wanted = make_case(number="+44 7700 900123")
+    make_case(msg_ids=("x",))
+
+    response = agent_client.get("/cases/", {"tab": "all", "q": "+44 7700 900123"})
+
+    assert [c.pk for c in response.context["page"].object_list] == [wanted.pk]
+    assert "could not be read" not in response.content.decode()
+
+
 def test_search_by_reference_and_message_id(agent_client: Client, make_case: Callable[..., Case]) -> None:
     wanted = make_case(msg_ids=("abc-123",))
     make_case(msg_ids=("other",))

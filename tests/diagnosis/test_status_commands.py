@@ -8,7 +8,9 @@ from collections.abc import Callable
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 
+from diagnosis import ingest
 from diagnosis.models import Case, StatusSource
 from tests.diagnosis.conftest import MSG_ID, store_report
 
@@ -68,12 +70,46 @@ def test_delivery_status_json(make_case: Callable[..., Case], capsys: pytest.Cap
     assert {r["status"] for r in data["reports"]} == {"DELIVRD", "ACCEPTD"}
     first = next(r for r in data["reports"] if r["status"] == "DELIVRD")
     assert (
-        first["origin"] == "callback"
+        first["channel"] == "callback"
         and first["source"] == "2"
         and first["update_time"]
         and first["received_at"]
     )
     assert data["cases"] == [{"reference": case.reference, "state": "new", "current_node": "report_returned"}]
+
+
+@pytest.mark.django_db
+def test_delivery_status_json_names_the_platform_fields_as_the_platform_does(
+    client: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = StatusSource.objects.create(name="cb")
+    body = (
+        f"smsMsgId={MSG_ID}&status=DELIVRD&source=2&total=2&sequence=1&updateTime=2024-05-01T08%3A00%3A05Z"
+        "&extend=order-42&to=%2B447700900123"
+    )
+    client.post(source.callback_path(), data=body, content_type="application/x-www-form-urlencoded")
+    ingest.record_manual(MSG_ID, "UNDELIV")
+
+    data = json.loads(run("delivery_status", MSG_ID, "--json", capsys=capsys))
+
+    pushed, entered = data["reports"]
+    assert {key: pushed[key] for key in ("status", "source", "channel", "to", "extend")} == {
+        "status": "DELIVRD",
+        "source": "2",
+        "channel": "callback",
+        "to": "+447700900123",
+        "extend": "order-42",
+    }
+    assert (pushed["sequence"], pushed["total"], pushed["parts_inconsistent"]) == (1, 2, False)
+    assert pushed["update_time"] == "2024-05-01T08:00:05+00:00"
+    assert "origin" not in pushed  # the portal's channel went by that name; the platform has none
+    assert {key: entered[key] for key in ("source", "channel", "to", "extend")} == {
+        "source": None,
+        "channel": "manual",
+        "to": None,
+        "extend": None,
+    }
+    assert "via callback" in run("delivery_status", MSG_ID, capsys=capsys)
 
 
 def test_delivery_status_text(db: None, capsys: pytest.CaptureFixture[str]) -> None:

@@ -52,7 +52,8 @@ def test_a_good_ticket_with_several_numbers_is_filed(client: Client) -> None:
         ({"numbers": "+49 1"}, "+49 1: This number is too short."),
         ({"numbers": "0151 23456789"}, "0151 23456789: Add the country code"),
         ({"numbers": "+999 12345678"}, "country code is not recognised"),
-        ({"numbers": "+1 200 555 0123"}, "not a valid number"),
+        ({"numbers": "+1 200 555 0123"}, "tick “Yes, these numbers are right”"),
+        ({"numbers": "+44 7700 9001234"}, "wrong number of digits for its country"),
         ({"numbers": ""}, "This field is required."),
         ({"msg_ids": "12345"}, "does not look like a message id"),
         ({"email": "not-an-email"}, "Enter a valid email address."),
@@ -125,6 +126,72 @@ def test_inline_check_returns_the_field_with_its_errors(client: Client) -> None:
     assert content.lstrip().startswith('<div class="field field-invalid" id="field-numbers">')
     assert "+49 1: This number is too short." in content and "<html" not in content
     assert client.post("/support/new/check/description/", {}).status_code == 404
+
+
+UNKNOWN = "+44 7700 900123"  # the right length for the UK, but in no range the library knows
+CONFIRM_BOX = '<input type="checkbox" name="numbers_confirmed" value="+447700900123"'
+
+
+@pytest.mark.django_db
+def test_a_number_the_library_does_not_know_is_filed_once_the_customer_confirms_it(client: Client) -> None:
+    warned = client.post("/support/new/", ticket(numbers=f"+49 151 23456789\n{UNKNOWN}"))
+
+    content = warned.content.decode()
+    assert warned.status_code == 200 and not Case.objects.exists()
+    assert "+447700900123 has the right length for United Kingdom" in content
+    assert f"{CONFIRM_BOX}>" in content  # offered, not ticked
+    assert "Yes, these numbers are right" in content
+    assert any("tick “Yes, these numbers are right”" in e for e in errors_of(warned))
+
+    filed = client.post(
+        "/support/new/",
+        ticket(numbers=f"+49 151 23456789\n{UNKNOWN}", numbers_confirmed="+447700900123"),
+    )
+
+    assert filed.status_code == 302
+    case = Case.objects.get()
+    assert sorted(case.recipients.values_list("e164", "region", "number_type")) == [
+        ("+447700900123", "GB", "unknown"),
+        ("+4915123456789", "DE", "mobile"),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_confirmation_covers_only_the_numbers_it_was_given_for(client: Client) -> None:
+    response = client.post(
+        "/support/new/", ticket(numbers="+1 200 555 0123", numbers_confirmed="+447700900123")
+    )
+
+    assert response.status_code == 200 and not Case.objects.exists()
+    assert 'value="+12005550123">' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_inline_check_warns_about_a_number_the_library_does_not_know(client: Client) -> None:
+    url = "/support/new/check/numbers/"
+
+    warned = client.post(url, {"numbers": UNKNOWN}, headers={"HX-Request": "true"}).content.decode()
+    confirmed = client.post(
+        url, {"numbers": UNKNOWN, "numbers_confirmed": "+447700900123"}, headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert warned.lstrip().startswith('<div class="field field-invalid" id="field-numbers">')
+    assert "+447700900123 has the right length for United Kingdom" in warned and f"{CONFIRM_BOX}>" in warned
+    assert confirmed.lstrip().startswith('<div class="field" id="field-numbers">')
+    assert f"{CONFIRM_BOX} checked>" in confirmed and "field-error" not in confirmed
+
+
+@pytest.mark.django_db
+def test_only_an_impossible_number_is_refused_and_no_tick_lets_it_through(client: Client) -> None:
+    numbers = f"+44 7700 9001234\n{UNKNOWN}"
+
+    response = client.post("/support/new/", ticket(numbers=numbers, numbers_confirmed="+447700900123"))
+
+    assert errors_of(response) == [
+        "+44 7700 9001234: This number has the wrong number of digits for its country."
+    ]
+    assert "numbers_confirmed" not in response.content.decode()
+    assert not Case.objects.exists()
 
 
 @pytest.mark.django_db

@@ -1,4 +1,8 @@
-"""`manage.py delivery_status MSGID [--json]`: everything known about one message id."""
+"""`manage.py delivery_status MSGID [--json]`: everything known about one message id.
+
+Report fields the platform sends keep its names (`source`, `to`, `extend`, `sequence`,
+`total`); what the portal adds has its own (`channel`: callback, import or manual).
+"""
 
 from __future__ import annotations
 
@@ -25,13 +29,18 @@ class Command(BaseCommand):
             "sms_msg_id": msg_id,
             "reports": [
                 {
+                    # The platform's own field names, with the values as it sent them.
                     "status": r.status,
                     "source": r.origin or None,
-                    "update_time": r.updated_at.isoformat() if r.updated_at else None,
-                    "received_at": r.received_at.isoformat(),
-                    "origin": r.channel,
+                    "to": r.to_number or None,
+                    "extend": r.extend or None,
                     "sequence": r.sequence,
                     "total": r.total,
+                    # The portal's own: how the report reached it, and when.
+                    "channel": r.channel,
+                    "parts_inconsistent": r.parts_inconsistent,
+                    "update_time": r.updated_at.isoformat() if r.updated_at else None,
+                    "received_at": r.received_at.isoformat(),
                 }
                 for r in reports
             ],
@@ -44,7 +53,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"Message {msg_id}")
         for r in data["reports"]:
-            self.stdout.write(f"  {r['status']:<10} via {r['origin']:<8} update {r['update_time'] or '-'}")
+            self.stdout.write(f"  {r['status']:<10} via {r['channel']:<8} update {r['update_time'] or '-'}")
         if not data["reports"]:
             self.stdout.write("  no status report stored")
         for c in data["cases"]:
