@@ -89,19 +89,21 @@ class MessageStatus:
 
 
 def _part(fact: ReportFact) -> int:
-    """The part a report is for; 0 when it could not be read and the message has several parts.
+    """The part a report is for, or 0 when its part numbers do not say.
 
-    A report of an unknown part can still fail the message, but completes no part.
+    A report of a one-part message is for that part whatever its `sequence` says. On a
+    longer message, a report of an unknown part can still fail the message but
+    completes no part.
     """
-    if fact.sequence >= 1:
+    if 1 <= fact.sequence <= fact.total:
         return fact.sequence
     return 1 if fact.total <= 1 else 0
 
 
 def message_status(msg_id: str, facts: Sequence[ReportFact]) -> MessageStatus:
     """The status of one message from the reports of its parts (all with this `msg_id`)."""
-    # Reports may disagree on `total`, or number a part beyond it: count every part seen.
-    parts = max([1, *(f.total for f in facts), *(f.sequence for f in facts)])
+    # Reports may disagree on `total`: the largest one counts.
+    parts = max([1, *(f.total for f in facts)])
     finals: dict[int, list[ReportFact]] = defaultdict(list)
     for fact in facts:
         if fact.final:

@@ -271,7 +271,8 @@ class StatusReport(models.Model):
     total = models.PositiveSmallIntegerField(default=1)
     sequence = models.PositiveSmallIntegerField(default=1)
     # Part numbers that do not add up (sequence 0, past total, unreadable): kept as evidence all the same.
-    parts_inconsistent = models.BooleanField(default=False)
+    # A database default too: bulk loaders (COPY) that predate the flag leave it out.
+    parts_inconsistent = models.BooleanField(default=False, db_default=False)
     # The platform's `source`, as sent: values beyond the documented ones are kept, not refused.
     origin = models.CharField(max_length=16, choices=ReportOrigin.choices, blank=True)
     # Absent when the platform built the report itself (e.g. EXPIRED after 72 hours).

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="statusreport",
             name="parts_inconsistent",
-            field=models.BooleanField(default=False),
+            field=models.BooleanField(default=False, db_default=False),
         ),
         # Widening a varchar is a catalogue change in PostgreSQL: no table rewrite.
         migrations.AlterField(

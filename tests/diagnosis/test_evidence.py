@@ -79,10 +79,20 @@ def test_a_part_with_only_an_intermediate_status_has_no_final_report_yet() -> No
     assert status.describe() == "no final report yet for part 2 of 2"
 
 
-def test_part_numbers_beyond_the_total_still_count_as_parts() -> None:
-    facts = [part("DELIVRD", 1, total=1), part("DELIVRD", 2, total=1)]
-    assert message_status("B", facts).parts == 2
-    assert message_status("B", facts[:1] + [part("UNDELIV", 2, total=1)]).standing is Standing.FAILED
+def test_part_numbers_that_do_not_add_up_are_placed_where_they_can_be() -> None:
+    # One part, whatever `sequence` says: the report is for that part.
+    assert message_status("B", [part("DELIVRD", 2, total=1)]).standing is Standing.DELIVERED
+    assert message_status("B", [part("DELIVRD", 1, total=1), part("UNDELIV", 2, total=1)]).standing is (
+        Standing.FAILED
+    )
+    # Reports disagreeing on the total: the largest counts, so a part is still awaited.
+    assert message_status("B", [part("DELIVRD", 1, total=1), part("DELIVRD", 2, total=3)]).missing_parts == (
+        3,
+    )
+    # A part beyond a longer message's total is unknown: it fails, never completes.
+    beyond = [part("DELIVRD", 1, total=2), part("DELIVRD", 5, total=2)]
+    assert message_status("B", beyond).missing_parts == (2,)
+    assert message_status("B", [*beyond[:1], part("UNDELIV", 5, total=2)]).standing is Standing.FAILED
 
 
 def test_a_named_message_without_any_report_keeps_the_verdict_open() -> None:
@@ -118,9 +128,11 @@ def test_delivered_means_every_part_of_every_message_has_a_final_delivrd(facts: 
     if found.standing is Standing.DELIVERED:
         for msg_id in {"A"} | {f.msg_id for f in facts}:
             mine = [f for f in facts if f.msg_id == msg_id]
-            parts = max([1, *(f.total for f in mine), *(f.sequence for f in mine)])
+            parts = max([1, *(f.total for f in mine)])
             for n in range(1, parts + 1):
-                finals = [f for f in mine if f.sequence == n and f.final]
+                # A report is for part `sequence` when that fits its total; a one-part report is for part 1.
+                placed = [f for f in mine if f.sequence == n <= f.total or (n == 1 and f.total <= 1)]
+                finals = [f for f in placed if f.final]
                 assert finals and all(f.status == "DELIVRD" for f in finals)
 
 
