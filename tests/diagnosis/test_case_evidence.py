@@ -19,9 +19,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.html import escape
 
 from diagnosis import delivery, services
-from diagnosis.models import Case, CaseState, StatusSource, TestMessage
+from diagnosis.models import Case, CaseState, StatusCode, StatusSource, TestMessage
 from tests.diagnosis.conftest import store_report, walk_to
 
 NUMBER = "+4915123456789"
@@ -273,3 +274,29 @@ def test_case_page_and_test_panel_keep_their_query_counts_as_reports_and_tests_g
     assert (len(file.reports), len(file.number_reports), len(file.tests)) == (30, 30, 30)
     assert len(small_page) == len(large_page), [q["sql"] for q in large_page.captured_queries]
     assert len(small_panel) == len(large_panel), [q["sql"] for q in large_panel.captured_queries]
+
+
+def test_the_reports_table_names_message_part_number_status_channel_and_both_times(
+    agent_client: Client, source: StatusSource, make_case: Callable[..., Case], agent: User
+) -> None:
+    case = claimed(make_case(msg_ids=("first-id", "second-id"), number=NUMBER), agent)
+    push(
+        agent_client,
+        source,
+        report("first-id", "DELIVRD", 2, 3, to=NUMBER, updateTime="2026-11-20T08:00:05Z"),
+        report("second-id", "UNDELIV", to=NUMBER),
+    )
+
+    page = agent_client.get(f"/cases/{case.reference}/").content.decode()
+    table = page.split('id="reports"', 1)[1].split("</table>", 1)[0]
+    headers = re.findall(r'<th scope="col">([^<]+)</th>', table)
+    assert headers == ["Message id", "Part", "Number", "Status", "Channel", "Times"]
+    rows = table.split('<tr class="report-row">')[1:]
+    first = next(row for row in rows if "first-id" in row)
+    assert "2/3" in first and NUMBER in first and "DELIVRD" in first
+    assert escape(StatusCode.objects.get(code="DELIVRD").summary) in first
+    assert "Status-report callback" in first and "SMS center (carrier)" in first
+    assert "Updated <time" in first and "2026-11-20 08:00:05 UTC" in first
+    assert re.search(r"Received <time[^>]*>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</time>", first)
+    second = next(row for row in rows if "second-id" in row)
+    assert "1/1" in second and "(no update time)" in second
