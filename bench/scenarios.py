@@ -21,8 +21,8 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.test import Client
 
+from bench.seed_scale import BENCH_AGENT, BENCH_LEAD
 from diagnosis.guide import get_guide
-from diagnosis.management.commands.seed_scale import BENCH_AGENT, BENCH_LEAD
 from diagnosis.models import Case, CaseState, StatusSource
 
 SAMPLE = 200  # distinct cases, numbers and links each page scenario cycles through

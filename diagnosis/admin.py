@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from diagnosis import services
+from diagnosis.cases import services
 from diagnosis.models import (
     AnswerRecord,
     Case,

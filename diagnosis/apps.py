@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class DiagnosisConfig(AppConfig):
     name = "diagnosis"
     verbose_name = "Diagnosis"
+
+    def ready(self) -> None:
+        # Signal receivers: matching of received reports, and the staff home page's panel.
+        from diagnosis.cases import matching  # noqa: F401
+        from diagnosis.workspace import home  # noqa: F401

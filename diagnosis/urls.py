@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from diagnosis import lead_views, views
-from diagnosis.converters import ReferenceConverter
+from diagnosis.leads import views as lead_views
+from diagnosis.workspace import views
+from diagnosis.workspace.converters import ReferenceConverter
 
 register_converter(ReferenceConverter, "ref")
 

@@ -186,7 +186,7 @@ CELERY_BEAT_SCHEDULE = {
         # A heartbeat nobody ran in time is worthless; do not replay a backlog.
         "options": {"expires": HEARTBEAT_INTERVAL.total_seconds()},
     },
-    # Emails whose immediate task was lost or failed (diagnosis.outbox).
+    # Emails whose immediate task was lost or failed (diagnosis.cases.outbox).
     "deliver-pending-emails": {"task": "diagnosis.deliver_pending_emails", "schedule": timedelta(minutes=1)},
 }
 
@@ -299,7 +299,7 @@ elif DEBUG:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # Without a timeout a stalled SMTP server would hold a worker forever; the outbox's
-# claim on an email (diagnosis.outbox.claim_lease) is sized from it.
+# claim on an email (diagnosis.cases.outbox.claim_lease) is sized from it.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_SECONDS", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SMS support <support@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)

@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from diagnosis import hooks
 from portal import views
 
 urlpatterns = [
@@ -13,7 +12,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("hooks/sms-status/<str:token>/", hooks.status_report, name="status-callback"),
-    path("support/", include("diagnosis.support_urls")),
+    # The apps' pages, included by name: the project shell imports nothing from them.
+    path("", include("diagnosis.delivery.urls")),
+    path("support/", include("diagnosis.support.urls")),
     path("", include("diagnosis.urls")),
 ]

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from portal import health, roles
+from portal.home_panels import panels
 from portal.http import PublicHttpRequest
 
 
@@ -20,16 +21,10 @@ def home(request: PublicHttpRequest) -> HttpResponse:
         return render(request, "portal/landing.html")
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "portal/home.html#background-status", _background_context())
-    from diagnosis.models import StaffNotification, StaffPreference
-
-    preference = StaffPreference.objects.filter(user=request.user).first()
     context = {
         "is_agent": request.user.has_perm(roles.WORK_CASES),
         "is_lead": request.user.has_perm(roles.REVIEW_TEAM),
-        "notifications": StaffNotification.objects.filter(
-            user=request.user, read_at__isnull=True
-        ).select_related("case")[:10],
-        "email_when_case_resumes": bool(preference and preference.email_when_case_resumes),
+        "panels": panels(request),
         **_background_context(),
     }
     return render(request, "portal/home.html", context)

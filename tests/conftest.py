@@ -76,7 +76,7 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
     if not transactional:
         return
     request.getfixturevalue("transactional_db")
-    from diagnosis.catalogue import load_catalogue
+    from diagnosis.delivery.catalogue import load_catalogue
 
     load_catalogue()
     roles.ensure_role_groups()
@@ -180,7 +180,7 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
 @pytest.fixture
 def platform(settings: Any, live_server: Any) -> Iterator[Any]:
     """The SMS platform simulator: accepts sends to +4915… and pushes DELIVRD back to the live server."""
-    from diagnosis import simulator
+    from diagnosis.huawei import simulator
 
     server = simulator.make_server(
         "127.0.0.1",

@@ -1,7 +1,10 @@
-"""The troubleshooting guide as versioned data.
+"""The troubleshooting guide as versioned data, and the pure functions that walk it.
 
 A case stores the version it started with and keeps following it, so a new
-version of the guide never changes the meaning of answers already given.
+version of the guide never changes the meaning of answers already given. `engine`
+walks a guide over a case's answers and proposes answers from `evidence` (what
+stored reports say about a message). No database, and no import from the rest of
+the app: everything else builds on this.
 """
 
 from __future__ import annotations

@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.db import connection
 
-from bench import offline, scenarios
+from bench import offline, scenarios, seed_scale
 from diagnosis.models import Case, CaseState, StatusReport
 
 
@@ -40,7 +39,7 @@ def _database_url() -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_seed_scale_writes_every_state_and_reports(requires_postgres: None) -> None:
-    call_command("seed_scale", cases=2000, reports=20_000, reset=True, verbosity=0)
+    seed_scale.seed(cases=2000, reports=20_000, reset=True, say=lambda _: None)
 
     states = set(Case.objects.values_list("state", flat=True).distinct())
     assert states == set(CaseState.values)
@@ -53,7 +52,7 @@ def test_bench_measurements_run_at_small_scale(
     requires_postgres: None, bench_urls: None, tmp_path: Path
 ) -> None:
     started = time.time()
-    call_command("seed_scale", cases=2000, reports=5000, reset=True, verbosity=0)
+    seed_scale.seed(cases=2000, reports=5000, reset=True, say=lambda _: None)
     fixtures = scenarios.prepare(pool_size=10)
 
     for scenario in scenarios.scenarios(fixtures):

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from diagnosis import services
+from diagnosis.cases import services
 from diagnosis.models import Case
 from tests.browser.test_workspace import sign_in
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from diagnosis import numbers, services
+from diagnosis.cases import services
+from diagnosis.delivery import numbers
 from diagnosis.guide import Guide, get_guide
 from diagnosis.models import Case, ReportChannel, StatusReport
 

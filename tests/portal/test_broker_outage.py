@@ -83,7 +83,7 @@ def queue_emails(env: dict[str, str], *subjects: str) -> None:
         env,
         f"""
         from django.db import transaction
-        from diagnosis import outbox
+        from diagnosis.cases import outbox
         with transaction.atomic():
             for subject in {list(subjects)!r}:
                 outbox.queue_email(to="customer@example.com", subject=subject, body="Hello")

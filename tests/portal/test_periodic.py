@@ -21,10 +21,10 @@ pytestmark = pytest.mark.django_db
 # Each beat entry and the domain function that does its work.
 WORK = {
     "heartbeat": "portal.tasks.record",
-    "deliver-pending-emails": "diagnosis.outbox.deliver_pending",
-    "refresh-trends": "diagnosis.trends.refresh_cached_reports",
-    "waiting-sweep": "diagnosis.sweep.sweep",
-    "match-unmatched-reports": "diagnosis.delivery.match_unmatched",
+    "deliver-pending-emails": "diagnosis.cases.outbox.deliver_pending",
+    "refresh-trends": "diagnosis.leads.trends.refresh_cached_reports",
+    "waiting-sweep": "diagnosis.cases.sweep.sweep",
+    "match-unmatched-reports": "diagnosis.cases.matching.match_unmatched",
 }
 
 

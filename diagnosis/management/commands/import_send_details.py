@@ -1,7 +1,7 @@
 """`manage.py import_send_details FILE [--encoding E] [--timezone Z] [--batch-size N]`.
 
 Stores the rows of a Send Details CSV export (Huawei Cloud SMS console) as status
-reports; see `diagnosis.send_details` for the columns it understands.
+reports; see `diagnosis.delivery.send_details` for the columns it understands.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from diagnosis import delivery
-from diagnosis.send_details import SendDetailsError, import_send_details, parse_zone
+from diagnosis.cases import matching
+from diagnosis.delivery.send_details import SendDetailsError, import_send_details, parse_zone
 
 CHUNK = 1 << 16
 
@@ -63,7 +63,7 @@ class Command(BaseCommand):
                     handle,
                     batch_size=options["batch_size"],
                     timezone_name=options["timezone"],
-                    on_batch=delivery.resume_for_reports,
+                    on_batch=matching.resume_for_reports,
                 )
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}.") from None

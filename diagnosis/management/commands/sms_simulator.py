@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from diagnosis.simulator import NO_REPORT, Rule, SimulatorServer, serve
+from diagnosis.huawei.simulator import NO_REPORT, Rule, SimulatorServer, serve
 
 DEMO_APP_KEY = "demo-app-key"
 DEMO_APP_SECRET = "demo-app-secret"

@@ -1,0 +1,315 @@
+"""Everything the case page shows, gathered with a fixed number of queries."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from diagnosis.cases import console_search, waiting
+from diagnosis.cases.console_search import ConsoleSearch
+from diagnosis.delivery import case_reports
+from diagnosis.guide import Answer, Guide, Kind, Node, engine
+from diagnosis.guide.engine import CaseEvidence, Proposal
+from diagnosis.guide.evidence import MessageStatus, Standing
+from diagnosis.models import (
+    AnswerRecord,
+    Case,
+    CaseState,
+    Escalation,
+    Event,
+    EventKind,
+    Message,
+    Recipient,
+    StatusCode,
+    StatusReport,
+    TestMessage,
+)
+
+
+@dataclass(frozen=True)
+class PathStep:
+    node: Node
+    answer: Answer
+    record: AnswerRecord
+    revisable: bool
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    report: StatusReport
+    code: StatusCode | None
+
+
+@dataclass(frozen=True)
+class TestRow:
+    """A test SMS the agent sent, with its reports and the status they add up to."""
+
+    message: TestMessage
+    status: MessageStatus
+    reports: list[ReportRow]
+
+    @property
+    def settled(self) -> bool:
+        return self.status.standing in (Standing.DELIVERED, Standing.FAILED)
+
+
+@dataclass(frozen=True)
+class WaitInfo:
+    since: datetime
+    deadline: datetime
+    next_poll: datetime | None
+    schedule: str
+
+    @property
+    def time_left(self) -> timedelta:
+        return max(self.deadline - timezone.now(), timedelta(0))
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """An answer a revision replaced: what it said, and the revision that replaced it."""
+
+    record: AnswerRecord
+    ref: str
+    title: str
+    label: str
+    # None only when no revision explains the answer being set aside.
+    revision: Event | None
+
+
+@dataclass(frozen=True)
+class RevisionGroup:
+    """The answers one revision set aside, in the order they had been given."""
+
+    revision: Event | None
+    answers: list[SetAside]
+    # The revision's own change, e.g. step "C1" now answered "No final report yet".
+    step_ref: str = ""
+    new_label: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    event: Event
+    # Set when the answer this event recorded was later set aside by a revision.
+    replaced: SetAside | None = None
+
+
+@dataclass(frozen=True)
+class Replacements:
+    groups: list[RevisionGroup]
+    timeline: list[TimelineEntry]
+
+
+@dataclass
+class CaseFile:
+    case: Case
+    recipients: list[Recipient]
+    messages: list[Message]
+    # The case's evidence: reports of its own message ids.
+    reports: list[ReportRow]
+    # Context: other messages to the case's numbers around the send time.
+    number_reports: list[ReportRow]
+    tests: list[TestRow]
+    evidence: CaseEvidence
+    path: list[PathStep]
+    superseded: list[AnswerRecord]
+    events: list[Event]
+    escalations: list[Escalation]
+    proposal: Proposal | None
+    wait: WaitInfo | None
+    # Superseded answers grouped by the revision that replaced them, oldest revision first.
+    set_aside: list[RevisionGroup] = field(default_factory=list)
+    # `events` (newest first), each with the replacement of the answer it recorded, if any.
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    # What to search on the console's Send Details page; None once a final report is stored.
+    console_search: ConsoleSearch | None = None
+    node: Node = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.node = self.case.node
+
+    @property
+    def open_escalation(self) -> Escalation | None:
+        return next((e for e in self.escalations if e.is_open), None)
+
+    @property
+    def message_statuses(self) -> tuple[MessageStatus, ...]:
+        return self.evidence.verdict.messages
+
+    @property
+    def tests_settled(self) -> bool:
+        return all(t.settled for t in self.tests)
+
+
+def load_tests(case: Case) -> list[TestRow]:
+    """Only the test panel (its live refresh): the case's test messages and their reports."""
+    tests = list(TestMessage.objects.filter(case=case).select_related("recipient", "sent_by"))
+    found = case_reports.collect(case, msg_ids=(), numbers=(), test_ids=[t.msg_id for t in tests])
+    return _test_rows(tests, found)
+
+
+def _rows(reports: list[StatusReport], found: case_reports.CaseReports) -> list[ReportRow]:
+    return [ReportRow(r, found.code(r)) for r in reports]
+
+
+def _test_rows(tests: list[TestMessage], found: case_reports.CaseReports) -> list[TestRow]:
+    statuses = found.test_statuses([t.msg_id for t in tests])
+    by_message: dict[str, list[StatusReport]] = defaultdict(list)
+    for report in found.tests:
+        by_message[report.msg_id].append(report)
+    return [TestRow(t, statuses[t.msg_id], _rows(by_message[t.msg_id], found)) for t in tests]
+
+
+def load(case: Case) -> CaseFile:
+    """Build the case file: about eight queries whatever the size of the case."""
+    recipients = list(case.recipients.order_by("pk"))
+    messages = list(case.messages.order_by("pk"))
+    tests = list(TestMessage.objects.filter(case=case).select_related("recipient", "sent_by"))
+    found = case_reports.collect(
+        case,
+        msg_ids=sorted(m.msg_id for m in messages),
+        numbers=[r.e164 for r in recipients],
+        test_ids=[t.msg_id for t in tests],
+    )
+    evidence = found.evidence()
+    answers = list(case.answers.select_related("answered_by").order_by("answered_at", "pk"))
+    live = {a.node: a for a in answers if a.superseded_at is None}
+    walk = engine.walk(case.guide, {n: a.value for n, a in live.items()})
+    path = [
+        PathStep(
+            node, answer, live[node.id], revisable=node.kind is Kind.CHECK and case.state != CaseState.CLOSED
+        )
+        for node, answer in walk.steps
+    ]
+    wait = None
+    if case.is_waiting() and case.waiting_since and case.wait_deadline:
+        wait = WaitInfo(
+            case.waiting_since,
+            case.wait_deadline,
+            case.next_poll_at or waiting.next_poll_at(case.waiting_since, case.wait_deadline, timezone.now()),
+            waiting.describe_schedule(),
+        )
+    events = list(case.events.select_related("actor").order_by("-at", "-pk"))
+    replacements = replacements_for(case.guide, answers, events)
+    return CaseFile(
+        case=case,
+        recipients=recipients,
+        messages=messages,
+        reports=_rows(found.own, found),
+        number_reports=_rows(found.by_number, found),
+        tests=_test_rows(tests, found),
+        evidence=evidence,
+        path=path,
+        superseded=[a for a in answers if a.superseded_at is not None],
+        events=events,
+        escalations=list(Escalation.objects.filter(case=case).order_by("-opened_at")),
+        proposal=engine.propose(case.node, evidence, case.customer_answers) if case.is_open() else None,
+        wait=wait,
+        set_aside=replacements.groups,
+        timeline=replacements.timeline,
+        console_search=console_search_for(case, recipients, evidence),
+    )
+
+
+def console_search_for(
+    case: Case, recipients: Sequence[Recipient], evidence: CaseEvidence
+) -> ConsoleSearch | None:
+    """The console search to prepare until the case's own messages have a final status.
+
+    A case without message ids keeps it: only a search by number can find its message,
+    whatever reports to the same number happen to be stored.
+    """
+    if not evidence.by_number and evidence.verdict.final:
+        return None
+    return console_search.plan([r.e164 for r in recipients], case.sent_at, case.created_at, timezone.now())
+
+
+# Events that record an answer (data["node"]): a step answered, a wait ended, a revision's new answer.
+_ANSWERING = (EventKind.ANSWERED, EventKind.WAIT_ENDED, EventKind.REVISED)
+
+
+def replacements_for(guide: Guide, answers: Sequence[AnswerRecord], events: Iterable[Event]) -> Replacements:
+    """Which revision set aside each superseded answer, worked out from the append-only history.
+
+    Rule: a revision names the steps it sets aside (its own step in data["node"], later ones
+    in data["superseded"]), and `revise_answer` stamps their `superseded_at` just before writing
+    the event. So for each revision, oldest first, the answer it set aside at a named step is
+    the latest one answered at or before the revision whose stamp is at or before it; an answer
+    revised several times is matched once per revision. An answer no revision names (the
+    off-path clean-up in `services._settle`, which stamps after the event in the same
+    transaction) goes to the last revision at or before its stamp.
+
+    The timeline pairs each answering event with the answer it stored: the latest answer at
+    its step given at or before the event (the answer row is written just before its event).
+    """
+    events = list(events)
+    revisions = sorted((e for e in events if e.kind == EventKind.REVISED), key=lambda e: (e.at, e.pk))
+    ordered = sorted(answers, key=lambda a: (a.answered_at, a.pk))
+    superseded_by_node: dict[str, list[AnswerRecord]] = defaultdict(list)
+    for answer in ordered:
+        if answer.superseded_at is not None:
+            superseded_by_node[answer.node].append(answer)
+
+    replaced_by: dict[int, Event | None] = {}
+    for revision in revisions:
+        named = [revision.data.get("node"), *revision.data.get("superseded", [])]
+        for node_id in dict.fromkeys(n for n in named if n):
+            candidates = [
+                a
+                for a in superseded_by_node.get(node_id, [])
+                if a.pk not in replaced_by and a.answered_at <= revision.at and a.superseded_at <= revision.at
+            ]
+            if candidates:
+                replaced_by[candidates[-1].pk] = revision
+    revision_times = [r.at for r in revisions]
+    for answers_at_node in superseded_by_node.values():
+        for answer in answers_at_node:
+            if answer.pk not in replaced_by:
+                index = bisect_right(revision_times, answer.superseded_at)
+                replaced_by[answer.pk] = revisions[index - 1] if index else None
+
+    set_aside = {
+        a.pk: _set_aside(guide, a, replaced_by[a.pk]) for a in ordered if a.superseded_at is not None
+    }
+    grouped: dict[int | None, list[SetAside]] = defaultdict(list)
+    for item in set_aside.values():
+        grouped[item.revision.pk if item.revision else None].append(item)
+    groups = [RevisionGroup(None, grouped[None])] if None in grouped else []
+    groups += [_group(guide, r, grouped[r.pk]) for r in revisions if r.pk in grouped]
+
+    given_at_node: dict[str, list[AnswerRecord]] = defaultdict(list)
+    for answer in ordered:
+        given_at_node[answer.node].append(answer)
+    times_at_node = {node_id: [a.answered_at for a in given] for node_id, given in given_at_node.items()}
+    timeline = []
+    for event in events:
+        node_id = event.data.get("node") if event.kind in _ANSWERING else None
+        index = bisect_right(times_at_node[node_id], event.at) if node_id in times_at_node else 0
+        stored = given_at_node[node_id][index - 1] if index else None
+        timeline.append(TimelineEntry(event, set_aside.get(stored.pk) if stored else None))
+    return Replacements(groups, timeline)
+
+
+def _group(guide: Guide, revision: Event, answers: list[SetAside]) -> RevisionGroup:
+    ref, _, label = _describe(guide, revision.data.get("node", ""), revision.data.get("value", ""))
+    return RevisionGroup(revision, answers, ref, label)
+
+
+def _set_aside(guide: Guide, answer: AnswerRecord, revision: Event | None) -> SetAside:
+    ref, title, label = _describe(guide, answer.node, answer.value)
+    return SetAside(record=answer, ref=ref, title=title, label=label, revision=revision)
+
+
+def _describe(guide: Guide, node_id: str, value: str) -> tuple[str, str, str]:
+    """Step ref, title and answer label; the raw ids for a step the guide does not have."""
+    if node_id not in guide:
+        return "", node_id, value
+    node = guide[node_id]
+    option = node.answer(value)
+    return node.ref, node.title, option.label if option else value

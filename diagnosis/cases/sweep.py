@@ -1,0 +1,99 @@
+"""The waiting sweep: re-poll due cases, resume those with a report, escalate the overdue.
+
+Beat runs `diagnosis.sweep_waiting_cases` every DIAGNOSIS_SWEEP_SECONDS. The
+database is the source of truth (`Case.next_poll_at`, `Case.wait_deadline`), so a
+sweep after days of downtime simply finds everything overdue and catches up.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from celery import shared_task
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from diagnosis.cases import notifications, services, waiting
+from diagnosis.delivery import sources
+from diagnosis.models import Case, CaseState
+from portal.periodic import once_per_slot
+
+logger = logging.getLogger(__name__)
+RETRY_AFTER_FAILURE = timedelta(minutes=5)
+
+
+@dataclass
+class SweepResult:
+    examined: int = 0
+    resumed: int = 0
+    escalated: int = 0
+    rescheduled: int = 0
+    failed: int = 0
+
+
+def due(now: datetime) -> Q:
+    return Q(state=CaseState.WAITING) & (
+        Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True) | Q(wait_deadline__lte=now)
+    )
+
+
+def sweep(*, now: datetime | None = None, batch_size: int = 100, max_batches: int = 10_000) -> SweepResult:
+    """Handle every due waiting case once.
+
+    1. Claim a batch of due cases with SELECT ... FOR UPDATE SKIP LOCKED: concurrent
+       sweeps take disjoint batches and never handle the same case twice.
+    2. Handle each case in its own savepoint, so one bad case is logged and retried
+       later instead of stopping the sweep.
+    3. Commit the batch and take the next, until nothing is due. A worker that dies
+       mid-batch rolls its batch back; the cases stay due for the next sweep.
+    """
+    result = SweepResult()
+    for _ in range(max_batches):
+        now_for_batch = now or timezone.now()
+        with transaction.atomic():
+            ids = list(
+                Case.objects.filter(due(now_for_batch))
+                .order_by("next_poll_at", "pk")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            for case_id in ids:
+                _handle(case_id, now_for_batch, result)
+        if len(ids) < batch_size:
+            break
+    return result
+
+
+def _handle(case_id: int, now: datetime, result: SweepResult) -> None:
+    result.examined += 1
+    try:
+        with transaction.atomic():
+            case = Case.objects.get(pk=case_id)
+            sources.poll(case)
+            if services.resume_with_report(case_id):
+                result.resumed += 1
+                notifications.tell_assignee(case_id)
+            elif services.expire_wait(case_id, now=now):
+                result.escalated += 1
+            else:
+                next_poll = waiting.next_poll_at(case.waiting_since or now, case.wait_deadline or now, now)
+                Case.objects.filter(pk=case_id, state=CaseState.WAITING).update(
+                    next_poll_at=next_poll or case.wait_deadline
+                )
+                result.rescheduled += 1
+    except Exception:
+        logger.exception("Waiting sweep failed on case %s; retrying later", case_id)
+        result.failed += 1
+        Case.objects.filter(pk=case_id, state=CaseState.WAITING).update(
+            next_poll_at=now + RETRY_AFTER_FAILURE
+        )
+
+
+# Beat takes the slot first (portal.periodic): a second beat publishing the same entry does no doubled work.
+@shared_task(name="diagnosis.sweep_waiting_cases", ignore_result=True)
+@once_per_slot("waiting-sweep")
+def sweep_task() -> None:
+    sweep()

@@ -1,0 +1,78 @@
+"""Sending a test SMS from a case, so the agent can watch its status report arrive.
+
+The message goes out through the configured Huawei Cloud SMS application with a
+`statusCallback` pointing back at this portal (a dedicated status source). Its
+`smsMsgId` is kept as one of the case's test messages, apart from the customer's
+message ids: its report shows on the case's test panel and never drives a proposal.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from diagnosis.cases import services
+from diagnosis.huawei import sms_api
+from diagnosis.models import Case, EventKind, Recipient, StatusSource, TestMessage
+
+TEST_SOURCE_NAME = "portal-test-sms"
+
+
+class TestSmsError(services.CaseError):
+    """Why the test SMS could not be sent; shown to the agent."""
+
+
+def callback_url() -> str:
+    source, _ = StatusSource.objects.get_or_create(name=TEST_SOURCE_NAME)
+    if not source.is_active:
+        raise TestSmsError(
+            f"The status source {TEST_SOURCE_NAME!r} is revoked; test reports could not come back."
+        )
+    return settings.PORTAL_BASE_URL + source.callback_path()
+
+
+def send_test_sms(case_id: int, *, recipient_id: int, actor: AbstractBaseUser) -> str:
+    """Send one test SMS to a number of the case; returns the new message id."""
+    if not settings.SMS_TEST_TEMPLATE_ID or not settings.SMS_SENDER:
+        raise TestSmsError("Test messages need SMS_SENDER and SMS_TEST_TEMPLATE_ID to be configured.")
+    case = Case.objects.get(pk=case_id)
+    recipient = Recipient.objects.filter(case=case, pk=recipient_id).first()
+    if recipient is None:
+        raise TestSmsError("Choose one of the case's numbers.")
+    try:
+        client = sms_api.client_from_settings()
+        response = client.send(
+            sender=settings.SMS_SENDER,
+            to=[recipient.e164],
+            template_id=settings.SMS_TEST_TEMPLATE_ID,
+            template_paras=list(settings.SMS_TEST_TEMPLATE_PARAS) or None,
+            status_callback=callback_url(),
+            extend=case.reference,
+        )
+    except sms_api.SmsNotConfigured:
+        raise TestSmsError(
+            "The SMS application is not configured (SMS_API_URL, SMS_APP_KEY, SMS_APP_SECRET)."
+        ) from None
+    except sms_api.SmsApiError as exc:
+        raise TestSmsError(
+            f"The SMS platform refused the test message: {exc.code} {exc.description}"
+        ) from None
+    except ValueError as exc:
+        raise TestSmsError(str(exc)) from None
+    accepted = [r for r in response.results if r.status == "000000"]
+    if not accepted:
+        status = response.results[0].status if response.results else response.code
+        raise TestSmsError(f"The SMS platform did not accept the test message (status {status}).")
+    msg_id = accepted[0].sms_msg_id
+    with transaction.atomic():
+        TestMessage.objects.get_or_create(
+            case=case, msg_id=msg_id, defaults={"recipient": recipient, "sent_by": actor}
+        )
+        services.add_note(
+            case.pk,
+            text=f"Test SMS sent to {recipient.e164}; message id {msg_id}.",
+            actor=actor,
+            kind=EventKind.TEST_SMS,
+        )
+    return msg_id

@@ -1,0 +1,165 @@
+"""Which stored reports are a case's evidence, which are only context, which are the agent's tests.
+
+- Reports of the case's own message ids are its evidence.
+- Reports for other messages to the case's numbers, around the send time, are shown
+  apart. They decide a proposal only when the case names no message id at all.
+- Reports of test SMS the agent sent from the case are the agent's own check and
+  never evidence about the customer's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+
+from diagnosis.delivery import catalogue
+from diagnosis.guide.engine import CaseEvidence
+from diagnosis.guide.evidence import MessageStatus, ReportFact, verdict
+from diagnosis.models import Case, Message, Recipient, StatusCode, StatusReport, TestMessage, wait_limit
+
+# Clock slack around the send time for reports matched by number only.
+NUMBER_MATCH_SLACK = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Window:
+    """When reports matched by number may concern the case's message."""
+
+    start: datetime
+    end: datetime
+
+    def __contains__(self, report: StatusReport) -> bool:
+        return self.start <= report_time(report) <= self.end
+
+
+def report_time(report: StatusReport) -> datetime:
+    return report.updated_at or report.received_at
+
+
+def send_window(case: Case) -> Window:
+    """From a day before the (approximate) send time to a day after the platform's 72 hours.
+
+    Without a send time the case's creation stands in for it; a wait that started
+    later stretches the end to that wait's own 72 hours.
+    """
+    anchor = case.sent_at or case.created_at
+    last_start = max(anchor, case.waiting_since or anchor)
+    return Window(anchor - NUMBER_MATCH_SLACK, last_start + wait_limit() + NUMBER_MATCH_SLACK)
+
+
+def reports_query(msg_ids: Collection[str], numbers: Collection[str], window: Window) -> Q | None:
+    """The reports of these message ids, and those to these numbers inside the window.
+
+    Literal lists rather than subqueries: PostgreSQL then combines the two indexes
+    instead of scanning every report.
+    """
+    parts = []
+    if msg_ids:
+        parts.append(Q(msg_id__in=list(msg_ids)))
+    if numbers:
+        in_window = Q(updated_at__range=(window.start, window.end)) | Q(
+            updated_at__isnull=True, received_at__range=(window.start, window.end)
+        )
+        parts.append(Q(to_number__in=list(numbers)) & in_window)
+    if not parts:
+        return None
+    query = parts[0]
+    for part in parts[1:]:
+        query |= part
+    return query
+
+
+def facts_for(reports: Iterable[StatusReport], codes: dict[str, StatusCode]) -> list[ReportFact]:
+    """What the guide needs of each report; a code missing from the catalogue counts as final."""
+    facts = []
+    for report in reports:
+        row = codes.get(catalogue.normalise_code(report.status))
+        facts.append(
+            ReportFact(
+                status=report.status,
+                branch=row.branch if row else "unknown",
+                final=row.final if row else True,
+                at=report_time(report),
+                msg_id=report.msg_id,
+                sequence=report.sequence,
+                total=report.total,
+                reported_at=report.updated_at,
+            )
+        )
+    return facts
+
+
+@dataclass
+class CaseReports:
+    """A case's reports, sorted into evidence, context and the agent's tests."""
+
+    msg_ids: tuple[str, ...]
+    own: list[StatusReport]
+    by_number: list[StatusReport]
+    tests: list[StatusReport]
+    codes: dict[str, StatusCode] = field(default_factory=dict)
+
+    def code(self, report: StatusReport) -> StatusCode | None:
+        return self.codes.get(catalogue.normalise_code(report.status))
+
+    def evidence(self) -> CaseEvidence:
+        """What proposals rest on: the own messages' reports, or by number when there is no id."""
+        if self.msg_ids:
+            return CaseEvidence(verdict(facts_for(self.own, self.codes), self.msg_ids))
+        return CaseEvidence(verdict(facts_for(self.by_number, self.codes)), by_number=True)
+
+    def test_statuses(self, test_ids: Sequence[str]) -> dict[str, MessageStatus]:
+        found = verdict(facts_for(self.tests, self.codes), test_ids)
+        return {m.msg_id: m for m in found.messages}
+
+
+def sort_reports(
+    reports: Iterable[StatusReport],
+    *,
+    msg_ids: Collection[str],
+    numbers: Collection[str],
+    test_ids: Collection[str],
+    window: Window,
+) -> tuple[list[StatusReport], list[StatusReport], list[StatusReport]]:
+    """(own, by number, tests), each newest first by the platform's time."""
+    own, by_number, tests = [], [], []
+    for report in reports:
+        if report.msg_id in test_ids:
+            tests.append(report)
+        elif report.msg_id in msg_ids:
+            own.append(report)
+        elif report.to_number in numbers and report in window:
+            by_number.append(report)
+    newest_first = {"key": lambda r: (report_time(r), r.received_at, r.sequence), "reverse": True}
+    return sorted(own, **newest_first), sorted(by_number, **newest_first), sorted(tests, **newest_first)
+
+
+def collect(
+    case: Case, *, msg_ids: Sequence[str], numbers: Sequence[str], test_ids: Sequence[str] = ()
+) -> CaseReports:
+    """The case's reports in two queries (reports, then their catalogue rows)."""
+    window = send_window(case)
+    query = reports_query([*msg_ids, *test_ids], numbers, window)
+    reports = list(StatusReport.objects.filter(query)) if query is not None else []
+    own, by_number, tests = sort_reports(
+        reports, msg_ids=set(msg_ids), numbers=set(numbers), test_ids=set(test_ids), window=window
+    )
+    codes = catalogue.branches_for({r.status for r in reports}) if reports else {}
+    return CaseReports(tuple(msg_ids), own, by_number, tests, codes)
+
+
+def for_case(case: Case) -> CaseReports:
+    """`collect` for a case whose messages, numbers and tests are not loaded yet."""
+    return collect(
+        case,
+        msg_ids=list(Message.objects.filter(case=case).order_by("msg_id").values_list("msg_id", flat=True)),
+        numbers=list(Recipient.objects.filter(case=case).values_list("e164", flat=True)),
+        test_ids=list(TestMessage.objects.filter(case=case).values_list("msg_id", flat=True)),
+    )
+
+
+def evidence_for(case: Case) -> CaseEvidence:
+    return for_case(case).evidence()

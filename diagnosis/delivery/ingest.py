@@ -1,0 +1,355 @@
+"""Turning status reports from any channel into stored `StatusReport` rows, once each.
+
+Callbacks, Send Details imports, agents' manual entries and extra delivery sources
+all come through here, so a report means the same whatever way it arrived.
+
+This is also the one place where report data is made safe to store: PostgreSQL text
+cannot hold NUL, jsonb cannot hold \\u0000, NaN or Infinity, and neither can hold a
+lone surrogate (which JSON escapes and undecodable bytes both produce). Meaningful
+fields holding such characters are refused; anything else is escaped and kept.
+
+Reports are read liberally, since the platform does not send a report twice: only a
+report without a usable message id or status is refused. An odd `source` is kept as
+sent, part numbers that do not add up are kept and flagged (`parts_inconsistent`), and
+an update time that cannot be read leaves `updated_at` empty (the raw payload keeps it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import timezone as fixed_offset
+from functools import lru_cache
+
+from django.db import transaction
+from django.utils import timezone
+
+from diagnosis.delivery import numbers
+from diagnosis.models import ReportChannel, StatusReport
+
+MAX_MSG_ID = 64
+MAX_STATUS = 32
+MAX_ORIGIN = StatusReport._meta.get_field("origin").max_length
+# The largest part number a report row holds (a PostgreSQL smallint).
+MAX_PART = 32767
+# Date, "T" or spaces, time with optional seconds and fraction, then an optional zone.
+_TIME = re.compile(
+    r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:T\s*|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6})\d*)?)?"
+    r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?",
+    re.IGNORECASE,
+)
+# Seconds (10 digits) or milliseconds (13 digits) since 1970, a fraction allowed.
+_EPOCH = re.compile(r"\d{10}(?:\.\d+)?|\d{13}")
+# Epoch values are only believed between these (seconds): 2000-01-01 and 2100-01-01 UTC.
+_EPOCH_RANGE = (946_684_800, 4_102_444_800)
+# Deeper extra fields are summarised: no report needs them, and they cost stack to walk and encode.
+MAX_RAW_DEPTH = 20
+# Longer integers are kept as their digits: reading them back as numbers hits Python's 4300-digit limit.
+MAX_INT_DIGITS = 100
+_LARGEST_INT = 10**MAX_INT_DIGITS
+# NUL and the other control characters (tab, newline and CR read fine), and every surrogate code point.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+class ReportError(ValueError):
+    """A report the portal cannot accept; the message says which field and why."""
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    received: int
+    stored: int
+    msg_ids: tuple[str, ...]
+    numbers: tuple[str, ...]
+    # Every received report's dedupe key, stored now or before: what matching marks as done.
+    keys: tuple[str, ...] = ()
+
+    @property
+    def duplicates(self) -> int:
+        return self.received - self.stored
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, as the "surrogateescape" decoder left it
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def clean_text(text: str) -> str:
+    """`text` as PostgreSQL can store it and people can read it: unsafe characters as backslash escapes.
+
+    NULs and other control characters become `\\x00`-style escapes, undecodable bytes `\\xff`, and
+    lone surrogates `\\ud800`; everything else, tab and newline included, is left as it is.
+    """
+    return _UNSAFE.sub(_escape, text)
+
+
+def _int_text(value: int) -> str:
+    try:
+        return str(value)
+    except ValueError:  # beyond Python's digit limit for int-to-text conversion
+        return f"<an integer of {value.bit_length()} bits>"
+
+
+def clean_json(value: object, depth: int = 0) -> object:
+    """`value` as jsonb can store it and Python can read back: safe text, finite numbers, bounded depth."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, int):
+        return value if -_LARGEST_INT < value < _LARGEST_INT else _int_text(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _NON_FINITE[str(value)]
+    if isinstance(value, Mapping | list | tuple):
+        if depth >= MAX_RAW_DEPTH:
+            return f"<nested deeper than {MAX_RAW_DEPTH} levels>"
+        if isinstance(value, Mapping):
+            return {_key(k): clean_json(v, depth + 1) for k, v in value.items()}
+        return [clean_json(v, depth + 1) for v in value]
+    if isinstance(value, bytes):
+        return clean_text(value.decode("utf-8", "surrogateescape"))
+    return clean_text(str(value))
+
+
+def _key(key: object) -> str:
+    return clean_text(key) if isinstance(key, str) else str(clean_json(key, MAX_RAW_DEPTH))
+
+
+def _as_text(value: object) -> str:
+    """A free-text field as storable text, whatever JSON type the sender used for it."""
+    if value is None:
+        return ""
+    cleaned = clean_json(value)
+    return cleaned if isinstance(cleaned, str) else json.dumps(cleaned, ensure_ascii=False)
+
+
+def _field(data: Mapping[str, object], field: str) -> str:
+    """A meaningful field as text: it must be a string (or a whole number) of printable characters.
+
+    These fields identify the report and decide the diagnosis, so garbage in them is refused,
+    never escaped into something that looks like a real message id or status code.
+    """
+    value = data.get(field)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ReportError(f"{field} must be a string, got {_type_name(value)}")
+    text = value.strip() if isinstance(value, str) else _int_text(value)
+    if not text.isprintable():
+        raise ReportError(f"{field} holds control characters or bytes that are not text: {text[:40]!r}")
+    return text
+
+
+def _type_name(value: object) -> str:
+    if isinstance(value, Mapping):
+        return "an object"
+    return "a list" if isinstance(value, list | tuple) else f"a {type(value).__name__}"
+
+
+def _part(data: Mapping[str, object], field: str) -> int | None:
+    """`total` or `sequence` as a number (1 when absent), or None when it is not a whole number."""
+    value = data.get(field)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 1
+    if isinstance(value, str):
+        text = value.strip()
+        # isdigit() alone lets through "²" and 5,000-digit strings, which int() refuses.
+        number = int(text) if text.isascii() and text.isdigit() and len(text) <= 5 else None
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        return None
+    return number if number is not None and 0 <= number <= MAX_PART else None
+
+
+def parse_time(value: object, zone: tzinfo = UTC) -> datetime | None:
+    """A report time as an aware UTC datetime; None when empty; ValueError when it is not a time.
+
+    Read liberally, since a report is never sent again:
+
+    - `2024-05-01T08:00:05Z` as documented, with `T`, a space or both between date and time,
+      `-` or `/` in the date, seconds optional;
+    - a fraction of a second (`.123`, `,123456`; digits past microseconds are dropped);
+    - `Z`, `UTC`, `GMT` or an offset `+08:00`, `+0800`, `+08`; no zone means `zone`
+      (UTC for callbacks, whose times are documented as UTC);
+    - seconds (10 digits, a fraction allowed) or milliseconds (13 digits) since 1970,
+      as a number or as text, between the years 2000 and 2100.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, int | float):
+        if abs(value) > _EPOCH_RANGE[1] * 1000 or not math.isfinite(value):  # before float(): huge ints
+            raise ValueError(value)
+        return _from_epoch(float(value))
+    if not isinstance(value, str):
+        raise ValueError(value)
+    text = value.strip()
+    if not text:
+        return None
+    if _EPOCH.fullmatch(text):
+        return _from_epoch(float(text))
+    match = _TIME.fullmatch(text)
+    if match is None:
+        raise ValueError(text)
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    try:
+        moment = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            int(fraction.ljust(6, "0")) if fraction else 0,
+            tzinfo=zone if offset is None else _offset(offset.upper()),
+        )
+        return moment.astimezone(UTC)
+    except OverflowError:  # an offset that moves the year out of range
+        raise ValueError(text) from None
+
+
+def _from_epoch(number: float) -> datetime:
+    seconds = number / 1000 if number >= 1e11 else number
+    if not _EPOCH_RANGE[0] <= seconds <= _EPOCH_RANGE[1]:
+        raise ValueError(number)
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+@lru_cache(maxsize=64)
+def _offset(text: str) -> tzinfo:
+    if text in ("Z", "UTC", "GMT"):
+        return UTC
+    digits = text[1:].replace(":", "")
+    delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+    return fixed_offset(-delta if text[0] == "-" else delta)  # ValueError past 24 hours
+
+
+def _update_time(data: Mapping[str, object]) -> tuple[datetime | None, str]:
+    """The report's update time, and its text when it is present but cannot be read."""
+    value = data.get("updateTime")
+    try:
+        return parse_time(value), ""
+    except ValueError:
+        return None, _as_text(value)
+
+
+def _origin(data: Mapping[str, object]) -> str:
+    """`source` as sent (cut to fit): values the portal does not know yet are kept, not refused."""
+    return _as_text(data.get("source")).strip()[:MAX_ORIGIN]
+
+
+def build_report(
+    data: Mapping[str, object], channel: str, *, received_at: datetime | None = None
+) -> StatusReport:
+    """Read one report as the platform sends it (field names as in the callback).
+
+    Raises `ReportError` only when the report cannot be used at all: no message id or
+    status, or one that is not plain text or too long to store.
+    """
+    msg_id = _field(data, "smsMsgId")
+    status = _field(data, "status").upper()
+    if not msg_id:
+        raise ReportError("smsMsgId is missing")
+    if len(msg_id) > MAX_MSG_ID:
+        raise ReportError(f"smsMsgId is longer than {MAX_MSG_ID} characters")
+    if not status:
+        raise ReportError("status is missing")
+    if len(status) > MAX_STATUS:
+        raise ReportError(f"status is longer than {MAX_STATUS} characters")
+    total, sequence = _part(data, "total"), _part(data, "sequence")
+    # Kept and flagged, never refused: the report is still evidence for its message.
+    inconsistent = total is None or sequence is None or not 1 <= sequence <= total
+    updated_at, unread_time = _update_time(data)
+    to_raw = _as_text(data.get("to")).strip()
+    try:
+        to_number = numbers.normalise(to_raw).e164 if to_raw else ""
+    except numbers.InvalidNumber:
+        to_number = ""  # kept in the raw payload; a masked or impossible number must not lose the report
+    report = StatusReport(
+        msg_id=msg_id,
+        status=status,
+        status_desc=_as_text(data.get("statusDesc"))[:500],
+        # An unreadable part number is stored as 0, which no consistent report has.
+        total=total or 0,
+        sequence=sequence or 0,
+        parts_inconsistent=inconsistent,
+        origin=_origin(data),
+        updated_at=updated_at,
+        extend=_as_text(data.get("extend"))[:128],
+        to_number=to_number,
+        org_code=_as_text(data.get("orgCode"))[:32],
+        channel=channel,
+        raw={_key(k): clean_json(v, 1) for k, v in data.items()},
+        received_at=received_at or timezone.now(),
+    )
+    report.dedupe_key = StatusReport.make_dedupe_key(
+        msg_id, report.sequence, status, updated_at, unread_time=unread_time
+    )
+    return report
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A report in a batch that could not be used: its place (from 1), as sent, and why."""
+
+    index: int
+    item: object
+    reason: str
+
+
+def read_batch(
+    items: Sequence[object], channel: str, *, received_at: datetime | None = None
+) -> tuple[list[StatusReport], list[Unreadable]]:
+    """Read each report of a batch on its own: one that cannot be used never costs the others."""
+    reports, unreadable = [], []
+    for index, item in enumerate(items, start=1):
+        try:
+            if not isinstance(item, Mapping):
+                raise ReportError(f"a report must be an object, got {_type_name(item)}")
+            reports.append(build_report(item, channel, received_at=received_at))
+        except ReportError as exc:
+            unreadable.append(Unreadable(index, item, str(exc)))
+    return reports, unreadable
+
+
+def store(reports: Iterable[StatusReport]) -> StoreResult:
+    """Insert the reports that are new; a redelivered report is acknowledged, not stored twice.
+
+    Duplicates are found by the unique `dedupe_key`; `ignore_conflicts` makes two
+    concurrent deliveries of the same report safe without locking.
+    """
+    batch = {r.dedupe_key: r for r in reports}
+    received = len(batch)
+    # No savepoint of its own: callers that already hold a transaction (the callback) save two statements.
+    with transaction.atomic(savepoint=False):
+        existing = set(StatusReport.objects.filter(dedupe_key__in=batch).values_list("dedupe_key", flat=True))
+        fresh = [r for key, r in batch.items() if key not in existing]
+        StatusReport.objects.bulk_create(fresh, ignore_conflicts=True)
+    return StoreResult(
+        received=received,
+        stored=len(fresh),
+        msg_ids=tuple(sorted({r.msg_id for r in batch.values()})),
+        numbers=tuple(sorted({r.to_number for r in batch.values() if r.to_number})),
+        keys=tuple(sorted(batch)),
+    )
+
+
+def record_manual(msg_id: str, status: str, *, update_time: datetime | None = None) -> StoreResult:
+    """A status an agent read on the console's Send Details page."""
+    data = {"smsMsgId": msg_id, "status": status}
+    report = build_report(data, ReportChannel.MANUAL)
+    if update_time:
+        report.updated_at = update_time
+        report.dedupe_key = StatusReport.make_dedupe_key(report.msg_id, 1, report.status, update_time)
+    return store([report])

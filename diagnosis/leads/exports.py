@@ -1,0 +1,164 @@
+"""CSV exports of the queue and of the causes report, streamed row by row.
+
+A large export must not load every case into memory, so rows come from
+`.iterator(chunk_size=...)` and go out through a `StreamingHttpResponse` as they are
+written. Times are in the portal's time zone, named in the header, in a form
+spreadsheets read as dates.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+from diagnosis.leads import trends
+from diagnosis.models import Case, Recipient
+
+CHUNK_SIZE = 500
+# A cell a spreadsheet would run as a formula. A signed plain number (+4915...) is safe.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SIGNED_NUMBER = re.compile(r"^[+-][\d .]*$")
+
+
+class _Echo:
+    """A file-like object that hands back what is written, for csv.writer in a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def safe_cell(value: object) -> str:
+    """Text for one cell; a leading formula character gets a quote so it stays text."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+    text = str(value)
+    if text.startswith(_FORMULA_START) and not _SIGNED_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def stream_csv(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]
+) -> StreamingHttpResponse:
+    """A download that is written while the rows are read. UTF-8 with a BOM, for spreadsheets."""
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield "\ufeff" + writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([safe_cell(value) for value in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _zone() -> str:
+    """Read at export time, so the header names the zone the times are really in."""
+    return f"({settings.TIME_ZONE})"
+
+
+def _numbers(case: Case) -> tuple[str, str, str]:
+    recipients = list(case.recipients.all())
+    return (
+        " ".join(r.e164 for r in recipients),
+        " ".join(sorted({r.region for r in recipients if r.region})),
+        "; ".join(sorted({r.carrier for r in recipients if r.carrier})),
+    )
+
+
+def queue_header() -> list[str]:
+    zone = _zone()
+    return [
+        "Case",
+        "State",
+        "Assigned to",
+        "Customer",
+        "Numbers",
+        "Countries",
+        "Carriers",
+        f"Opened {zone}",
+        f"Last change {zone}",
+        f"Wait deadline {zone}",
+        "Cause",
+        f"Outcome reached {zone}",
+    ]
+
+
+def queue_rows(cases: QuerySet[Case]) -> Iterator[list[object]]:
+    """One row per case of the filtered queue, in the queue's order."""
+    for case in cases.iterator(chunk_size=CHUNK_SIZE):
+        yield [
+            case.reference,
+            case.get_state_display(),
+            case.assigned_to.get_username() if case.assigned_to else "",
+            case.reporter_name,
+            *_numbers(case),
+            case.created_at,
+            case.updated_at,
+            case.wait_deadline,
+            case.cause,
+            case.resolved_at,
+        ]
+
+
+def causes_header() -> list[str]:
+    zone = _zone()
+    return [
+        "Case",
+        "State",
+        f"Opened {zone}",
+        f"Outcome reached {zone}",
+        "Hours to outcome",
+        "Result",
+        "Cause",
+        "Outcome",
+        "Final status code",
+        "Numbers",
+        "Countries",
+        "Carriers",
+    ]
+
+
+def causes_cases(period: trends.Period) -> QuerySet[Case]:
+    """Cases opened in the period or reaching their outcome in it: the rows behind the report."""
+    opened = Q(created_at__gte=period.start, created_at__lt=period.end)
+    concluded = Q(resolved_at__gte=period.start, resolved_at__lt=period.end)
+    return (
+        Case.objects.filter(opened | concluded)
+        .order_by("created_at", "pk")
+        .prefetch_related(Prefetch("recipients", queryset=Recipient.objects.order_by("pk")))
+    )
+
+
+def causes_rows(period: trends.Period) -> Iterator[list[object]]:
+    """One row per case, with its final status code looked up a chunk at a time."""
+    cases = causes_cases(period).iterator(chunk_size=CHUNK_SIZE)
+    while chunk := list(itertools.islice(cases, CHUNK_SIZE)):
+        statuses = trends.final_statuses(Case.objects.filter(pk__in=[case.pk for case in chunk]))
+        for case in chunk:
+            result, title = trends.outcome_of(case.guide_version, case.outcome) if case.outcome else ("", "")
+            hours = (case.resolved_at - case.created_at).total_seconds() / 3600 if case.resolved_at else None
+            final = statuses.get(case.pk)
+            yield [
+                case.reference,
+                case.get_state_display(),
+                case.created_at,
+                case.resolved_at,
+                f"{hours:.1f}" if hours is not None else "",
+                trends.RESULT_LABELS.get(result, ""),
+                case.cause,
+                title,
+                final.code if final else "",
+                *_numbers(case),
+            ]

@@ -1,0 +1,507 @@
+"""Causes and trends over a period: what failed, where, how fast it was settled, and spikes.
+
+A period is the last 7, 30 or 90 days up to now; its *baseline* is the period of the
+same length just before it. Two groups of cases are counted, and the page names both:
+
+- cases **opened** in the period, by the final status code of their reports, by the
+  country and by the carrier of their numbers (a case with numbers in two countries
+  counts once in each, so those shares can add up to more than 100%);
+- cases that **reached an outcome** in the period, by result and cause, and how long
+  that took (median and 90th percentile, nearest-rank).
+
+Spike rule: a status code or carrier is flagged when it has at least
+`SPIKE_MIN_CASES` cases in the period *and* its share of the period's opened cases is
+at least `SPIKE_FACTOR` times its share in the baseline. Something absent from a
+baseline that had cases has a share of 0 there, so a new code with 5 cases is a spike;
+when the baseline has no cases at all there is no usual share and nothing is flagged.
+"No final report yet" and an unknown carrier are gaps in the data, never spikes.
+
+Every figure takes a fixed number of queries however many cases there are; the rows
+are fetched as plain values and counted here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import phonenumbers
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from diagnosis.delivery import case_reports, catalogue
+from diagnosis.guide import Result, get_guide
+from diagnosis.leads import charts
+from diagnosis.models import Case, Deflection, Message, Recipient, StatusReport, TestMessage
+from portal.periodic import once_per_slot
+
+PERIOD_DAYS = (7, 30, 90)
+DEFAULT_DAYS = 7
+SPIKE_FACTOR = 2
+SPIKE_MIN_CASES = 5
+
+NO_FINAL_REPORT = ""  # the status-code key of a case without a final report yet
+NO_FINAL_REPORT_LABEL = "No final report yet"
+UNKNOWN_LABEL = "Unknown"
+RESULT_LABELS = {Result.RESOLVED: "Resolved by support", Result.ESCALATED: "Handed to customer service"}
+
+
+@dataclass(frozen=True)
+class Period:
+    """The last `days` days up to `end`, and the baseline of equal length before them."""
+
+    days: int
+    end: datetime
+
+    @classmethod
+    def ending(cls, days: int, now: datetime | None = None) -> Period:
+        return cls(days if days in PERIOD_DAYS else DEFAULT_DAYS, now or timezone.now())
+
+    @property
+    def start(self) -> datetime:
+        return self.end - timedelta(days=self.days)
+
+    @property
+    def baseline_start(self) -> datetime:
+        return self.end - timedelta(days=2 * self.days)
+
+
+@dataclass(frozen=True)
+class Share:
+    """One row of a breakdown: how many cases, and their share now and in the baseline."""
+
+    key: str
+    label: str
+    count: int
+    share: float
+    baseline_count: int
+    baseline_share: float | None  # None when the baseline had no cases to compare with
+    spike: bool = False
+
+    @property
+    def share_text(self) -> str:
+        return f"{self.share:.0%}"
+
+    @property
+    def baseline_text(self) -> str:
+        return "no cases" if self.baseline_share is None else f"{self.baseline_share:.0%}"
+
+    @property
+    def detail(self) -> str:
+        return f"{self.share_text} (before: {self.baseline_text})"
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    title: str
+    heading: str  # what the rows are: "Status code", "Carrier"
+    total: int  # cases in the period the shares are of
+    baseline_total: int
+    rows: tuple[Share, ...]
+
+    @property
+    def spikes(self) -> list[Share]:
+        return [row for row in self.rows if row.spike]
+
+    def bars(self) -> list[charts.Bar]:
+        return [charts.Bar(r.label, r.count, r.detail, r.spike) for r in self.rows if r.count]
+
+
+@dataclass(frozen=True)
+class Durations:
+    """How long cases took from opening to their outcome."""
+
+    label: str
+    count: int
+    median: timedelta | None
+    p90: timedelta | None
+
+    @property
+    def median_text(self) -> str:
+        return charts.duration_text(self.median)
+
+    @property
+    def p90_text(self) -> str:
+        return charts.duration_text(self.p90)
+
+
+@dataclass(frozen=True)
+class FinalStatus:
+    code: str
+    summary: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} · {self.summary}" if self.summary else self.code
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    opened: int
+    opened_baseline: int
+    concluded: int
+    concluded_baseline: int
+    results: Breakdown
+    causes: Breakdown
+    status_codes: Breakdown
+    countries: Breakdown
+    carriers: Breakdown
+    resolution: tuple[Durations, ...]
+    deflections: Breakdown
+    day_labels: tuple[str, ...]
+    opened_daily: tuple[int, ...]
+    concluded_daily: tuple[int, ...]
+
+    @property
+    def spikes(self) -> list[tuple[str, Share]]:
+        """Spiking status codes and carriers, with what kind of thing each one is."""
+        return [("Status code", s) for s in self.status_codes.spikes] + [
+            ("Carrier", s) for s in self.carriers.spikes
+        ]
+
+
+# --- Rules ----------------------------------------------------------------------------------------
+
+
+def is_spike(count: int, total: int, baseline_count: int, baseline_total: int) -> bool:
+    """The spike rule (see the module docstring), in whole numbers so no rounding decides it."""
+    if count < SPIKE_MIN_CASES or total == 0 or baseline_total == 0:
+        return False
+    return count * baseline_total >= SPIKE_FACTOR * baseline_count * total
+
+
+def percentile(values: Sequence[timedelta], fraction: float) -> timedelta | None:
+    """Nearest-rank percentile: the smallest value at least `fraction` of all values do not exceed."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
+
+
+def median(values: Sequence[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def durations(label: str, values: Sequence[timedelta]) -> Durations:
+    return Durations(label, len(values), median(values), percentile(values, 0.9))
+
+
+def breakdown(
+    title: str,
+    heading: str,
+    current: Mapping[str, int],
+    baseline: Mapping[str, int],
+    totals: tuple[int, int],
+    labels: Mapping[str, str],
+    *,
+    watch: bool = False,
+    never_spike: Iterable[str] = (),
+) -> Breakdown:
+    """Rows for every key seen now, largest first; `watch` applies the spike rule."""
+    total, baseline_total = totals
+    quiet = set(never_spike)
+    rows = []
+    for key, count in sorted(current.items(), key=lambda item: (-item[1], labels.get(item[0], item[0]))):
+        before = baseline.get(key, 0)
+        rows.append(
+            Share(
+                key=key,
+                label=labels.get(key, key),
+                count=count,
+                share=count / total if total else 0.0,
+                baseline_count=before,
+                baseline_share=before / baseline_total if baseline_total else None,
+                spike=watch and key not in quiet and is_spike(count, total, before, baseline_total),
+            )
+        )
+    return Breakdown(title, heading, total, baseline_total, tuple(rows))
+
+
+# --- Queries --------------------------------------------------------------------------------------
+
+
+def final_statuses(cases: QuerySet[Case]) -> dict[int, FinalStatus]:
+    """The final status code of each case, by the same rule as the case page (`case_evidence`).
+
+    Five queries for any number of cases; cases without a final status are absent
+    from the result.
+    """
+    rows = {case.pk: case for case in cases.only("pk", "sent_at", "created_at", "waiting_since")}
+    msg_ids: dict[int, set[str]] = defaultdict(set)
+    numbers: dict[int, set[str]] = defaultdict(set)
+    tests: dict[int, set[str]] = defaultdict(set)
+    case_ids = list(rows)
+    for case_id, msg_id in Message.objects.filter(case__in=case_ids).values_list("case_id", "msg_id"):
+        msg_ids[case_id].add(msg_id)
+    for case_id, e164 in Recipient.objects.filter(case__in=case_ids).values_list("case_id", "e164"):
+        numbers[case_id].add(e164)
+    for case_id, msg_id in TestMessage.objects.filter(case__in=case_ids).values_list("case_id", "msg_id"):
+        tests[case_id].add(msg_id)
+    by_msg: dict[str, list[int]] = defaultdict(list)
+    by_number: dict[str, list[int]] = defaultdict(list)
+    for case_id in case_ids:
+        for msg_id in msg_ids[case_id]:
+            by_msg[msg_id].append(case_id)
+        # Reports matched by number only count for a case that names no message id.
+        if not msg_ids[case_id]:
+            for e164 in numbers[case_id]:
+                by_number[e164].append(case_id)
+    # Literal lists, not subqueries: an OR of two subqueries makes PostgreSQL scan every report.
+    reports = StatusReport.objects.filter(Q(msg_id__in=list(by_msg)) | Q(to_number__in=list(by_number))).only(
+        "msg_id", "to_number", "status", "sequence", "total", "updated_at", "received_at"
+    )
+    per_case: dict[int, list[StatusReport]] = defaultdict(list)
+    for report in reports:
+        for case_id in {*by_msg.get(report.msg_id, ()), *by_number.get(report.to_number, ())}:
+            per_case[case_id].append(report)
+    codes = catalogue.branches_for({r.status for found in per_case.values() for r in found})
+    result = {}
+    for case_id, found in per_case.items():
+        own, matched, _ = case_reports.sort_reports(
+            found,
+            msg_ids=msg_ids[case_id],
+            numbers=numbers[case_id],
+            test_ids=tests[case_id],
+            window=case_reports.send_window(rows[case_id]),
+        )
+        sorted_reports = case_reports.CaseReports(tuple(sorted(msg_ids[case_id])), own, matched, [], codes)
+        found_verdict = sorted_reports.evidence().verdict
+        if found_verdict.final:
+            code = catalogue.normalise_code(found_verdict.code)
+            row = codes.get(code)
+            result[case_id] = FinalStatus(code, row.summary if row and row.documented else "")
+    return result
+
+
+def cached_report(days: int) -> Report:
+    """The report for the last `days`, as computed by the periodic refresh (or now, if none is cached).
+
+    Trends over days do not need to be fresher than a few minutes, and at production
+    size one report reads every case of the period, so beat recomputes them in the
+    background (`refresh_cached_reports`) and the dashboard reads the result.
+    """
+    if settings.TRENDS_CACHE_SECONDS <= 0:
+        return report(Period.ending(days))
+    key = f"trends-report:{days}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = report(Period.ending(days))
+        cache.set(key, cached, settings.TRENDS_CACHE_SECONDS)
+    return cached
+
+
+def refresh_cached_reports() -> None:
+    for days in PERIOD_DAYS:
+        cache.set(f"trends-report:{days}", report(Period.ending(days)), settings.TRENDS_CACHE_SECONDS)
+
+
+def report(period: Period) -> Report:
+    """Every figure of the causes and trends section, in eight queries."""
+    window = Q(created_at__gte=period.baseline_start, created_at__lt=period.end)
+    opened_rows = list(Case.objects.filter(window).values_list("pk", "created_at"))
+    in_period = {pk for pk, created in opened_rows if created >= period.start}
+    baseline_ids = {pk for pk, _ in opened_rows} - in_period
+    totals = (len(in_period), len(baseline_ids))
+
+    statuses = final_statuses(Case.objects.filter(window))
+    codes_now = Counter(statuses[pk].code if pk in statuses else NO_FINAL_REPORT for pk in in_period)
+    codes_before = Counter(statuses[pk].code if pk in statuses else NO_FINAL_REPORT for pk in baseline_ids)
+    code_labels = {s.code: s.label for s in statuses.values()} | {NO_FINAL_REPORT: NO_FINAL_REPORT_LABEL}
+
+    regions: dict[int, set[str]] = defaultdict(set)
+    carriers: dict[int, set[str]] = defaultdict(set)
+    for case_id, region, carrier in Recipient.objects.filter(
+        case__in=Case.objects.filter(window)
+    ).values_list("case_id", "region", "carrier"):
+        regions[case_id].add(region)
+        carriers[case_id].add(carrier)
+
+    def tally(by_case: Mapping[int, set[str]], ids: set[int]) -> Counter[str]:
+        return Counter(key for pk in ids for key in by_case.get(pk, ()))
+
+    region_labels = {key: _country_label(key) for pk in in_period for key in regions.get(pk, ())}
+    concluded = _concluded(period)
+    return Report(
+        period=period,
+        opened=len(in_period),
+        opened_baseline=len(baseline_ids),
+        concluded=concluded.count,
+        concluded_baseline=concluded.baseline_count,
+        results=concluded.results,
+        causes=concluded.causes,
+        status_codes=breakdown(
+            "Final status of cases opened",
+            "Status code",
+            codes_now,
+            codes_before,
+            totals,
+            code_labels,
+            watch=True,
+            never_spike=[NO_FINAL_REPORT],
+        ),
+        countries=breakdown(
+            "Countries of the numbers",
+            "Country",
+            tally(regions, in_period),
+            tally(regions, baseline_ids),
+            totals,
+            region_labels,
+        ),
+        carriers=breakdown(
+            "Carriers of the numbers",
+            "Carrier",
+            tally(carriers, in_period),
+            tally(carriers, baseline_ids),
+            totals,
+            {"": UNKNOWN_LABEL},
+            watch=True,
+            never_spike=[""],
+        ),
+        resolution=concluded.resolution,
+        deflections=_deflections(period),
+        day_labels=tuple(f"{day.day} {day:%b}" for day in _days(period)),
+        opened_daily=_daily(period, [created for pk, created in opened_rows if pk in in_period]),
+        concluded_daily=_daily(period, concluded.times),
+    )
+
+
+@dataclass(frozen=True)
+class _Concluded:
+    count: int
+    baseline_count: int
+    times: list[datetime]
+    results: Breakdown
+    causes: Breakdown
+    resolution: tuple[Durations, ...]
+
+
+def _concluded(period: Period) -> _Concluded:
+    """Outcomes reached in the period (and its baseline): results, causes, time to outcome."""
+    rows = Case.objects.filter(
+        resolved_at__gte=period.baseline_start, resolved_at__lt=period.end
+    ).values_list("guide_version", "outcome", "cause", "created_at", "resolved_at")
+    results_now: Counter[str] = Counter()
+    results_before: Counter[str] = Counter()
+    causes_now: Counter[str] = Counter()
+    causes_before: Counter[str] = Counter()
+    cause_labels: dict[str, str] = {}
+    took: dict[str, list[timedelta]] = defaultdict(list)
+    times = []
+    for version, outcome, cause, created_at, resolved_at in rows:
+        result, title = outcome_of(version, outcome)
+        key = cause or outcome
+        if resolved_at < period.start:
+            results_before[result] += 1
+            causes_before[key] += 1
+            continue
+        results_now[result] += 1
+        causes_now[key] += 1
+        cause_labels[key] = title
+        took[result].append(resolved_at - created_at)
+        times.append(resolved_at)
+    totals = (sum(results_now.values()), sum(results_before.values()))
+    return _Concluded(
+        count=totals[0],
+        baseline_count=totals[1],
+        times=times,
+        results=breakdown("Outcomes reached", "Result", results_now, results_before, totals, RESULT_LABELS),
+        causes=breakdown("Causes found", "Cause", causes_now, causes_before, totals, cause_labels),
+        resolution=(
+            durations("Every outcome", [t for values in took.values() for t in values]),
+            *(durations(RESULT_LABELS[r], took.get(r, [])) for r in (Result.RESOLVED, Result.ESCALATED)),
+        ),
+    )
+
+
+def outcome_of(version: str, node_id: str) -> tuple[str, str]:
+    """The result and title of an outcome node; a guide version since retired falls back to ids."""
+    try:
+        node = get_guide(version)[node_id]
+    except (LookupError, KeyError):
+        return (Result.ESCALATED if node_id.startswith("E_") else Result.RESOLVED), node_id
+    return str(node.result or Result.RESOLVED), node.title
+
+
+def _deflections(period: Period) -> Breakdown:
+    """Problems the customer's own checks on the ticket form solved, so no ticket was filed."""
+    rows = Deflection.objects.filter(
+        created_at__gte=period.baseline_start, created_at__lt=period.end
+    ).values_list("solved_by", "created_at")
+    now: Counter[str] = Counter()
+    before: Counter[str] = Counter()
+    for solved_by, created_at in rows:
+        (now if created_at >= period.start else before)[solved_by] += 1
+    guide = get_guide()
+    labels = {key: guide[key].title if key in guide else key for key in now}
+    return breakdown(
+        "Solved by self-help",
+        "Check that helped",
+        now,
+        before,
+        (sum(now.values()), sum(before.values())),
+        labels,
+    )
+
+
+def _country_label(region: str) -> str:
+    if not region:
+        return UNKNOWN_LABEL
+    code = phonenumbers.country_code_for_region(region)
+    return f"{region} (+{code})" if code else region
+
+
+def _days(period: Period) -> list[date]:
+    first, last = timezone.localdate(period.start), timezone.localdate(period.end)
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _daily(period: Period, moments: Iterable[datetime]) -> tuple[int, ...]:
+    counts = Counter(timezone.localdate(moment) for moment in moments)
+    return tuple(counts.get(day, 0) for day in _days(period))
+
+
+# --- Presentation ---------------------------------------------------------------------------------
+
+
+def report_charts(data: Report) -> dict[str, SafeString]:
+    """The section's charts, keyed by the name the template places them under."""
+    return {
+        "daily": charts.line_chart(
+            "chart-daily",
+            f"Cases opened and outcomes reached per day, last {data.period.days} days",
+            data.day_labels,
+            [
+                charts.Series("Cases opened", data.opened_daily, "chart-line-opened"),
+                charts.Series("Outcomes reached", data.concluded_daily, "chart-line-concluded"),
+            ],
+        ),
+        **{
+            name: charts.bar_chart(
+                f"chart-{name.replace('_', '-')}", part.title, part.bars(), heading=part.heading
+            )
+            for name, part in (
+                ("causes", data.causes),
+                ("status_codes", data.status_codes),
+                ("countries", data.countries),
+                ("carriers", data.carriers),
+            )
+        },
+    }
+
+
+@shared_task(name="diagnosis.refresh_trends", ignore_result=True)
+@once_per_slot("refresh-trends")
+def refresh_trends_task() -> None:
+    refresh_cached_reports()

@@ -1,0 +1,139 @@
+"""Team lead pages: the overview, the exports, bulk reassignment, closing and reopening.
+
+Views stay thin: read the request, call the domain module (dashboard, trends,
+exports, services), render. Lead pages need `portal.review_team`; reassigning needs
+`portal.assign_cases`, as assigning one case on its page does; the queue export is
+for everyone who works cases. Anonymous visitors never get here: the login-required
+middleware sends them to the login page first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
+
+from diagnosis.cases import queue, services
+from diagnosis.leads import dashboard, exports, trends
+from diagnosis.models import Case
+from diagnosis.workspace.forms import PeriodForm, QueueForm, ReassignForm
+from portal import roles
+from portal.http import AuthenticatedHttpRequest
+
+review_team = permission_required(roles.REVIEW_TEAM, raise_exception=True)
+assign_cases = permission_required(roles.ASSIGN_CASES, raise_exception=True)
+work_cases = permission_required(roles.WORK_CASES, raise_exception=True)
+
+# The dashboard's parts an htmx request can ask for by targeting them.
+LIVE_PANELS = "live-panels"
+TRENDS = "trends"
+
+
+@require_safe
+@review_team
+@vary_on_headers("HX-Request")
+def lead_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """One page with two parts refreshed on their own: live panels poll, trends follow the period."""
+    part = request.htmx.target if request.htmx and not request.htmx.history_restore_request else None
+    part = part if part in (LIVE_PANELS, TRENDS) else None
+    days = PeriodForm(request.GET).value()
+    context: dict[str, object] = {
+        "days": days,
+        "periods": trends.PERIOD_DAYS,
+        "spike_factor": trends.SPIKE_FACTOR,
+        "spike_min_cases": trends.SPIKE_MIN_CASES,
+    }
+    if part != TRENDS:
+        context["live"] = dashboard.snapshot(settings.LEAD_STALE_AFTER_HOURS)
+    if part != LIVE_PANELS:
+        report = trends.cached_report(days)
+        context.update(report=report, charts=trends.report_charts(report))
+    template = "diagnosis/leads/dashboard.html" + (f"#{part}" if part else "")
+    return render(request, template, context)
+
+
+@require_safe
+@review_team
+def causes_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
+    period = trends.Period.ending(PeriodForm(request.GET).value())
+    filename = f"causes-{period.days}-days-to-{timezone.localdate(period.end):%Y-%m-%d}.csv"
+    return exports.stream_csv(filename, exports.causes_header(), exports.causes_rows(period))
+
+
+@require_safe
+@work_cases
+def queue_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
+    """The queue as filtered on screen (same tab, search and order), every page of it."""
+    tab, text, sort = QueueForm(request.GET).values()
+    search = queue.parse_search(text, settings.PHONE_REGION or None)
+    rows = exports.queue_rows(queue.cases(tab, request.user, search, sort))
+    return exports.stream_csv(f"cases-{tab}.csv", exports.queue_header(), rows)
+
+
+@require_http_methods(["GET", "POST"])
+@assign_cases
+def reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """GET: the cases ticked in the queue and a choice of person. POST: move them all, or none."""
+    staff = dashboard.assignable_staff()
+    if request.method == "GET":
+        initial = {"case": request.GET.getlist("case"), "next": request.GET.get("next", "")}
+        form = ReassignForm(staff=staff, initial=initial)
+    else:
+        form = ReassignForm(request.POST, staff=staff)
+        if form.is_valid():
+            assignee = form.cleaned_data["assignee"]
+            try:
+                moved = dashboard.reassign(
+                    [case.pk for case in form.cleaned_data["case"]], assignee=assignee, actor=request.user
+                )
+            except services.CaseError as exc:
+                form.add_error(None, str(exc))
+            else:
+                who = (assignee.get_full_name() or assignee.get_username()) if assignee else "nobody"
+                messages.success(request, f"{len(moved)} case(s) now assigned to {who}.")
+                return redirect(_back(request, form.cleaned_data["next"]))
+    context = {"form": form, "cases": form.chosen(), "back": _back(request, form["next"].value() or "")}
+    return render(request, "diagnosis/leads/reassign.html", context)
+
+
+@require_POST
+@review_team
+def case_close(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    return _transition(request, reference, services.close_case, "closed")
+
+
+@require_POST
+@review_team
+def case_reopen(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    return _transition(request, reference, services.reopen_case, "reopened")
+
+
+def _transition(
+    request: AuthenticatedHttpRequest, reference: str, transition: Callable[..., Case], done: str
+) -> HttpResponse:
+    case = get_object_or_404(Case, reference=reference)
+    try:
+        transition(case.pk, actor=request.user)
+    except services.CaseError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{case.reference} {done}.")
+    default = reverse("diagnosis:case-detail", args=[case.reference])
+    return redirect(_back(request, request.POST.get("next", ""), default))
+
+
+def _back(request: AuthenticatedHttpRequest, target: str, default: str = "") -> str:
+    """Where to return after an action: the page it came from, if that is on this site."""
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and safe else default or dashboard.queue_url()

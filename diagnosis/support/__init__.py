@@ -1,0 +1,1 @@
+"""The customers' pages: filing a ticket (with self-help from the guide), following it by private link."""

@@ -1,0 +1,379 @@
+"""Customers' tickets: filing, self-help before filing, tracking, and abuse limits.
+
+Customers never log in. They reach their ticket through an unguessable tracking
+token; the quotable case reference alone opens nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+
+import phonenumbers
+from django.conf import settings
+from django.core.cache import cache as django_cache
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from phonenumbers import geocoder
+
+from diagnosis.cases import outbox, services
+from diagnosis.delivery import numbers
+from diagnosis.guide import GUIDES, Guide, Kind, Node, Result, engine, get_guide
+from diagnosis.guide.evidence import ReportFact
+from diagnosis.models import Case, CaseState, Deflection, Event, EventKind, StatusCode, StatusReport
+
+# The shape every documented smsMsgId has: a UUID, an underscore, a decimal sequence.
+MSG_ID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}_\d{1,12}$"
+)
+MAX_NUMBERS = 20
+MAX_MSG_IDS = 20
+SCREENSHOT_MAX_BYTES = 5 * 1024 * 1024
+SCREENSHOT_TYPES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
+
+
+def split_entries(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[\n,;]+", text or "") if part.strip()]
+
+
+def parse_numbers(text: str, region: str | None) -> tuple[list[numbers.NumberInfo], list[str]]:
+    """Every possible number normalised, and a reason for each one that cannot be a number.
+
+    Numbers the numbering plan does not list are among the found ones, marked
+    `known=False`: see `unconfirmed_numbers`.
+    """
+    found, problems = [], []
+    entries = split_entries(text)
+    if len(entries) > MAX_NUMBERS:
+        return [], [f"Give at most {MAX_NUMBERS} numbers per ticket."]
+    for entry in entries:
+        try:
+            found.append(numbers.normalise(entry, region))
+        except numbers.InvalidNumber as exc:
+            problems.append(f"{entry}: {exc}")
+    return found, problems
+
+
+@dataclass(frozen=True)
+class NumberWarning:
+    """Numbers of the right length that the numbering plan does not list, for the customer to confirm.
+
+    `key` names exactly these numbers: a confirmation given for them does not carry over
+    to other numbers typed afterwards.
+    """
+
+    messages: list[str]
+    key: str
+
+
+def unconfirmed_numbers(found: list[numbers.NumberInfo]) -> NumberWarning | None:
+    """What to ask the customer about numbers the library does not know, if any."""
+    unknown = [info for info in found if not info.known]
+    if not unknown:
+        return None
+    messages = [
+        f"{info.e164} has the right length for {_country_name(info.region)}, but it is not in the "
+        "list of number ranges we know. New ranges are opened often, so it may well be right."
+        for info in unknown
+    ]
+    return NumberWarning(messages, ",".join(info.e164 for info in unknown))
+
+
+def _country_name(region: str) -> str:
+    example = phonenumbers.example_number(region) if region else None
+    name = geocoder.country_name_for_number(example, "en") if example else ""
+    return name or "its country"
+
+
+def parse_msg_ids(text: str) -> tuple[list[str], list[str]]:
+    found, problems = [], []
+    entries = split_entries(text)
+    if len(entries) > MAX_MSG_IDS:
+        return [], [f"Give at most {MAX_MSG_IDS} message ids per ticket."]
+    for entry in entries:
+        if MSG_ID_RE.match(entry):
+            found.append(entry)
+        else:
+            problems.append(
+                f"{entry[:60]}: this does not look like a message id (smsMsgId), which reads like "
+                "2ea20735-f856-4376-afbf-570bd70a46ee_11840135."
+            )
+    return found, problems
+
+
+def screenshot_extension(upload: UploadedFile) -> str | None:
+    """ ".png" or ".jpg" judged by the file's first bytes (never its name), else None."""
+    head = upload.read(8)
+    upload.seek(0)
+    return next((ext for magic, ext in SCREENSHOT_TYPES.items() if head.startswith(magic)), None)
+
+
+def screenshot_problem(upload: UploadedFile) -> str | None:
+    """Why a screenshot is refused: too large, or not a PNG or JPEG image."""
+    if upload.size and upload.size > SCREENSHOT_MAX_BYTES:
+        return f"The screenshot is larger than {SCREENSHOT_MAX_BYTES // (1024 * 1024)} MB."
+    if screenshot_extension(upload) is None:
+        return "The screenshot must be a PNG or JPEG image."
+    return None
+
+
+# Regions phonenumbers has no English name for (as of 9.0).
+_NAMES_MISSING_FROM_LIBRARY = {"AC": "Ascension Island", "TA": "Tristan da Cunha", "XK": "Kosovo"}
+
+
+def region_name(region: str) -> str:
+    """The region's English name; its ISO code only if nobody knows a name."""
+    # The library's table behind `country_name_for_number`, which itself needs a number
+    # that belongs to one region only and so finds no name for Saint Barthélemy and others.
+    name = geocoder._region_display_name(region, "en")
+    return name or _NAMES_MISSING_FROM_LIBRARY.get(region, region)
+
+
+def _name_order(label: str) -> str:
+    """Alphabetical as people expect: case and accents ignored ("Åland" among the As)."""
+    decomposed = unicodedata.normalize("NFKD", label)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+@cache
+def region_choices() -> list[tuple[str, str]]:
+    """Countries by name with their calling code ("Germany (+49)"), for the country select."""
+    choices = [
+        (region, f"{region_name(region)} (+{phonenumbers.country_code_for_region(region)})")
+        for region in phonenumbers.SUPPORTED_REGIONS
+    ]
+    return sorted(choices, key=lambda choice: _name_order(choice[1]))
+
+
+def default_region() -> str:
+    """The PHONE_REGION setting when it names a region phonenumbers knows, else none."""
+    region = (settings.PHONE_REGION or "").upper()
+    return region if region in phonenumbers.SUPPORTED_REGIONS else ""
+
+
+# --- Self-help before filing ---------------------------------------------------------
+#
+# When a report already says DELIVRD, the customer can do the guide's phone checks
+# before filing. Questions, answer labels and where each answer leads all come from
+# the guide, and the answers are the guide's own values: the agent is later offered
+# them at the same steps (`engine.propose`).
+
+
+@dataclass(frozen=True)
+class SelfHelp:
+    """Where the customer's answers lead along the guide's phone checks."""
+
+    answers: dict[str, str]  # node id → the guide's answer value, only answers on the path
+    step: Node | None  # the phone check to ask next, if any
+    outcome: Node | None  # the outcome the answers reached, if any
+
+    @property
+    def solved(self) -> Node | None:
+        """The resolved outcome reached: the customer needs no ticket."""
+        return self.outcome if self.outcome and self.outcome.result is Result.RESOLVED else None
+
+
+def _delivered_route(guide: Guide) -> dict[str, str]:
+    """The answers the engine itself proposes from the start once a DELIVRD report is stored."""
+    delivered = engine.CaseEvidence.of(
+        [ReportFact("DELIVRD", StatusCode.Branch.DELIVERED, True, datetime.now(UTC), msg_id="delivered")]
+    )
+    answers: dict[str, str] = {}
+    node = guide[guide.start]
+    while (proposal := engine.propose(node, delivered)) is not None:
+        answer = node.answer(proposal.value)
+        assert answer is not None  # the engine proposes only the node's own answers
+        answers[node.id] = answer.value
+        node = guide[answer.next]
+    return answers
+
+
+def phone_checks(guide: Guide) -> tuple[Node, ...]:
+    """The checks the guide asks after a DELIVRD report, up to its outcomes, in order.
+
+    Raises ValueError when one lacks the customer's question or an answer lacks its
+    customer label, so a guide change that forgets them fails at import.
+    """
+    found: list[Node] = []
+    queue = [engine.walk(guide, _delivered_route(guide)).current]
+    while queue:
+        node = queue.pop(0)
+        if node.kind is Kind.CHECK and node not in found:
+            found.append(node)
+            queue.extend(guide[answer.next] for answer in node.answers)
+    for node in found:
+        if not node.customer_question or not all(answer.customer_label for answer in node.answers):
+            raise ValueError(
+                f"guide {guide.version}, node {node.id}: a phone check needs a customer question "
+                "and a customer label on every answer"
+            )
+    return tuple(found)
+
+
+PHONE_CHECKS = {version: phone_checks(guide) for version, guide in GUIDES.items()}
+
+
+def self_help(given: dict[str, str], guide: Guide | None = None) -> SelfHelp:
+    """Follow the customer's answers along the guide's edges, exactly as the agent's would go.
+
+    Answers the guide does not offer, or that are off the path, are dropped, so the
+    step they stand for is simply asked again.
+    """
+    guide = guide or get_guide()
+    route = _delivered_route(guide)
+    checks = {node.id for node in PHONE_CHECKS[guide.version]}
+    path = engine.walk(guide, {**{n: v for n, v in given.items() if n in checks}, **route})
+    answers = {node.id: answer.value for node, answer in path.steps if node.id in checks}
+    current = path.current
+    if current.kind is Kind.OUTCOME:
+        return SelfHelp(answers, None, current)
+    return SelfHelp(answers, current if current.id in checks else None, None)
+
+
+def delivered_message(msg_ids: list[str]) -> str | None:
+    """A message id of the ticket whose stored report says the phone received it."""
+    if not msg_ids:
+        return None
+    return (
+        StatusReport.objects.filter(msg_id__in=msg_ids, status="DELIVRD")
+        .values_list("msg_id", flat=True)
+        .first()
+    )
+
+
+def record_deflection(msg_id: str, check: Node) -> Deflection:
+    """Count a ticket the check made unnecessary; the leads' dashboard groups them by check."""
+    return Deflection.objects.create(msg_id=msg_id, solved_by=check.id)
+
+
+# --- Filing -------------------------------------------------------------------------
+
+
+def allow_filing(ip: str, email: str) -> bool:
+    """Per-IP and per-email hourly limits, counted in the cache (Redis in production)."""
+    limits = (
+        (f"ticket-rate:ip:{ip}", settings.TICKET_LIMIT_PER_IP_PER_HOUR),
+        (f"ticket-rate:email:{email.lower()}", settings.TICKET_LIMIT_PER_EMAIL_PER_HOUR),
+    )
+    allowed = True
+    for key, limit in limits:
+        django_cache.add(key, 0, timeout=3600)
+        try:
+            count = django_cache.incr(key)
+        except ValueError:  # expired between add and incr
+            django_cache.set(key, 1, timeout=3600)
+            count = 1
+        allowed = allowed and count <= limit
+    return allowed
+
+
+@dataclass(frozen=True)
+class Ticket:
+    name: str
+    email: str
+    numbers: list[numbers.NumberInfo]
+    msg_ids: list[str]
+    sent_at: datetime | None
+    sender: str
+    template_id: str
+    description: str
+    screenshot: UploadedFile | None
+    self_help: dict[str, str]
+
+
+def file_ticket(ticket: Ticket) -> Case:
+    """Open the case through the guide engine and email the customer their private link."""
+    with transaction.atomic():
+        case = services.open_case(
+            services.NewCase(
+                reporter_name=ticket.name,
+                reporter_email=ticket.email,
+                numbers=ticket.numbers,
+                msg_ids=ticket.msg_ids,
+                sent_at=ticket.sent_at,
+                sender=ticket.sender,
+                template_id=ticket.template_id,
+                description=ticket.description,
+            )
+        )
+        if ticket.self_help or ticket.screenshot:
+            case.customer_answers = ticket.self_help
+            if ticket.screenshot:
+                extension = screenshot_extension(ticket.screenshot)
+                case.screenshot.save(f"{case.reference}{extension}", ticket.screenshot, save=False)
+            case.save(update_fields=["customer_answers", "screenshot", "updated_at"])
+        outbox.queue_email(
+            case=case,
+            to=case.reporter_email,
+            subject=f"We received your report {case.reference}",
+            body=(
+                f"Hello {case.reporter_name},\n\n"
+                f"Thank you for your report. Its reference is {case.reference}.\n\n"
+                f"Follow it here (keep this link private, it opens your ticket):\n{tracking_url(case)}\n\n"
+                "SMS delivery support\n"
+            ),
+        )
+        return case
+
+
+def tracking_url(case: Case) -> str:
+    return f"{settings.PORTAL_BASE_URL}/support/t/{case.tracking_token}/"
+
+
+def resend_links(email: str) -> int:
+    """Email the tracking links of the address's recent tickets; the caller says the same either way."""
+    cases = list(Case.objects.filter(reporter_email__iexact=email.strip()).order_by("-created_at")[:5])
+    if cases:
+        lines = "\n".join(f"- {c.reference}: {tracking_url(c)}" for c in cases)
+        outbox.queue_email(
+            to=cases[0].reporter_email,
+            subject="Your SMS delivery support tickets",
+            body=f"Hello,\n\nHere are the links to your tickets:\n{lines}\n\nSMS delivery support\n",
+        )
+    return len(cases)
+
+
+# --- Tracking -------------------------------------------------------------------------
+
+STATE_WORDS = {
+    CaseState.NEW: "We have your report and a support agent will look at it soon.",
+    CaseState.IN_PROGRESS: "A support agent is working on your report.",
+    CaseState.WAITING: "We are waiting for the mobile network to report what happened to the message.",
+    CaseState.ESCALATED: "We have asked the SMS provider's customer service to investigate.",
+    CaseState.RESOLVED: "We found the cause; see our reply below.",
+    CaseState.CLOSED: "This ticket is closed.",
+}
+
+
+@dataclass(frozen=True)
+class TrackingView:
+    case: Case
+    state_words: str
+    asked_now: str
+    conversation: list[Event]
+    next_update: datetime | None
+
+
+def tracking_view(case: Case) -> TrackingView:
+    """What the customer sees: no staff names beyond first names, no internal notes."""
+    node = case.node
+    conversation = list(
+        case.events.filter(kind__in=[EventKind.REPLY, EventKind.CUSTOMER_MESSAGE])
+        .select_related("actor")
+        .order_by("at", "pk")
+    )
+    asked = node.customer_text if node.kind is not Kind.WAIT or case.is_waiting() else ""
+    return TrackingView(
+        case=case,
+        state_words=STATE_WORDS[CaseState(case.state)],
+        asked_now=asked,
+        conversation=conversation,
+        next_update=case.next_poll_at if case.is_waiting() else None,
+    )
+
+
+def add_customer_message(case_id: int, text: str) -> Event:
+    return services.add_note(case_id, text=text, actor=None, kind=EventKind.CUSTOMER_MESSAGE)

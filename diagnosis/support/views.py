@@ -1,0 +1,132 @@
+"""Public pages for customers: file a ticket, self-help first, follow it by private link.
+
+None of these views needs a login; each is explicitly marked public. A tracking
+token is the only key to a ticket, and an unknown one is a plain 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from diagnosis.cases import services
+from diagnosis.models import Case
+from diagnosis.support import tickets
+from diagnosis.support.forms import FindTicketForm, TicketForm, TrackingMessageForm
+from portal.http import PublicHttpRequest
+
+CHECKED_FIELDS = {"numbers", "msg_ids", "email"}
+
+
+def _self_help(request: PublicHttpRequest, form: TicketForm) -> dict[str, object]:
+    """Where the customer is in the phone checks: the answers carried in the form, plus the one
+    just chosen (only for the step being asked, and only an answer the guide offers there)."""
+    state = tickets.self_help({key[3:]: v for key, v in request.POST.items() if key.startswith("sh_")})
+    delivered = tickets.delivered_message(form.parsed_msg_ids) if request.method == "POST" else None
+    node, _, value = request.POST.get("selfhelp", "").partition(":")
+    asked, solved = state.step, None
+    if delivered and asked is not None and node == asked.id:
+        state = tickets.self_help({**state.answers, node: value})
+        if state.solved is not None:
+            tickets.record_deflection(delivered, asked)
+            solved = state.solved
+    # A resolved outcome reached earlier (not just now) has nothing left to ask: filing goes ahead.
+    return {"delivered": delivered, "answers": state.answers, "step": state.step, "solved": solved}
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def ticket_new(request: PublicHttpRequest) -> HttpResponse:
+    form = TicketForm(request.POST or None, request.FILES or None)
+    if request.method != "POST":
+        return render(request, "support/ticket_form.html", {"form": form, "help": {}})
+    valid = form.is_valid()
+    help_state = _self_help(request, form) if valid or form.parsed_msg_ids else {}
+    if not valid:
+        return render(request, "support/ticket_form.html", {"form": form, "help": help_state})
+    wants_help = (
+        help_state.get("delivered") and "skip_selfhelp" not in request.POST and "file" not in request.POST
+    )
+    if help_state.get("solved") or (wants_help and help_state.get("step")) or "selfhelp" in request.POST:
+        return render(request, "support/ticket_form.html", {"form": form, "help": help_state})
+    if not tickets.allow_filing(request.META.get("REMOTE_ADDR", ""), form.cleaned_data["email"]):
+        form.add_error(
+            None,
+            "You have filed several tickets in the last hour. Please wait a while before filing another.",
+        )
+        return render(request, "support/ticket_form.html", {"form": form, "help": help_state}, status=429)
+    data = form.cleaned_data
+    case = tickets.file_ticket(
+        tickets.Ticket(
+            name=data["name"],
+            email=data["email"],
+            numbers=form.parsed_numbers,
+            msg_ids=form.parsed_msg_ids,
+            sent_at=data.get("sent_at"),
+            sender=data["sender"],
+            template_id=data["template_id"],
+            description=data["description"],
+            screenshot=data.get("screenshot"),
+            self_help=help_state.get("answers", {}),
+        )
+    )
+    return redirect(f"/support/t/{case.tracking_token}/?filed=1")
+
+
+@login_not_required
+@require_POST
+@vary_on_headers("HX-Request")
+def ticket_check(request: PublicHttpRequest, field: str) -> HttpResponse:
+    """Inline validation of one field as the customer types (htmx)."""
+    if field not in CHECKED_FIELDS:
+        raise Http404
+    form = TicketForm(request.POST)
+    form.is_valid()
+    context = {
+        "form": form,
+        "field": form[field],
+        "help": _self_help(request, form) if field == "msg_ids" else None,
+    }
+    return render(request, "support/ticket_form.html#checked-field", context)
+
+
+@login_not_required
+@require_http_methods(["GET"])
+def tracking(request: PublicHttpRequest, token: str) -> HttpResponse:
+    case = get_object_or_404(Case, tracking_token=token)
+    context = {
+        "view": tickets.tracking_view(case),
+        "form": TrackingMessageForm(),
+        "filed": "filed" in request.GET,
+    }
+    return render(request, "support/tracking.html", context)
+
+
+@login_not_required
+@require_POST
+def tracking_message(request: PublicHttpRequest, token: str) -> HttpResponse:
+    case = get_object_or_404(Case, tracking_token=token)
+    form = TrackingMessageForm(request.POST)
+    if form.is_valid():
+        try:
+            tickets.add_customer_message(case.pk, form.cleaned_data["text"])
+        except services.CaseError as exc:
+            form.add_error("text", str(exc))
+        else:
+            return redirect(f"/support/t/{token}/?sent=1#conversation")
+    return render(request, "support/tracking.html", {"view": tickets.tracking_view(case), "form": form})
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def find_ticket(request: PublicHttpRequest) -> HttpResponse:
+    form = FindTicketForm(request.POST or None)
+    done = False
+    if request.method == "POST" and form.is_valid():
+        if tickets.allow_filing(request.META.get("REMOTE_ADDR", ""), form.cleaned_data["email"]):
+            tickets.resend_links(form.cleaned_data["email"])
+        done = True  # the same answer whether or not the address is known
+    return render(request, "support/find.html", {"form": form, "done": done})

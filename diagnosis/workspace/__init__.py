@@ -1,0 +1,1 @@
+"""The support agents' pages: the queue, the case page and its htmx forms, the home panel."""

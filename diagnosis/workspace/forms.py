@@ -1,0 +1,174 @@
+"""Forms of the agent workspace. Choices come from the guide and the catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from diagnosis.cases.queue import Sort, Tab
+from diagnosis.guide import Node
+from diagnosis.leads.trends import DEFAULT_DAYS, PERIOD_DAYS
+from diagnosis.models import Case, StatusCode
+
+
+class QueueForm(forms.Form):
+    tab = forms.ChoiceField(choices=[(t.value, t.value) for t in Tab], required=False)
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    sort = forms.ChoiceField(
+        choices=[
+            (Sort.OLDEST, "Oldest first"),
+            (Sort.NEWEST, "Newest first"),
+            (Sort.DEADLINE, "Deadline first"),
+        ],
+        required=False,
+        label="Sort",
+    )
+
+    def values(self) -> tuple[Tab, str, Sort]:
+        """Tab, search text and sort; anything unreadable falls back to the defaults."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return (
+            Tab(data.get("tab") or Tab.UNASSIGNED),
+            data.get("q") or "",
+            Sort(data.get("sort") or Sort.OLDEST),
+        )
+
+
+def status_code_choices() -> list[tuple[str, str]]:
+    rows = StatusCode.objects.filter(documented=True, match=StatusCode.Match.EXACT).values_list(
+        "code", "summary"
+    )
+    return [("", "— no status code —"), *((code, f"{code} · {summary}") for code, summary in rows)]
+
+
+class StepForm(forms.Form):
+    """The answer to one step: an option, the status code where the step asks for one, notes."""
+
+    value = forms.ChoiceField(widget=forms.RadioSelect, label="Answer")
+    evidence = forms.CharField(required=False, max_length=32, label="Status code")
+    notes = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, label="Notes"
+    )
+
+    def __init__(self, *args: Any, node: Node, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.node = node
+        self.fields["value"].choices = [(a.value, a.label) for a in node.answers]
+        self.fields["value"].error_messages["required"] = "Choose an answer."
+        if node.evidence:
+            self.fields[
+                "evidence"
+            ].help_text = "Pick the code from the report, or type one that is not listed."
+        else:
+            del self.fields["evidence"]
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000, label="Internal note")
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}), max_length=8000, label="Reply to the customer"
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=None, required=False, label="Assign to", empty_label="Nobody")
+
+    def __init__(self, *args: Any, agents: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = agents
+
+
+class TestSmsForm(forms.Form):
+    recipient = forms.TypedChoiceField(coerce=int, label="Number")
+
+    def __init__(self, *args: Any, recipients: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].choices = [(r.pk, r.e164) for r in recipients]
+
+
+class ManualReportForm(forms.Form):
+    """A status the agent read on the console's Send Details page."""
+
+    msg_id = forms.ChoiceField(label="Message id")
+    status = forms.CharField(max_length=32, label="Status code")
+    update_time = forms.DateTimeField(required=False, label="Update time (optional)")
+
+    def __init__(self, *args: Any, messages: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["msg_id"].choices = [(m.msg_id, m.msg_id) for m in messages]
+
+
+class EscalationAnswerForm(forms.Form):
+    reference = forms.CharField(max_length=100, required=False, label="Customer service reference")
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Their answer")
+    close = forms.BooleanField(required=False, label="Close the escalation")
+
+
+class SendDetailsUploadForm(forms.Form):
+    file = forms.FileField(label="Send Details export (CSV)")
+    encoding = forms.ChoiceField(
+        choices=[("utf-8-sig", "UTF-8"), ("gb18030", "Chinese (GB18030)")],
+        initial="utf-8-sig",
+        label="Encoding",
+    )
+    timezone = forms.ChoiceField(label="Time zone of the times in the file", initial="UTC")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from diagnosis.support.forms import timezone_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = timezone_choices()
+
+
+class PeriodForm(forms.Form):
+    """The period of the causes and trends section; anything else falls back to the default."""
+
+    days = forms.TypedChoiceField(
+        choices=[(days, f"Last {days} days") for days in PERIOD_DAYS], coerce=int, required=False
+    )
+
+    def value(self) -> int:
+        return (self.cleaned_data.get("days") or DEFAULT_DAYS) if self.is_valid() else DEFAULT_DAYS
+
+
+class ReassignForm(forms.Form):
+    """Cases ticked in the queue, and the person who gets them all."""
+
+    NOBODY = "nobody"
+
+    case = forms.ModelMultipleChoiceField(
+        queryset=Case.objects.none(),
+        to_field_name="reference",
+        label="Cases",
+        error_messages={
+            "required": "Tick at least one case in the queue first.",
+            "invalid_choice": "%(value)s is not a case reference.",
+        },
+    )
+    assignee = forms.ChoiceField(
+        label="Give them to", error_messages={"required": "Choose who gets the cases."}
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.staff = {str(person.pk): person for person in staff}
+        self.fields["case"].queryset = Case.objects.select_related("assigned_to").order_by("created_at", "pk")
+        self.fields["assignee"].choices = [
+            ("", "Choose a person"),
+            *((pk, person.get_full_name() or person.get_username()) for pk, person in self.staff.items()),
+            (self.NOBODY, "Nobody: back to Unassigned"),
+        ]
+
+    def clean_assignee(self) -> Any:
+        value = self.cleaned_data["assignee"]
+        return None if value == self.NOBODY else self.staff[value]
+
+    def chosen(self) -> list[Case]:
+        """The cases to show as ticked: from the submitted form, or from the queue's selection."""
+        references = self.data.getlist("case") if self.is_bound else self.initial.get("case", [])
+        return list(self.fields["case"].queryset.filter(reference__in=references))

@@ -1,0 +1,30 @@
+"""The agent's panel on the staff home page: updates on their cases and the email preference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+from diagnosis.models import StaffNotification, StaffPreference
+from portal import roles
+from portal.home_panels import home_panels
+
+
+@receiver(home_panels)
+def notifications_panel(sender: object, request: HttpRequest, **kwargs: Any) -> SafeString | None:
+    if not request.user.has_perm(roles.WORK_CASES):
+        return None
+    preference = StaffPreference.objects.filter(user=request.user).first()
+    context = {
+        "notifications": StaffNotification.objects.filter(
+            user=request.user, read_at__isnull=True
+        ).select_related("case")[:10],
+        "email_when_case_resumes": bool(preference and preference.email_when_case_resumes),
+    }
+    return SafeString(
+        render_to_string("diagnosis/partials/home_notifications.html", context, request=request)
+    )

@@ -1,0 +1,370 @@
+"""The agent workspace. Views are thin: read the request, call domain code, render.
+
+htmx requests get named partials of the same templates; every form also works as
+an ordinary POST that redirects back to the case page.
+"""
+
+from __future__ import annotations
+
+import io
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from diagnosis.cases import access, casefile, escalations, matching, queue, services, testsms
+from diagnosis.delivery import ingest, send_details
+from diagnosis.guide import Kind
+from diagnosis.guide.engine import GuideError
+from diagnosis.models import Case, Escalation, StaffNotification, StaffPreference
+from diagnosis.workspace.forms import (
+    AssignForm,
+    EscalationAnswerForm,
+    ManualReportForm,
+    NoteForm,
+    QueueForm,
+    ReplyForm,
+    SendDetailsUploadForm,
+    StepForm,
+    TestSmsForm,
+    status_code_choices,
+)
+from portal import roles
+from portal.http import AuthenticatedHttpRequest
+
+work_cases = permission_required(roles.WORK_CASES, raise_exception=True)
+
+
+def _case(reference: str) -> Case:
+    return get_object_or_404(Case.objects.select_related("assigned_to"), reference=reference)
+
+
+def _workable(request: AuthenticatedHttpRequest, reference: str) -> Case:
+    case = _case(reference)
+    if not access.can_work(request.user, case):
+        raise PermissionDenied("Claim this case (or ask a lead to assign it) before working on it.")
+    return case
+
+
+def _wants_partial(request: AuthenticatedHttpRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+@require_safe
+@work_cases
+@vary_on_headers("HX-Request")
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = QueueForm(request.GET)
+    tab, text, sort = form.values()
+    search = queue.parse_search(text, settings.PHONE_REGION or None)
+    page = queue.page_of(queue.cases(tab, request.user, search, sort), request.GET.get("page"))
+    context = {
+        "form": form,
+        "tab": tab,
+        "tabs": [(t, queue.TAB_LABELS[t]) for t in queue.Tab],
+        "counts": queue.tab_counts(request.user),
+        "search": search,
+        "sort": sort,
+        "page": page,
+    }
+    template = (
+        "diagnosis/case_list.html#queue-results" if _wants_partial(request) else "diagnosis/case_list.html"
+    )
+    return render(request, template, context)
+
+
+def _detail_context(request: AuthenticatedHttpRequest, case: Case, **extra: object) -> dict[str, object]:
+    file = casefile.load(case)
+    context: dict[str, object] = {
+        "file": file,
+        "case": case,
+        "can_work": access.can_work(request.user, case),
+        "can_claim": access.can_claim(request.user, case),
+        "can_assign": access.can_assign(request.user),
+        "note_form": NoteForm(),
+        "reply_form": ReplyForm(initial={"text": file.node.customer_text}),
+        "test_sms_form": TestSmsForm(recipients=file.recipients),
+        "manual_report_form": ManualReportForm(messages=file.messages),
+        "escalation_form": EscalationAnswerForm(),
+    }
+    if file.node.kind is Kind.CHECK and "step_form" not in extra:
+        proposal = file.proposal
+        initial = {"value": proposal.value, "evidence": proposal.evidence} if proposal else {}
+        context["step_form"] = StepForm(node=file.node, initial=initial)
+    if file.node.evidence or "revise_node" in extra:
+        context["code_choices"] = status_code_choices()
+    if context["can_assign"]:
+        context["assign_form"] = AssignForm(agents=access.agents(), initial={"assignee": case.assigned_to_id})
+    context.update(extra)
+    return context
+
+
+@require_safe
+@work_cases
+def case_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    return render(request, "diagnosis/case_detail.html", _detail_context(request, _case(reference)))
+
+
+def _after_change(request: AuthenticatedHttpRequest, case: Case, **extra: object) -> HttpResponse:
+    """htmx: the new step plus out-of-band path, header and timeline. Otherwise back to the page."""
+    if request.htmx:
+        case.refresh_from_db()
+        return render(request, "diagnosis/case_step_response.html", _detail_context(request, case, **extra))
+    return HttpResponseRedirect(reverse("diagnosis:case-detail", args=[case.reference]) + "#step")
+
+
+def _step_error(
+    request: AuthenticatedHttpRequest, case: Case, template_partial: str, **extra: object
+) -> HttpResponse:
+    template = (
+        f"diagnosis/case_detail.html#{template_partial}" if request.htmx else "diagnosis/case_detail.html"
+    )
+    return render(request, template, _detail_context(request, case, **extra))
+
+
+@require_POST
+@work_cases
+def case_step(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    case = _workable(request, reference)
+    if request.POST.get("node") != case.current_node or case.node.kind is not Kind.CHECK:
+        messages.warning(request, "The case moved on while you were answering; here is where it stands now.")
+        return _after_change(request, case)
+    form = StepForm(request.POST, node=case.node)
+    if form.is_valid():
+        try:
+            services.answer_step(case.pk, node=case.current_node, actor=request.user, **form.cleaned_data)
+        except GuideError as exc:
+            form.add_error("evidence" if "status code" in str(exc) else "value", str(exc))
+        except services.CaseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return _after_change(request, case, step_just_answered=True)
+    return _step_error(request, case, "step-panel", step_form=form)
+
+
+@require_http_methods(["GET", "POST"])
+@work_cases
+def case_revise(request: AuthenticatedHttpRequest, reference: str, node: str) -> HttpResponse:
+    case = _workable(request, reference)
+    if node not in case.guide or case.guide[node].kind is not Kind.CHECK:
+        raise PermissionDenied("Only checks can be revised.")
+    try:
+        discarded = services.discarded_by_revision(case, node)
+    except GuideError as exc:
+        messages.error(request, str(exc))
+        return _after_change(request, case)
+    step = case.guide[node]
+    form = StepForm(
+        request.POST or None, node=step, initial={"value": services.live_answers(case)[node].value}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.revise_answer(case.pk, node=node, actor=request.user, **form.cleaned_data)
+        except GuideError as exc:
+            form.add_error("value", str(exc))
+        except services.CaseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"{step.ref} revised.")
+            return _after_change(request, case)
+    extra = {"revise_node": step, "revise_form": form, "discarded": discarded}
+    return _step_error(request, case, "step-panel", **extra)
+
+
+@require_POST
+@work_cases
+def case_claim(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    case = _case(reference)
+    try:
+        services.assign(case.pk, assignee=request.user, actor=request.user, claim=True)
+    except services.CaseError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"You claimed {case.reference}.")
+    url = reverse("diagnosis:case-detail", args=[case.reference])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@require_POST
+@work_cases
+def case_assign(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    if not access.can_assign(request.user):
+        raise PermissionDenied("Only team leads assign cases.")
+    case = _case(reference)
+    form = AssignForm(request.POST, agents=access.agents())
+    if form.is_valid():
+        try:
+            services.assign(case.pk, assignee=form.cleaned_data["assignee"], actor=request.user)
+        except services.CaseError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Assignment saved.")
+    else:
+        messages.error(request, "Choose an agent from the list.")
+    return redirect("diagnosis:case-detail", reference=case.reference)
+
+
+def _post_text(
+    request: AuthenticatedHttpRequest, reference: str, form_class: type, action: str
+) -> HttpResponse:
+    case = _workable(request, reference)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            if action == "reply":
+                services.send_reply(case.pk, text=form.cleaned_data["text"], actor=request.user)
+                messages.success(request, "Reply sent to the customer.")
+            else:
+                services.add_note(case.pk, text=form.cleaned_data["text"], actor=request.user)
+        except services.CaseError as exc:
+            form.add_error("text", str(exc))
+        else:
+            return _after_change(request, case)
+    key = "reply_form" if action == "reply" else "note_form"
+    return _step_error(request, case, f"{action}-form", **{key: form})
+
+
+@require_POST
+@work_cases
+def case_note(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    return _post_text(request, reference, NoteForm, "note")
+
+
+@require_POST
+@work_cases
+def case_reply(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    return _post_text(request, reference, ReplyForm, "reply")
+
+
+def _test_panel(request: AuthenticatedHttpRequest, case: Case, **extra: object) -> HttpResponse:
+    tests = casefile.load_tests(case)
+    context = {
+        "case": case,
+        "tests": tests,
+        "tests_settled": all(t.settled for t in tests),
+        "can_work": access.can_work(request.user, case),
+        "test_sms_form": TestSmsForm(recipients=list(case.recipients.order_by("pk"))),
+        **extra,
+    }
+    return render(request, "diagnosis/partials/test_sms_panel.html", context)
+
+
+@require_safe
+@work_cases
+def case_test_messages(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    """The test panel alone: the page polls it until every test message has a final status."""
+    return _test_panel(request, _case(reference))
+
+
+@require_POST
+@work_cases
+def case_test_sms(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    case = _workable(request, reference)
+    form = TestSmsForm(request.POST, recipients=list(case.recipients.all()))
+    sent, error = "", ""
+    if not form.is_valid():
+        error = "Choose one of the case's numbers."
+    else:
+        try:
+            sent = testsms.send_test_sms(
+                case.pk, recipient_id=form.cleaned_data["recipient"], actor=request.user
+            )
+        except services.CaseError as exc:
+            error = str(exc)
+    if request.htmx:
+        return _test_panel(request, case, test_sent=sent, test_error=error)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"Test SMS sent (message id {sent}). Its status report will appear below.")
+    return redirect("diagnosis:case-detail", reference=case.reference)
+
+
+@require_POST
+@work_cases
+def case_manual_report(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    case = _workable(request, reference)
+    form = ManualReportForm(request.POST, messages=list(case.messages.all()))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = ingest.record_manual(data["msg_id"], data["status"], update_time=data["update_time"])
+        except ingest.ReportError as exc:
+            messages.error(request, f"That status could not be recorded: {exc}.")
+        else:
+            matching.match_stored(result)
+            messages.success(request, f"Status {data['status'].upper()} recorded for {data['msg_id']}.")
+    else:
+        messages.error(request, "Give the message id and the status code shown on the console.")
+    return redirect("diagnosis:case-detail", reference=case.reference)
+
+
+@require_POST
+@permission_required(roles.ASSIGN_CASES, raise_exception=True)
+def escalation_answer(request: AuthenticatedHttpRequest, reference: str, escalation_id: int) -> HttpResponse:
+    case = _case(reference)
+    escalation = get_object_or_404(Escalation, pk=escalation_id, case=case)
+    form = EscalationAnswerForm(request.POST)
+    if form.is_valid():
+        escalations.record_answer(escalation.pk, actor=request.user, **form.cleaned_data)
+        messages.success(request, "Customer service's answer recorded.")
+    return redirect("diagnosis:case-detail", reference=case.reference)
+
+
+@require_POST
+@work_cases
+def notifications_read(request: AuthenticatedHttpRequest) -> HttpResponse:
+    StaffNotification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("home")
+
+
+@require_POST
+@work_cases
+def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
+    wants = request.POST.get("email_when_case_resumes") == "on"
+    StaffPreference.objects.update_or_create(user=request.user, defaults={"email_when_case_resumes": wants})
+    messages.success(request, "Preference saved.")
+    return redirect("home")
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(roles.REVIEW_TEAM, raise_exception=True)
+def send_details_import(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A lead uploads the console's Send Details export; reports are stored once each."""
+    form = SendDetailsUploadForm(request.POST or None, request.FILES or None)
+    summary = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        stream = io.TextIOWrapper(upload.file, encoding=form.cleaned_data["encoding"], newline="")
+        try:
+            summary = send_details.import_send_details(
+                stream, on_batch=matching.resume_for_reports, timezone_name=form.cleaned_data["timezone"]
+            )
+        except send_details.SendDetailsError as exc:
+            form.add_error("file", str(exc))
+        except UnicodeDecodeError:
+            form.add_error(
+                "file",
+                "The file is not in the chosen encoding; try the other one. "
+                "Rows read before the problem are kept, and importing again never stores them twice.",
+            )
+    return render(request, "diagnosis/send_details_import.html", {"form": form, "summary": summary})
+
+
+@require_safe
+@work_cases
+def case_screenshot(request: AuthenticatedHttpRequest, reference: str) -> FileResponse:
+    """The customer's screenshot, for staff only; uploads are never served from the web root."""
+    case = _case(reference)
+    if not case.screenshot:
+        raise Http404("This case has no screenshot.")
+    content_type = "image/png" if case.screenshot.name.endswith(".png") else "image/jpeg"
+    return FileResponse(case.screenshot.open("rb"), content_type=content_type)

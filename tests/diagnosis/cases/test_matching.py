@@ -1,0 +1,116 @@
+"""Matching stored reports to waiting cases: the marker each intake path sets, and the catch-up."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test import Client
+from django.utils import timezone
+
+from diagnosis import tasks
+from diagnosis.cases import matching, services
+from diagnosis.delivery.send_details import import_send_details
+from diagnosis.models import Case, CaseState, StatusReport, StatusSource
+from tests.diagnosis.conftest import MSG_ID, store_report, walk_to
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture
+def waiting(make_case: Callable[..., Case], agent: User) -> Case:
+    case = make_case()
+    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
+    return walk_to(case, [("report_returned", "no_report"), ("dial_recipient", "no")], agent)
+
+
+def test_a_callback_queues_matching_after_commit_and_the_task_marks_its_reports(
+    client: Client, waiting: Case, django_capture_on_commit_callbacks: Any
+) -> None:
+    source = StatusSource.objects.create(name="cb")
+    body = f"sequence=1&total=1&smsMsgId={MSG_ID}&status=DELIVRD&updateTime=2026-11-20T08%3A00%3A05Z"
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert client.post(source.callback_path(), data=body, content_type=FORM).status_code == 200
+
+    assert StatusReport.objects.get().matched_at is None
+    (queued,) = callbacks
+    task, *arguments = queued.args  # publish(task, msg_ids, numbers, keys)
+    assert task is tasks.match_reports_task
+    task(*arguments)  # what the worker runs
+    assert StatusReport.objects.get().matched_at is not None
+    waiting.refresh_from_db()
+    assert waiting.state == CaseState.IN_PROGRESS
+
+
+def test_a_match_task_queued_before_the_upgrade_still_matches(waiting: Case) -> None:
+    store_report(MSG_ID, "DELIVRD")
+    tasks.match_reports_task([MSG_ID], [])  # the old two-argument message
+
+    waiting.refresh_from_db()
+    assert waiting.state == CaseState.IN_PROGRESS
+    assert StatusReport.objects.get().matched_at is None  # left for the catch-up, which is harmless
+
+
+def test_a_send_details_import_marks_what_it_matched(waiting: Case) -> None:
+    csv = f"smsMsgId,Status,Update Time\n{MSG_ID},DELIVRD,2024-05-01T08:00:05Z\nother-id,UNDELIV,\n"
+
+    import_send_details(io.StringIO(csv), on_batch=matching.resume_for_reports)
+
+    assert not StatusReport.objects.filter(matched_at__isnull=True).exists()
+    waiting.refresh_from_db()
+    assert waiting.state == CaseState.IN_PROGRESS
+
+
+def test_the_catch_up_matches_what_was_never_matched_in_bounded_batches(
+    waiting: Case, make_case: Callable[..., Case], agent: User
+) -> None:
+    long_ago = timezone.now() - timedelta(minutes=5)
+    for n in range(5):
+        store_report(f"unrelated-{n}", "DELIVRD", received_at=long_ago)
+    store_report(MSG_ID, "DELIVRD", received_at=long_ago)
+    fresh = store_report("just-arrived", "DELIVRD")  # its own task is probably still queued
+    store_report("done-before", "DELIVRD", received_at=long_ago, matched_at=long_ago)
+
+    assert matching.match_unmatched(grace=timedelta(seconds=10), batch_size=2, max_batches=2) == 4
+    assert StatusReport.objects.filter(matched_at__isnull=True).count() == 3  # bounded: the rest next run
+    assert matching.match_unmatched(grace=timedelta(seconds=10), batch_size=2) == 2
+
+    waiting.refresh_from_db()
+    assert waiting.state == CaseState.IN_PROGRESS
+    assert agent.notifications.filter(case=waiting).count() == 1
+    assert list(StatusReport.objects.filter(matched_at__isnull=True)) == [fresh]
+    assert StatusReport.objects.get(msg_id="done-before").matched_at == long_ago
+    assert matching.match_unmatched(grace=timedelta(seconds=10)) == 0  # nothing twice
+
+
+def test_beat_runs_the_catch_up_every_minute() -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["match-unmatched-reports"]
+    assert entry["task"] == tasks.match_unmatched_task.name
+    assert entry["schedule"] == timedelta(minutes=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reports_stored_before_the_upgrade_count_as_matched() -> None:
+    before = [("diagnosis", "0010_mine_queue_index")]
+    after = [("diagnosis", "0012_status_report_matched_at")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("diagnosis", "StatusReport")
+    old.objects.create(msg_id="old", status="DELIVRD", channel="callback", dedupe_key="old|1|DELIVRD|-")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert StatusReport.objects.get(msg_id="old").matched_at is not None
+    StatusReport.objects.create(msg_id="new", status="DELIVRD", channel="callback")
+    assert StatusReport.objects.get(msg_id="new").matched_at is None  # no default left behind

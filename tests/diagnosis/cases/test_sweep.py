@@ -1,0 +1,250 @@
+"""The 72-hour wait, with the clock travelled: resume, escalate once, catch up, race, crash."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from diagnosis.cases import outbox, sweep, waiting
+from diagnosis.delivery import ingest
+from diagnosis.models import (
+    AnswerRecord,
+    Case,
+    CaseState,
+    Escalation,
+    EventKind,
+    OutboundEmail,
+    ReportChannel,
+)
+from tests.diagnosis.conftest import MSG_ID, walk_to
+from tests.diagnosis.waiting import bulk_waiting
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def waiting_case(make_case: Callable[..., Case], agent: User, **kw: object) -> Case:
+    return walk_to(
+        make_case(sent_ago=timedelta(0), **kw),
+        [("report_returned", "no_report"), ("dial_recipient", "yes")],
+        agent,
+    )
+
+
+def import_report(status: str, msg_id: str = MSG_ID) -> None:
+    """A report that reaches the store without a callback (as from a Send Details import)."""
+    report = ingest.build_report(
+        {"smsMsgId": msg_id, "status": status, "updateTime": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")},
+        ReportChannel.IMPORT,
+    )
+    ingest.store([report])
+
+
+def test_poll_schedule_backs_off_and_ends_at_the_deadline() -> None:
+    start = (
+        datetime(2026, 1, 1, tzinfo=timezone.UTC if hasattr(timezone, "UTC") else None)
+        if False
+        else timezone.now()
+    )
+    deadline = start + timedelta(hours=73)
+    times, at = [], start
+    while (at := waiting.next_poll_at(start, deadline, at)) is not None:
+        times.append(at - start)
+        if at == deadline:
+            break
+    assert times[:6] == [
+        timedelta(minutes=15),
+        timedelta(hours=1),
+        timedelta(hours=4),
+        timedelta(hours=12),
+        timedelta(hours=24),
+        timedelta(hours=36),
+    ]
+    assert times[-1] == timedelta(hours=73)
+    assert waiting.next_poll_at(start, deadline, deadline) is None
+
+
+def test_report_after_10_hours_resumes_at_c3_with_the_code(
+    make_case: Callable[..., Case], agent: User
+) -> None:
+    case = waiting_case(make_case, agent)
+    assert case.next_poll_at == case.waiting_since + timedelta(minutes=15)
+
+    with time_machine.travel(case.waiting_since + timedelta(hours=10), tick=False):
+        import_report("UNDELIV")
+        result = sweep.sweep()
+
+    case.refresh_from_db()
+    assert (result.resumed, result.escalated) == (1, 0)
+    assert (case.state, case.current_node) == (CaseState.IN_PROGRESS, "status_is_delivrd")
+    assert case.answers.get(node="wait_phone_off").evidence == "UNDELIV"
+
+
+def test_nothing_for_72_hours_escalates_exactly_once(make_case: Callable[..., Case], agent: User) -> None:
+    case = waiting_case(make_case, agent)
+    deadline = case.wait_deadline
+
+    with time_machine.travel(deadline - timedelta(minutes=1), tick=False):
+        early = sweep.sweep()
+    with time_machine.travel(deadline, tick=False):
+        on_time = sweep.sweep()
+    with time_machine.travel(deadline + timedelta(minutes=1), tick=False):
+        again = sweep.sweep()
+
+    case.refresh_from_db()
+    assert (early.escalated, on_time.escalated, again.escalated, again.examined) == (0, 1, 0, 0)
+    assert (case.state, case.outcome) == (CaseState.ESCALATED, "E_no_report_after_72h")
+    escalation = Escalation.objects.get(case=case)
+    email = OutboundEmail.objects.get(escalation=escalation)
+    assert email.to == settings.CUSTOMER_SERVICE_EMAIL
+    assert MSG_ID in email.body and "+4915123456789" in email.body and '"case":' in email.body
+    assert outbox.deliver_pending() == 2  # the escalation, and the customer's news of it
+    escalation.refresh_from_db()
+    assert escalation.sent_at is not None and escalation.sent_to == settings.CUSTOMER_SERVICE_EMAIL
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [settings.CUSTOMER_SERVICE_EMAIL, case.reporter_email]
+    )
+
+
+def test_a_report_at_71h59_wins_over_the_escalation(make_case: Callable[..., Case], agent: User) -> None:
+    case = waiting_case(make_case, agent)
+
+    with time_machine.travel(case.waiting_since + timedelta(hours=71, minutes=59), tick=False):
+        import_report("DELIVRD")
+    with time_machine.travel(case.wait_deadline + timedelta(minutes=5), tick=False):
+        result = sweep.sweep()
+
+    case.refresh_from_db()
+    assert (result.resumed, result.escalated) == (1, 0)
+    assert case.current_node == "status_is_delivrd"
+    assert not Escalation.objects.filter(case=case).exists()
+
+
+def test_beat_down_for_five_days_catches_up_once(make_case: Callable[..., Case], agent: User) -> None:
+    cases = [waiting_case(make_case, agent, msg_ids=(f"m-{i}",)) for i in range(12)]
+    import_report("DELIVRD", "m-0")
+
+    with time_machine.travel(cases[0].waiting_since + timedelta(days=5), tick=False):
+        first = sweep.sweep(batch_size=5)
+        second = sweep.sweep(batch_size=5)
+
+    assert (first.resumed, first.escalated, first.examined) == (1, 11, 12)
+    assert second.examined == 0
+    assert Escalation.objects.count() == 11
+    assert Case.objects.filter(state=CaseState.ESCALATED).count() == 11
+
+
+def test_a_failing_case_does_not_stop_the_sweep(make_case: Callable[..., Case], agent: User) -> None:
+    broken = waiting_case(make_case, agent, msg_ids=("broken",))
+    fine = waiting_case(make_case, agent, msg_ids=("fine",))
+    # A stored answer the guide does not offer makes this case fail to settle.
+    AnswerRecord.objects.filter(case=broken, node="dial_recipient").update(
+        node="wait_phone_off", value="bogus"
+    )
+    Case.objects.filter(pk=broken.pk).update(current_node="no_such_node")
+
+    with time_machine.travel(fine.wait_deadline + timedelta(minutes=1), tick=False):
+        result = sweep.sweep()
+        broken.refresh_from_db()
+        assert broken.next_poll_at == timezone.now() + sweep.RETRY_AFTER_FAILURE
+
+    assert (result.failed, result.escalated) == (1, 1)
+    fine.refresh_from_db()
+    assert fine.state == CaseState.ESCALATED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_never_touch_the_same_case(requires_postgres: None) -> None:
+    ids = bulk_waiting(120, timezone.now() - timedelta(hours=1))
+    results: list[sweep.SweepResult] = []
+
+    def run() -> None:
+        try:
+            results.append(sweep.sweep(batch_size=10))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert sum(r.examined for r in results) == len(ids)
+    assert sum(r.escalated for r in results) == len(ids)
+    assert all(r.examined > 0 for r in results), "both sweeps should have taken work"
+    assert Escalation.objects.count() == len(ids)
+    assert Case.objects.filter(events__kind=EventKind.WAIT_ENDED).count() == len(ids)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(
+    requires_postgres: None, requires_redis: str
+) -> None:
+    from portal.celery import app
+
+    ids = bulk_waiting(600, timezone.now() - timedelta(hours=1))
+    queue = f"kill-test-{os.getpid()}"
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DEBUG": "1",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": requires_redis,
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "--app",
+            "portal",
+            "worker",
+            "--pool",
+            "solo",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        app.send_task("diagnosis.sweep_waiting_cases", queue=queue)
+        deadline = time.monotonic() + 60
+        while Escalation.objects.count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)  # wait until the worker has committed at least one batch
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+        done_by_worker = Escalation.objects.count()
+        assert 0 < done_by_worker < len(ids), "the worker should have died in the middle of the sweep"
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+    result = sweep.sweep()  # another worker's sweep takes over
+
+    assert result.escalated == len(ids) - done_by_worker
+    assert Escalation.objects.count() == len(ids)
+    assert Case.objects.filter(state=CaseState.ESCALATED).count() == len(ids)
+    assert Escalation.objects.values("case").distinct().count() == len(ids)

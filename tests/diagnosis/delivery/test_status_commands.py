@@ -1,0 +1,117 @@
+"""status_source and delivery_status: the command-line interfaces operators script against."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from diagnosis.delivery import ingest
+from diagnosis.models import Case, StatusSource
+from tests.diagnosis.conftest import MSG_ID, store_report
+
+
+def run(*args: str, capsys: pytest.CaptureFixture[str]) -> str:
+    call_command(*args)
+    return capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_create_list_and_revoke_sources(capsys: pytest.CaptureFixture[str], settings: object) -> None:
+    settings.PORTAL_BASE_URL = "https://support.example.com"
+
+    url = run("status_source", "create", "huawei-intl", capsys=capsys).strip()
+    source = StatusSource.objects.get(name="huawei-intl")
+    assert url == f"https://support.example.com/hooks/sms-status/{source.token}/"
+    assert len(source.token) >= 32
+    run("status_source", "create", "signed", "--push-ak", "ak", "--push-sk", "sk", capsys=capsys)
+
+    listing = run("status_source", "list", capsys=capsys)
+    assert "huawei-intl\tactive\tunsigned\t" + url in listing
+    assert "signed\tactive\tsigned" in listing
+
+    assert "Revoked huawei-intl." in run("status_source", "revoke", "huawei-intl", capsys=capsys)
+    source.refresh_from_db()
+    assert not source.is_active
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("create", "x", "--push-ak", "ak"), "both --push-ak and --push-sk"),
+        (("revoke", "nobody"), "No active source named 'nobody'"),
+    ],
+)
+def test_source_command_errors(args: tuple[str, ...], message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        call_command("status_source", *args)
+
+
+@pytest.mark.django_db
+def test_duplicate_source_name_is_refused() -> None:
+    call_command("status_source", "create", "twice")
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("status_source", "create", "twice")
+
+
+def test_delivery_status_json(make_case: Callable[..., Case], capsys: pytest.CaptureFixture[str]) -> None:
+    case = make_case()
+    store_report(MSG_ID, "DELIVRD", origin="2")
+    store_report(MSG_ID, "ACCEPTD")
+
+    data = json.loads(run("delivery_status", MSG_ID, "--json", capsys=capsys))
+
+    assert data["sms_msg_id"] == MSG_ID
+    assert {r["status"] for r in data["reports"]} == {"DELIVRD", "ACCEPTD"}
+    first = next(r for r in data["reports"] if r["status"] == "DELIVRD")
+    assert (
+        first["channel"] == "callback"
+        and first["source"] == "2"
+        and first["update_time"]
+        and first["received_at"]
+    )
+    assert data["cases"] == [{"reference": case.reference, "state": "new", "current_node": "report_returned"}]
+
+
+@pytest.mark.django_db
+def test_delivery_status_json_names_the_platform_fields_as_the_platform_does(
+    client: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = StatusSource.objects.create(name="cb")
+    body = (
+        f"smsMsgId={MSG_ID}&status=DELIVRD&source=2&total=2&sequence=1&updateTime=2024-05-01T08%3A00%3A05Z"
+        "&extend=order-42&to=%2B447700900123"
+    )
+    client.post(source.callback_path(), data=body, content_type="application/x-www-form-urlencoded")
+    ingest.record_manual(MSG_ID, "UNDELIV")
+
+    data = json.loads(run("delivery_status", MSG_ID, "--json", capsys=capsys))
+
+    pushed, entered = data["reports"]
+    assert {key: pushed[key] for key in ("status", "source", "channel", "to", "extend")} == {
+        "status": "DELIVRD",
+        "source": "2",
+        "channel": "callback",
+        "to": "+447700900123",
+        "extend": "order-42",
+    }
+    assert (pushed["sequence"], pushed["total"], pushed["parts_inconsistent"]) == (1, 2, False)
+    assert pushed["update_time"] == "2024-05-01T08:00:05+00:00"
+    assert "origin" not in pushed  # the portal's channel went by that name; the platform has none
+    assert {key: entered[key] for key in ("source", "channel", "to", "extend")} == {
+        "source": None,
+        "channel": "manual",
+        "to": None,
+        "extend": None,
+    }
+    assert "via callback" in run("delivery_status", MSG_ID, capsys=capsys)
+
+
+def test_delivery_status_text(db: None, capsys: pytest.CaptureFixture[str]) -> None:
+    out = run("delivery_status", "unknown-id", capsys=capsys)
+    assert "no status report stored" in out

@@ -1,0 +1,398 @@
+"""/cases/<reference>/: the page, the htmx step forms, revisions, notes, replies, access."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from diagnosis.cases import outbox, services
+from diagnosis.models import Case, CaseState, EventKind, OutboundEmail
+from tests.diagnosis.conftest import MSG_ID, route_to, store_report, walk_to
+
+
+@pytest.fixture
+def claimed(make_case: Callable[..., Case], agent: User) -> Case:
+    case = make_case()
+    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
+    return case
+
+
+@pytest.fixture
+def agent_client(client: Client, agent: User) -> Client:
+    client.force_login(agent)
+    return client
+
+
+def test_case_page_shows_report_numbers_reports_path_and_timeline(
+    agent_client: Client, claimed: Case, agent: User
+) -> None:
+    store_report(status="UNDELIV", origin="2")
+    walk_to(claimed, [("report_returned", "report_present")], agent)
+
+    response = agent_client.get(f"/cases/{claimed.reference}/")
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Dana Customer" in content and "+4915123456789" in content and "DE · mobile" in content
+    assert MSG_ID in content
+    assert "UNDELIV" in content and "Status-report callback" in content and "SMS center (carrier)" in content
+    assert "Path so far" in content and "Yes, a final report is there" in content
+    assert "Is the report&#x27;s status DELIVRD?" in content
+    assert "Suggested from stored reports" in content
+    assert re.search(r'<input[^>]*value="number"[^>]*checked', content)  # the proposal is pre-selected
+    assert "Case opened for +4915123456789" in content
+
+
+def test_htmx_step_swaps_in_the_next_step_with_oob_updates(agent_client: Client, claimed: Case) -> None:
+    response = agent_client.post(
+        f"/cases/{claimed.reference}/step/",
+        {"node": "report_returned", "value": "no_report", "notes": "nothing on the console"},
+        headers={"HX-Request": "true"},
+    )
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert content.lstrip().startswith('<section class="card step-panel" id="step-panel"')
+    assert "Call the recipient" in content and "autofocus" in content
+    for panel in ("case-header", "path-panel", "timeline", "note-form", "reply-form", "messages"):
+        assert f'id="{panel}"' in content
+    assert content.count('hx-swap-oob="true"') == 6
+    assert "<html" not in content
+    claimed.refresh_from_db()
+    assert claimed.current_node == "dial_recipient"
+
+
+def test_plain_post_redirects_back_to_the_page(agent_client: Client, claimed: Case) -> None:
+    response = agent_client.post(
+        f"/cases/{claimed.reference}/step/", {"node": "report_returned", "value": "no_report"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/cases/{claimed.reference}/#step"
+
+
+def test_validation_errors_come_back_next_to_the_field(
+    agent_client: Client, claimed: Case, agent: User
+) -> None:
+    missing = agent_client.post(
+        f"/cases/{claimed.reference}/step/", {"node": "report_returned"}, headers={"HX-Request": "true"}
+    )
+    assert missing.status_code == 200
+    assert "Choose an answer." in missing.content.decode()
+
+    walk_to(claimed, [("report_returned", "report_present")], agent)
+    mismatch = agent_client.post(
+        f"/cases/{claimed.reference}/step/",
+        {"node": "status_is_delivrd", "value": "delivered", "evidence": "LIMIT"},
+        headers={"HX-Request": "true"},
+    )
+    content = mismatch.content.decode()
+    assert "That status code points to" in content
+    assert 'class="field field-invalid"' in content
+    plain = agent_client.post(f"/cases/{claimed.reference}/step/", {"node": "status_is_delivrd"})
+    assert plain.status_code == 200 and "<html" in plain.content.decode()
+    claimed.refresh_from_db()
+    assert claimed.current_node == "status_is_delivrd"
+
+
+def test_a_stale_step_form_shows_the_current_step(agent_client: Client, claimed: Case, agent: User) -> None:
+    walk_to(claimed, [("report_returned", "no_report")], agent)
+
+    response = agent_client.post(
+        f"/cases/{claimed.reference}/step/",
+        {"node": "report_returned", "value": "report_present"},
+        headers={"HX-Request": "true"},
+    )
+
+    content = response.content.decode()
+    assert "The case moved on" in content and "Call the recipient" in content
+    assert claimed.answers.count() == 1
+
+
+def test_revision_shows_what_it_discards_then_does_it(
+    agent_client: Client, claimed: Case, agent: User
+) -> None:
+    walk_to(claimed, [("report_returned", "report_present"), ("status_is_delivrd", "delivered")], agent)
+    url = f"/cases/{claimed.reference}/revise/report_returned/"
+
+    preview = agent_client.get(url, headers={"HX-Request": "true"})
+    assert "sets aside 1 later step" in preview.content.decode()
+    assert "C3 Is the report" in preview.content.decode()
+    claimed.refresh_from_db()
+    assert claimed.current_node == "junk_folder"  # nothing changed yet
+
+    response = agent_client.post(url, {"value": "no_report"}, headers={"HX-Request": "true"})
+
+    assert "Call the recipient" in response.content.decode()
+    claimed.refresh_from_db()
+    assert claimed.current_node == "dial_recipient"
+    assert claimed.answers.filter(superseded_at__isnull=False).count() == 2
+
+
+def _between(content: str, start: str, end: str) -> str:
+    return content[content.index(start) : content.index(end, content.index(start))]
+
+
+def test_revision_keeps_the_replaced_answers_visible_in_path_and_timeline(
+    client: Client, claimed: Case, agent: User, lead: User
+) -> None:
+    store_report(status="DELIVRD")
+    walk_to(
+        claimed,
+        [("report_returned", "report_present"), ("status_is_delivrd", "delivered"), ("junk_folder", "no")],
+        agent,
+    )
+    client.force_login(lead)
+    client.post(f"/cases/{claimed.reference}/revise/report_returned/", {"value": "no_report"})
+
+    content = client.get(f"/cases/{claimed.reference}/").content.decode()
+
+    path = _between(content, 'id="path-panel"', "</section>")
+    assert "Replaced answers" in path
+    assert "Replaced by Morgan on <time" in path and "who changed C1 to “No final report yet”" in path
+    for label in ("Yes, a final report is there", "Yes: DELIVRD", "No"):
+        assert f'<del><span class="visually-hidden">Replaced: </span>{label}' in path
+    assert "C3</span> Is the report&#x27;s status DELIVRD?" in path and "P1</span> Is the message" in path
+    assert path.count("answered by Avery on <time") == 3
+    timeline = _between(content, 'id="timeline"', "</section>")
+    replaced = re.findall(r'<li class="event event-answered event-replaced">(.*?)</li>', timeline, re.S)
+    assert len(replaced) == 3
+    assert all("<del>" in entry and "Replaced by Morgan on" in entry for entry in replaced)
+    assert '<li class="event event-revised">' in timeline  # the revision's own answer is live
+
+
+def test_an_answer_revised_twice_names_each_reviser(
+    client: Client, claimed: Case, agent: User, lead: User
+) -> None:
+    walk_to(claimed, [("report_returned", "report_present")], agent)
+    services.revise_answer(claimed.pk, node="report_returned", value="no_report", actor=lead)
+    services.revise_answer(claimed.pk, node="report_returned", value="report_present", actor=agent)
+    client.force_login(agent)
+
+    response = client.get(f"/cases/{claimed.reference}/")
+
+    groups = response.context["file"].set_aside
+    assert [(g.revision.actor, g.new_label, [a.label for a in g.answers]) for g in groups] == [
+        (lead, "No final report yet", ["Yes, a final report is there"]),
+        (agent, "Yes, a final report is there", ["No final report yet"]),
+    ]
+    content = response.content.decode()
+    assert "Replaced by Morgan on" in content and "Replaced by Avery on" in content
+    timeline = _between(content, 'id="timeline"', "</section>")
+    # Morgan's revision recorded an answer that Avery's revision then set aside.
+    revised = re.findall(r'<li class="event event-revised( event-replaced)?">(.*?)</li>', timeline, re.S)
+    assert [bool(marked) for marked, _ in revised] == [False, True]
+    assert "Replaced by Avery on" in revised[1][1]
+
+
+def test_revision_of_a_step_off_the_path_is_refused(agent_client: Client, claimed: Case) -> None:
+    response = agent_client.get(f"/cases/{claimed.reference}/revise/junk_folder/", follow=True)
+    assert "Only a step on the case" in response.content.decode()
+    assert agent_client.get(f"/cases/{claimed.reference}/revise/wait_phone_off/").status_code == 403
+
+
+def test_outcomes_show_reply_and_escalation_package(agent_client: Client, claimed: Case, agent: User) -> None:
+    walk_to(claimed, route_to(claimed.guide, "E_frequency_limit"), agent)
+
+    content = agent_client.get(f"/cases/{claimed.reference}/").content.decode()
+
+    assert "Package for customer service" in content
+    assert "N1 Did the message hit a sending-rate" in content
+    assert "limit on how many messages one number may receive" in content  # proposed customer reply
+
+
+def test_waiting_shows_deadline_and_schedule(agent_client: Client, claimed: Case, agent: User) -> None:
+    walk_to(claimed, [("report_returned", "no_report"), ("dial_recipient", "yes")], agent)
+
+    content = agent_client.get(f"/cases/{claimed.reference}/").content.decode()
+
+    assert (
+        "Deadline" in content
+        and "Next check" in content
+        and "15 minutes, 1 hour, 4 hours and 12 hours" in content
+    )
+
+
+def test_reply_is_recorded_and_emailed(
+    agent_client: Client, claimed: Case, django_capture_on_commit_callbacks
+) -> None:
+    response = agent_client.post(
+        f"/cases/{claimed.reference}/reply/",
+        {"text": "Please check the spam folder."},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    event = claimed.events.get(kind=EventKind.REPLY)
+    assert event.data["text"] == "Please check the spam folder."
+    email = OutboundEmail.objects.get(case=claimed)
+    assert email.to == "dana@example.com" and email.sent_at is None
+    assert outbox.deliver_pending() == 1
+    assert mail.outbox[0].subject == f"Update on your SMS delivery case {claimed.reference}"
+    assert "Please check the spam folder." in mail.outbox[0].body
+    assert outbox.deliver_pending() == 0  # sent once
+
+
+def test_notes_go_to_the_timeline_and_empty_ones_are_refused(agent_client: Client, claimed: Case) -> None:
+    empty = agent_client.post(
+        f"/cases/{claimed.reference}/note/", {"text": "   "}, headers={"HX-Request": "true"}
+    )
+    assert "This field is required." in empty.content.decode()
+
+    response = agent_client.post(
+        f"/cases/{claimed.reference}/note/", {"text": "Customer called back"}, headers={"HX-Request": "true"}
+    )
+
+    assert "Customer called back" in response.content.decode()
+    assert claimed.events.filter(kind=EventKind.NOTE).count() == 1
+
+
+def test_lead_assigns_and_agent_cannot(
+    client: Client, claimed: Case, lead: User, other_agent: User, agent: User
+) -> None:
+    client.force_login(agent)
+    assert client.post(f"/cases/{claimed.reference}/assign/", {"assignee": other_agent.pk}).status_code == 403
+    client.force_login(lead)
+    response = client.post(f"/cases/{claimed.reference}/assign/", {"assignee": other_agent.pk})
+    assert response.status_code == 302
+    claimed.refresh_from_db()
+    assert claimed.assigned_to == other_agent
+
+
+def test_only_the_assignee_or_a_lead_works_the_case(
+    client: Client, claimed: Case, other_agent: User, lead: User
+) -> None:
+    client.force_login(other_agent)
+    assert (
+        client.post(
+            f"/cases/{claimed.reference}/step/", {"node": "report_returned", "value": "no_report"}
+        ).status_code
+        == 403
+    )
+    page = client.get(f"/cases/{claimed.reference}/").content.decode()
+    assert "Only the assigned agent or a team lead" in page
+    client.force_login(lead)
+    assert (
+        client.post(
+            f"/cases/{claimed.reference}/step/", {"node": "report_returned", "value": "no_report"}
+        ).status_code
+        == 302
+    )
+
+
+@pytest.mark.parametrize(
+    "suffix", ["", "step/", "revise/report_returned/", "claim/", "assign/", "note/", "reply/"]
+)
+def test_anonymous_and_outsiders_are_kept_out(
+    client: Client, claimed: Case, outsider: User, suffix: str
+) -> None:
+    url = f"/cases/{claimed.reference}/{suffix}"
+    anonymous = client.post(url) if suffix else client.get(url)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    client.force_login(outsider)
+    assert (client.post(url) if suffix else client.get(url)).status_code == 403
+
+
+def test_unknown_reference_is_404_and_methods_are_checked(agent_client: Client, claimed: Case) -> None:
+    assert agent_client.get("/cases/SMS-ZZZZZZ/").status_code == 404
+    assert agent_client.get("/cases/not-a-ref/").status_code == 404
+    assert agent_client.get(f"/cases/{claimed.reference}/step/").status_code == 405
+    assert agent_client.post(f"/cases/{claimed.reference}/").status_code == 405
+
+
+def test_case_page_query_count_is_constant(agent_client: Client, claimed: Case, agent: User) -> None:
+    store_report(status="UNDELIV")
+    walk_to(claimed, [("report_returned", "report_present")], agent)
+    with CaptureQueriesContext(connection) as small:
+        agent_client.get(f"/cases/{claimed.reference}/")
+    for i in range(40):
+        services.add_note(claimed.pk, text=f"note {i}", actor=agent)
+        store_report(status=f"MK:{i:04d}")
+        # Each revision adds a superseded answer; the case stays at C3.
+        services.revise_answer(claimed.pk, node="report_returned", value="report_present", actor=agent)
+    with CaptureQueriesContext(connection) as large:
+        response = agent_client.get(f"/cases/{claimed.reference}/")
+
+    assert response.context["file"].node.id == "status_is_delivrd"
+    assert len(response.context["file"].superseded) == 40
+    assert sum(len(group.answers) for group in response.context["file"].set_aside) == 40
+    assert len(small) == len(large), [q["sql"] for q in large.captured_queries]
+
+
+def _console_time(moment: datetime) -> str:
+    """A window bound as the page shows it: rounded up to the minute, in the agent's time zone."""
+    rounded = (moment + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    return timezone.localtime(rounded).strftime("%Y-%m-%d %H:%M")
+
+
+def test_case_page_prepares_the_console_search_until_a_final_report_is_stored(
+    agent_client: Client, make_case: Callable[..., Case], agent: User
+) -> None:
+    case = make_case(number="+8613800138000", sent_ago=timedelta(days=5))
+    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
+    url = f"/cases/{case.reference}/"
+
+    content = agent_client.get(url).content.decode()
+
+    helper = _between(content, 'id="console-search"', "</div>")
+    assert "<code>13800138000</code>" in helper and "for +8613800138000" in helper
+    start, end = (
+        _console_time(case.sent_at - timedelta(days=1)),
+        _console_time(case.sent_at + timedelta(days=3)),
+    )
+    assert re.search(rf">{start}</time> to <time[^>]*>{end}</time>", helper)
+    assert "Sent more than 90 days ago" not in helper
+    assert content.index('id="console-search"') < content.index("Record status")  # above the form
+
+    store_report(status="ACCEPTD")  # in-between status: still nothing final
+    assert 'id="console-search"' in agent_client.get(url).content.decode()
+    store_report(status="DELIVRD")
+    assert 'id="console-search"' not in agent_client.get(url).content.decode()
+
+
+def test_console_search_warns_when_the_send_is_older_than_the_console_keeps(
+    agent_client: Client, make_case: Callable[..., Case], agent: User
+) -> None:
+    case = make_case(sent_ago=timedelta(days=100))
+    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
+
+    content = agent_client.get(f"/cases/{case.reference}/").content.decode()
+
+    helper = _between(content, 'id="console-search"', "</div>")
+    assert "Sent more than 90 days ago" in helper and "<code>4915123456789</code>" in helper
+    assert "Sending time" not in helper  # nothing left in the console's reach
+
+
+def test_case_page_query_count_is_constant_with_the_console_search(
+    agent_client: Client, claimed: Case, agent: User
+) -> None:
+    store_report(status="ACCEPTD")
+    walk_to(claimed, [("report_returned", "no_report")], agent)
+    with CaptureQueriesContext(connection) as small:
+        agent_client.get(f"/cases/{claimed.reference}/")
+    for i in range(40):
+        services.add_note(claimed.pk, text=f"note {i}", actor=agent)
+        store_report(status="ACCEPTD", updated_at=timezone.now() - timedelta(minutes=i + 1))
+        services.revise_answer(claimed.pk, node="report_returned", value="no_report", actor=agent)
+    with CaptureQueriesContext(connection) as large:
+        response = agent_client.get(f"/cases/{claimed.reference}/")
+
+    assert response.context["file"].console_search is not None
+    assert len(response.context["file"].reports) == 41
+    assert len(small) == len(large), [q["sql"] for q in large.captured_queries]
+
+
+def test_states_render(agent_client: Client, make_case: Callable[..., Case], agent: User) -> None:
+    for outcome in ("R_inbox_full", "E_no_report_after_72h"):
+        case = walk_to(make_case(), route_to(make_case().guide, outcome), agent)
+        assert case.state in (CaseState.RESOLVED, CaseState.ESCALATED)
+        assert agent_client.get(f"/cases/{case.reference}/").status_code == 200
