@@ -77,7 +77,8 @@ def _decode(request: HttpRequest, body: bytes) -> tuple[str, str]:
     Undecodable bytes are kept as surrogate escapes rather than refusing the body: in a field
     that matters they refuse that report, anywhere else they are stored escaped.
     """
-    charset = request.content_params.get("charset", "").strip().strip("\"'") or "utf-8"
+    # content_params is only None on a bare HttpRequest(); a real request always parses it.
+    charset = (request.content_params or {}).get("charset", "").strip().strip("\"'") or "utf-8"
     try:
         codec = codecs.lookup(charset).name
     except (LookupError, ValueError):
