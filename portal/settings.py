@@ -180,7 +180,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Beat publishes a heartbeat task; a worker runs it. Health reads both stamps.
 HEARTBEAT_INTERVAL = timedelta(seconds=env_int("HEARTBEAT_INTERVAL_SECONDS", 15, minimum=1))
 HEARTBEAT_STALE_AFTER = HEARTBEAT_INTERVAL * 4
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "heartbeat": {
         "task": "portal.tasks.heartbeat",
         "schedule": HEARTBEAT_INTERVAL,

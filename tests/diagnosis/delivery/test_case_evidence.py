@@ -243,6 +243,7 @@ def test_test_sms_that_joined_message_ids_before_the_upgrade_are_moved_apart() -
     moved = Case.objects.get(reference="SMS-OLD234")
     assert list(moved.messages.values_list("msg_id", flat=True)) == ["customer-message"]
     test = moved.test_messages.get()
+    assert test.recipient is not None
     assert (test.msg_id, test.recipient.e164) == ("agent-test_1.2", NUMBER)
 
 

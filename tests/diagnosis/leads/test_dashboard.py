@@ -13,6 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from pytest_django import Settings
 
 from diagnosis.cases import queue, services
 from diagnosis.guide import Guide
@@ -180,7 +181,7 @@ def test_every_number_opens_the_queue_with_exactly_those_cases(
 
 
 def test_the_page_shows_the_panels_and_the_stale_limit_from_settings(
-    team: dict[str, Case], lead_client: Client, settings: object
+    team: dict[str, Case], lead_client: Client, settings: Settings
 ) -> None:
     settings.LEAD_STALE_AFTER_HOURS = 6
     _age(team, timezone.now())

@@ -345,6 +345,7 @@ def test_case_page_prepares_the_console_search_until_a_final_report_is_stored(
 
     helper = _between(content, 'id="console-search"', "</div>")
     assert "<code>13800138000</code>" in helper and "for +8613800138000" in helper
+    assert case.sent_at is not None
     start, end = (
         _console_time(case.sent_at - timedelta(days=1)),
         _console_time(case.sent_at + timedelta(days=3)),

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from pytest_django import Settings
 
 from diagnosis.cases import services
 from diagnosis.models import Case, Recipient
@@ -140,7 +141,7 @@ def test_search_by_reference_and_message_id(agent_client: Client, make_case: Cal
 
 
 def test_national_notation_uses_the_configured_region(
-    agent_client: Client, make_case: Callable[..., Case], settings: object
+    agent_client: Client, make_case: Callable[..., Case], settings: Settings
 ) -> None:
     wanted = make_case()
     settings.PHONE_REGION = "DE"
