@@ -377,6 +377,7 @@ def big_rows(count: int) -> Iterator[list[str]]:
         yield [f"{MSG_ID}_{index}", number, "2024-05-01 08:00:00", status, "", "2024-05-01T08:00:05Z", "Acme"]
 
 
+@pytest.mark.slow
 def test_a_large_file_is_imported_in_constant_memory(db: None, tmp_path: Path) -> None:
     path = tmp_path / "big.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
