@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 RUN_VAR := $(or $(VAR_DIR),var)
 
-.PHONY: run test lint format clean bench bench-seed soak
+.PHONY: run test test-fast lint typecheck format clean bench bench-seed soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,11 +54,20 @@ lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# mypy with django-stubs: strict for diagnosis, the defaults elsewhere ([tool.mypy] in pyproject.toml).
+typecheck: $(VENV)/.dev-deps
+	$(BIN)/mypy
+
+# Everything CI checks, the slow tests included (CI calls this target).
+test: lint typecheck
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
 	# The guide engine carries the product: keep its branch coverage at 95% or more.
 	$(BIN)/pytest --cov=diagnosis.guide --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
+
+# The test suite without the tests marked slow, for a quicker run while working.
+test-fast: $(VENV)/.dev-deps
+	$(BIN)/pytest -m "not slow"
 
 # Benchmarks on a PostgreSQL database of their own (BENCH_DB, default `bench`), seeded when empty
 # with BENCH_CASES / BENCH_REPORTS (default 1,000,000 / 10,000,000). See "Performance" in README.md.

@@ -9,6 +9,8 @@ which keeps them at exactly one query; `bench/run.py` serves them next to the po
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection, transaction
@@ -39,7 +41,9 @@ def case_rows(request: HttpRequest, kind: str) -> HttpResponse:
     if kind == "unassigned":
         cases = Case.objects.filter(assigned_to__isnull=True, state__in=OPEN_STATES)
     elif kind == "mine":
-        cases = Case.objects.filter(assigned_to_id=request.GET.get("user"), state__in=OPEN_STATES)
+        # The query string's id as sent: the database compares it as a number.
+        user_id: Any = request.GET.get("user")
+        cases = Case.objects.filter(assigned_to_id=user_id, state__in=OPEN_STATES)
     else:
         cases = Case.objects.filter(recipients__e164=request.GET.get("number", ""))
     return _rows(request, list(cases.order_by("created_at", "pk")[:LIST_ROWS]))
@@ -89,7 +93,7 @@ def insert_batch(request: HttpRequest) -> HttpResponse:
     """One multi-row INSERT of a JSON batch."""
     items = json.loads(request.body)["statusReportList"]
     now = timezone.now()
-    params: list[object] = []
+    params: list[str | datetime] = []
     for item in items:
         msg_id, status = item["smsMsgId"], item["status"]
         params += [msg_id, status, json.dumps(item), now, f"{msg_id}|1|{status}|-"]

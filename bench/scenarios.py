@@ -88,7 +88,7 @@ def _session(user_id: int) -> str:
     return store.session_key or ""
 
 
-def _sample(sql: str, params: list[object], size: int) -> list[str]:
+def _sample(sql: str, params: list[int], size: int) -> list[str]:
     """Rows spread over the whole table, cheaply: every k-th row of an index-ordered scan."""
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, size])

@@ -23,9 +23,10 @@ from typing import Any
 
 import django
 import phonenumbers
+import phonenumbers.carrier  # a submodule: `import phonenumbers` alone does not load it
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
 from phonenumbers import PhoneNumberType
 
@@ -346,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def ensure_staff() -> list[AbstractBaseUser]:
+def ensure_staff() -> list[User]:
     """Agents (the first is `bench-agent`) and leads; cases are spread over the agents."""
     groups = roles.ensure_role_groups()
     user_model = get_user_model()
@@ -412,7 +413,7 @@ def defer_indexes(cursor: Any) -> list[str]:
 class Seeder:
     """Generates the rows; one instance per run."""
 
-    def __init__(self, rng: random.Random, agents: list[AbstractBaseUser], say: Any) -> None:
+    def __init__(self, rng: random.Random, agents: list[User], say: Any) -> None:
         self.rng = rng
         self.say = say
         self.agent_ids = [a.pk for a in agents]
@@ -585,7 +586,7 @@ class CaseRows:
         email = f"{first.lower()}.{last.lower()}{case_id}@example.com"
 
         # Recipients and messages: most cases are about one number and one message.
-        recipients = []
+        recipients: list[tuple[int, str]] = []
         for _ in range(1 if rng.random() < 0.8 else rng.randint(2, 3)):
             number, region, carrier = s.numbers.pick()
             if any(number == r[1] for r in recipients):

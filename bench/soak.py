@@ -669,7 +669,7 @@ def wait_for_test_reports(portal: Portal, msg_ids: list[str]) -> Counter[str]:
     return counts
 
 
-def simulator_pushes(lines: list[str]) -> dict[str, int]:
+def simulator_pushes(lines: list[str]) -> dict[str, object]:
     answered = Counter(match.group(3) for line in lines if (match := SIMULATOR_PUSH.search(line)))
     failed = sum(1 for line in lines if SIMULATOR_PUSH_FAILED.search(line))
     return {

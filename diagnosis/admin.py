@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -26,9 +26,21 @@ from diagnosis.models import (
     StatusSource,
     TestMessage,
 )
+from portal.http import AuthenticatedHttpRequest
+
+# ModelAdmin and the inlines are generic only in django-stubs: at run time they cannot be subscripted.
+if TYPE_CHECKING:
+    _CaseAdmin = admin.ModelAdmin[Case]
+    _ModelAdmin = admin.ModelAdmin[Any]
+    _CaseTabularInline = admin.TabularInline[Any, Case]
+    _CaseStackedInline = admin.StackedInline[Any, Case]
+else:
+    _CaseAdmin = _ModelAdmin = admin.ModelAdmin
+    _CaseTabularInline = admin.TabularInline
+    _CaseStackedInline = admin.StackedInline
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(_CaseTabularInline):
     extra = 0
     can_delete = False
 
@@ -39,13 +51,13 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class RecipientInline(admin.TabularInline):
+class RecipientInline(_CaseTabularInline):
     model = Recipient
     extra = 0
     readonly_fields = ["region", "number_type", "carrier"]
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(_CaseTabularInline):
     model = Message
     extra = 0
 
@@ -60,7 +72,7 @@ class AnswerInline(ReadOnlyInline):
     fields = ["node", "value", "evidence", "notes", "answered_by", "answered_at", "superseded_at"]
 
 
-class EscalationInline(admin.StackedInline):
+class EscalationInline(_CaseStackedInline):
     model = Escalation
     extra = 0
     can_delete = False
@@ -79,13 +91,16 @@ class AnswerStepForm(forms.Form):
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["value"].choices = [(a.value, a.label) for a in case.node.answers]
+        # `fields` holds copies of the fields declared above, so "value" is the ChoiceField.
+        cast(forms.ChoiceField, self.fields["value"]).choices = [
+            (a.value, a.label) for a in case.node.answers
+        ]
         if not case.node.evidence:
             del self.fields["evidence"]
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(_CaseAdmin):
     list_display = ["reference", "state", "current_node", "assigned_to", "cause", "created_at"]
     list_filter = ["state", "guide_version", "cause"]
     search_fields = ["reference", "recipients__e164", "messages__msg_id", "reporter_email"]
@@ -120,7 +135,7 @@ class CaseAdmin(admin.ModelAdmin):
         )
         return [answer, *super().get_urls()]
 
-    def answer_view(self, request: HttpRequest, case_id: int) -> HttpResponse:
+    def answer_view(self, request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
         """Answer the case's current step through the same service the agent pages use."""
         case = get_object_or_404(Case, pk=case_id)
         if not self.has_change_permission(request, case):
@@ -152,7 +167,7 @@ class CaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusReport)
-class StatusReportAdmin(admin.ModelAdmin):
+class StatusReportAdmin(_ModelAdmin):
     list_display = ["msg_id", "status", "sequence", "channel", "origin", "updated_at", "received_at"]
     list_filter = ["channel", "origin", "parts_inconsistent"]
     search_fields = ["msg_id", "to_number", "status"]
@@ -160,14 +175,14 @@ class StatusReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusCode)
-class StatusCodeAdmin(admin.ModelAdmin):
+class StatusCodeAdmin(_ModelAdmin):
     list_display = ["code", "match", "branch", "final", "documented", "summary"]
     list_filter = ["branch", "documented", "match"]
     search_fields = ["code", "summary"]
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
+class EscalationAdmin(_ModelAdmin):
     list_display = ["case", "reason", "opened_at", "sent_at", "provider_reference", "closed_at"]
     list_filter = ["reason"]
     search_fields = ["case__reference", "provider_reference"]
@@ -175,7 +190,7 @@ class EscalationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(_ModelAdmin):
     """History is append-only: visible, never editable."""
 
     list_display = ["at", "case", "kind", "actor", "summary"]
@@ -193,12 +208,12 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusSource)
-class StatusSourceAdmin(admin.ModelAdmin):
+class StatusSourceAdmin(_ModelAdmin):
     list_display = ["name", "created_at", "revoked_at", "last_report_at"]
     readonly_fields = ["token", "created_at", "last_report_at"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(_ModelAdmin):
     """Kept for inspection: what arrived or went out is evidence, not data to edit."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -67,7 +67,7 @@ class Case(models.Model):
     # Stored under MEDIA_ROOT, outside the web root; served only to staff by a view.
     screenshot = models.FileField(upload_to="screenshots/%Y/%m/", blank=True)
 
-    state = models.CharField(max_length=16, choices=CaseState.choices, default=CaseState.NEW)
+    state = models.CharField(max_length=16, choices=CaseState, default=CaseState.NEW)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -274,13 +274,13 @@ class StatusReport(models.Model):
     # A database default too: bulk loaders (COPY) that predate the flag leave it out.
     parts_inconsistent = models.BooleanField(default=False, db_default=False)
     # The platform's `source`, as sent: values beyond the documented ones are kept, not refused.
-    origin = models.CharField(max_length=16, choices=ReportOrigin.choices, blank=True)
+    origin = models.CharField(max_length=16, choices=ReportOrigin, blank=True)
     # Absent when the platform built the report itself (e.g. EXPIRED after 72 hours).
     updated_at = models.DateTimeField(null=True, blank=True)
     extend = models.CharField(max_length=128, blank=True)
     to_number = models.CharField(max_length=24, blank=True, help_text="E.164 when the report carried `to`")
     org_code = models.CharField(max_length=32, blank=True)
-    channel = models.CharField(max_length=16, choices=ReportChannel.choices)
+    channel = models.CharField(max_length=16, choices=ReportChannel)
     raw = models.JSONField(default=dict, help_text="The payload as received, extra fields included")
     received_at = models.DateTimeField(default=timezone.now)
     # message id + part + status + update time: a redelivered report maps to the same key.
@@ -523,7 +523,7 @@ class Event(models.Model):
     """The case's history. Append-only: rows are never changed or deleted."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=24, choices=EventKind.choices)
+    kind = models.CharField(max_length=24, choices=EventKind)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     at = models.DateTimeField(default=timezone.now)
     summary = models.CharField(max_length=300)

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import fcntl
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from kombu import Connection
+
+if TYPE_CHECKING:
+    from kombu.transport import virtual
 
 SQLITE_BROKER = "sqla+sqlite:///"
 
@@ -27,4 +31,5 @@ def prepare(url: str, transport_options: dict[str, object], queue: str) -> None:
     with database.with_suffix(".lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         with Connection(url, transport_options=transport_options) as connection:
-            connection.default_channel.queue_declare(queue=queue)
+            # The SQLAlchemy transport's channels are kombu's virtual channels, which declare queues.
+            cast("virtual.Channel", connection.default_channel).queue_declare(queue=queue)

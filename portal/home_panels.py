@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
@@ -11,4 +13,5 @@ home_panels = Signal()
 
 
 def panels(request: HttpRequest) -> list[SafeString]:
-    return [html for _, html in home_panels.send(sender=None, request=request) if html]
+    # Receivers return SafeString panels; the stubs type every receiver's result as str.
+    return [cast(SafeString, html) for _, html in home_panels.send(sender=None, request=request) if html]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
@@ -12,8 +12,8 @@ class HtmxHttpRequest(HttpRequest):
 
 
 class AuthenticatedHttpRequest(HtmxHttpRequest):
-    user: AbstractBaseUser  # type: ignore[assignment]
+    user: User
 
 
 class PublicHttpRequest(HtmxHttpRequest):
-    user: AbstractBaseUser | AnonymousUser  # type: ignore[assignment]
+    user: User | AnonymousUser

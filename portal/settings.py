@@ -13,6 +13,7 @@ import secrets
 import zoneinfo
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -85,7 +86,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
@@ -141,7 +142,7 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_RESULT_BACKEND: str | None = REDIS_URL
     # socket_timeout stays above kombu's 1 s BRPOP wait, which workers block on.
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"socket_connect_timeout": 1, "socket_timeout": 2}
     CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
@@ -179,7 +180,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Beat publishes a heartbeat task; a worker runs it. Health reads both stamps.
 HEARTBEAT_INTERVAL = timedelta(seconds=env_int("HEARTBEAT_INTERVAL_SECONDS", 15, minimum=1))
 HEARTBEAT_STALE_AFTER = HEARTBEAT_INTERVAL * 4
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "heartbeat": {
         "task": "portal.tasks.heartbeat",
         "schedule": HEARTBEAT_INTERVAL,

@@ -263,7 +263,9 @@ def replacements_for(guide: Guide, answers: Sequence[AnswerRecord], events: Iter
             candidates = [
                 a
                 for a in superseded_by_node.get(node_id, [])
-                if a.pk not in replaced_by and a.answered_at <= revision.at and a.superseded_at <= revision.at
+                if a.pk not in replaced_by
+                and a.answered_at <= revision.at
+                and _set_aside_at(a) <= revision.at
             ]
             if candidates:
                 replaced_by[candidates[-1].pk] = revision
@@ -271,7 +273,7 @@ def replacements_for(guide: Guide, answers: Sequence[AnswerRecord], events: Iter
     for answers_at_node in superseded_by_node.values():
         for answer in answers_at_node:
             if answer.pk not in replaced_by:
-                index = bisect_right(revision_times, answer.superseded_at)
+                index = bisect_right(revision_times, _set_aside_at(answer))
                 replaced_by[answer.pk] = revisions[index - 1] if index else None
 
     set_aside = {
@@ -290,10 +292,18 @@ def replacements_for(guide: Guide, answers: Sequence[AnswerRecord], events: Iter
     timeline = []
     for event in events:
         node_id = event.data.get("node") if event.kind in _ANSWERING else None
-        index = bisect_right(times_at_node[node_id], event.at) if node_id in times_at_node else 0
-        stored = given_at_node[node_id][index - 1] if index else None
+        stored = None
+        if node_id in times_at_node:
+            index = bisect_right(times_at_node[node_id], event.at)
+            stored = given_at_node[node_id][index - 1] if index else None
         timeline.append(TimelineEntry(event, set_aside.get(stored.pk) if stored else None))
     return Replacements(groups, timeline)
+
+
+def _set_aside_at(answer: AnswerRecord) -> datetime:
+    """When a superseded answer was set aside; only those are grouped by `replacements_for`."""
+    assert answer.superseded_at is not None
+    return answer.superseded_at
 
 
 def _group(guide: Guide, revision: Event, answers: list[SetAside]) -> RevisionGroup:

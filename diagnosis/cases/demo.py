@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from diagnosis.cases import services
@@ -52,7 +52,7 @@ EXAMPLES = [
 ]
 
 
-def seed_cases(agent: AbstractBaseUser) -> int:
+def seed_cases(agent: User) -> int:
     """Create the example cases once; returns how many were created."""
     if Case.objects.filter(reporter_email__endswith="@" + DEMO_DOMAIN).exists():
         return 0

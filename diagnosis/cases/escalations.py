@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -75,9 +75,7 @@ def send_to_customer_service(escalation: Escalation, node: Node) -> None:
     )
 
 
-def record_answer(
-    escalation_id: int, *, reference: str, answer: str, close: bool, actor: AbstractBaseUser
-) -> Escalation:
+def record_answer(escalation_id: int, *, reference: str, answer: str, close: bool, actor: User) -> Escalation:
     """Customer service replied: keep their reference and answer, and close the escalation if done."""
     with transaction.atomic():
         escalation = Escalation.objects.select_for_update().select_related("case").get(pk=escalation_id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -43,7 +43,7 @@ class Sort(StrEnum):
     DEADLINE = "deadline"
 
 
-def _tab_filter(tab: Tab, user: AbstractBaseUser) -> Q:
+def _tab_filter(tab: Tab, user: User) -> Q:
     return {
         Tab.UNASSIGNED: Q(assigned_to__isnull=True, state__in=OPEN_STATES),
         Tab.MINE: Q(assigned_to=user.pk, state__in=OPEN_STATES),
@@ -185,7 +185,7 @@ def parse_search(text: str, default_region: str | None = None) -> Search:
     return Search(text, "message", text)
 
 
-def cases(tab: Tab, user: AbstractBaseUser, search: Search, sort: Sort) -> QuerySet[Case]:
+def cases(tab: Tab, user: User, search: Search, sort: Sort) -> QuerySet[Case]:
     """The queue's rows: one query for the page plus one for the numbers shown on it."""
     queryset = Case.objects.filter(_tab_filter(tab, user)).select_related("assigned_to")
     if search.kind:
@@ -207,7 +207,7 @@ def cases(tab: Tab, user: AbstractBaseUser, search: Search, sort: Sort) -> Query
 COUNTED_TABS = (Tab.UNASSIGNED, Tab.MINE)
 
 
-def tab_counts(user: AbstractBaseUser) -> dict[Tab, int | None]:
+def tab_counts(user: User) -> dict[Tab, int | None]:
     """How many open cases each work tab holds.
 
     One COUNT per tab rather than one aggregate with filters: each count is an

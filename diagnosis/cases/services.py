@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from diagnosis.cases import escalations, history, outbox, waiting
 from diagnosis.delivery import case_reports, catalogue
 from diagnosis.delivery.numbers import NumberInfo
-from diagnosis.guide import CURRENT_VERSION, WAIT_DEADLINE, WAIT_REPORT, Kind, Node, Result, engine
+from diagnosis.guide import CURRENT_VERSION, WAIT_DEADLINE, WAIT_REPORT, Guide, Kind, Node, Result, engine
 from diagnosis.guide.engine import GuideError
 from diagnosis.models import (
     AnswerRecord,
@@ -32,8 +32,6 @@ from diagnosis.models import (
     Recipient,
     StatusReport,
 )
-
-User = AbstractBaseUser
 
 
 class CaseError(Exception):
@@ -104,7 +102,8 @@ def _create_case(data: NewCase, actor: User | None) -> Case:
     return case
 
 
-def _guide():  # noqa: ANN202 - small indirection so a new version is picked up in one place
+def _guide() -> Guide:
+    # A small indirection so a new guide version is picked up in one place.
     from diagnosis.guide import get_guide
 
     return get_guide(CURRENT_VERSION)
@@ -293,11 +292,12 @@ def assign(
     with transaction.atomic():
         case = _locked(case_id, None)
         if claim and case.assigned_to_id is not None:
-            who = (
-                "you"
-                if case.assigned_to_id == actor.pk
-                else case.assigned_to.get_full_name() or case.assigned_to.get_username()
-            )
+            if case.assigned_to_id == actor.pk:
+                who = "you"
+            else:
+                holder = case.assigned_to
+                assert holder is not None  # assigned_to_id is set
+                who = holder.get_full_name() or holder.get_username()
             raise StaleCase(f"{case.reference} was already claimed by {who}.")
         if case.assigned_to_id == (assignee.pk if assignee else None):
             return case

@@ -9,7 +9,7 @@ message ids: its report shows on the case's test panel and never drives a propos
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from diagnosis.cases import services
@@ -32,7 +32,7 @@ def callback_url() -> str:
     return settings.PORTAL_BASE_URL + source.callback_path()
 
 
-def send_test_sms(case_id: int, *, recipient_id: int, actor: AbstractBaseUser) -> str:
+def send_test_sms(case_id: int, *, recipient_id: int, actor: User) -> str:
     """Send one test SMS to a number of the case; returns the new message id."""
     if not settings.SMS_TEST_TEMPLATE_ID or not settings.SMS_SENDER:
         raise TestSmsError("Test messages need SMS_SENDER and SMS_TEST_TEMPLATE_ID to be configured.")

@@ -64,7 +64,7 @@ def _read_body(request: HttpRequest) -> bytes:
 
 def _check_size(request: HttpRequest, body: bytes) -> None:
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = int(request.headers.get("content-length") or 0)
     except ValueError:
         raise Rejected(400, "Content-Length is not a number") from None
     if declared > MAX_BODY_BYTES or len(body) > MAX_BODY_BYTES:
@@ -77,7 +77,8 @@ def _decode(request: HttpRequest, body: bytes) -> tuple[str, str]:
     Undecodable bytes are kept as surrogate escapes rather than refusing the body: in a field
     that matters they refuse that report, anywhere else they are stored escaped.
     """
-    charset = request.content_params.get("charset", "").strip().strip("\"'") or "utf-8"
+    # content_params is only None on a bare HttpRequest(); a real request always parses it.
+    charset = (request.content_params or {}).get("charset", "").strip().strip("\"'") or "utf-8"
     try:
         codec = codecs.lookup(charset).name
     except (LookupError, ValueError):
@@ -233,7 +234,7 @@ def _rejected(source: StatusSource, request: HttpRequest, body: str, reason: str
     return RejectedPayload(
         source=source,
         reason=ingest.clean_text(reason)[:500],
-        content_type=ingest.clean_text(request.META.get("CONTENT_TYPE") or "")[:200],
+        content_type=ingest.clean_text(request.headers.get("content-type") or "")[:200],
         body=body,
         remote_addr=ingest.clean_text(request.META.get("REMOTE_ADDR") or "")[:64],
     )

@@ -133,8 +133,11 @@ def sort_reports(
             own.append(report)
         elif report.to_number in numbers and report in window:
             by_number.append(report)
-    newest_first = {"key": lambda r: (report_time(r), r.received_at, r.sequence), "reverse": True}
-    return sorted(own, **newest_first), sorted(by_number, **newest_first), sorted(tests, **newest_first)
+
+    def newest_first(rows: list[StatusReport]) -> list[StatusReport]:
+        return sorted(rows, key=lambda r: (report_time(r), r.received_at, r.sequence), reverse=True)
+
+    return newest_first(own), newest_first(by_number), newest_first(tests)
 
 
 def collect(

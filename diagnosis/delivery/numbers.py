@@ -55,8 +55,9 @@ def normalise(raw: str, default_region: str | None = None) -> NumberInfo:
         if possible != ValidationResult.IS_POSSIBLE:
             raise InvalidNumber("This number has the wrong number of digits for its country.")
     # An unknown number has no region of its own; its country code still names the main one.
+    # A parsed number always has a country code; 0, like None, names no region ("ZZ").
     region = phonenumbers.region_code_for_number(parsed) or phonenumbers.region_code_for_country_code(
-        parsed.country_code
+        parsed.country_code or 0
     )
     return NumberInfo(
         e164=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),

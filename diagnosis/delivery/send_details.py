@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from itertools import chain
-from typing import TextIO
+from typing import TextIO, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -41,9 +41,10 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED_FIELDS = ("msg_id", "status")
 MAX_REJECTIONS = 1000
-MAX_MSG_ID = StatusReport._meta.get_field("msg_id").max_length
-MAX_STATUS = StatusReport._meta.get_field("status").max_length
-MAX_DESCRIPTION = StatusReport._meta.get_field("status_desc").max_length
+# Casts: these are CharFields, whose max_length is always set (the stubs allow None for any field).
+MAX_MSG_ID = cast(int, StatusReport._meta.get_field("msg_id").max_length)
+MAX_STATUS = cast(int, StatusReport._meta.get_field("status").max_length)
+MAX_DESCRIPTION = cast(int, StatusReport._meta.get_field("status_desc").max_length)
 
 # The console writes Chinese-mainland numbers without the country code.
 MAINLAND_REGION = "CN"
@@ -153,6 +154,7 @@ def e164_or_blank(raw: str) -> str:
     """
     text = raw.strip()
     digits = _NUMBER_PUNCTUATION.sub("", text)
+    attempts: list[tuple[str, str | None]]
     if not digits.isdigit() or digits.startswith("00"):
         attempts = [(text, None)]
     elif _MAINLAND_MOBILE.fullmatch(digits):
@@ -175,13 +177,14 @@ def import_send_details(
     stream: TextIO,
     *,
     batch_size: int = 2000,
-    on_batch: Callable[[list[StatusReport]], None] | None = None,
+    on_batch: Callable[[list[StatusReport]], object] | None = None,
     timezone_name: str = "UTC",
 ) -> ImportSummary:
     """Store the rows of a Send Details export as `ReportChannel.IMPORT` status reports.
 
     Each batch is stored in its own transaction, then passed to `on_batch` (without
-    primary keys: `bulk_create` with `ignore_conflicts` does not return them). Rows
+    primary keys: `bulk_create` with `ignore_conflicts` does not return them); what
+    `on_batch` returns is ignored. Rows
     before a fatal error stay stored; importing the file again is safe.
     """
     if batch_size < 1:
@@ -257,9 +260,9 @@ def _locate(headers: list[str], mapping: dict[str, tuple[str, ...]]) -> dict[str
     columns = {}
     for name, aliases in mapping.items():
         for alias in aliases:
-            index = positions.get(header_key(alias))
-            if index is not None:
-                columns[name] = index
+            position = positions.get(header_key(alias))
+            if position is not None:
+                columns[name] = position
                 break
     missing = [name for name in REQUIRED_FIELDS if name not in columns]
     if missing:
@@ -334,7 +337,7 @@ def _report(
 def _store(
     batch: list[tuple[StatusReport, str]],
     summary: ImportSummary,
-    on_batch: Callable[[list[StatusReport]], None] | None,
+    on_batch: Callable[[list[StatusReport]], object] | None,
 ) -> None:
     """Insert the batch's new reports; numbers are read only for those, duplicates need none."""
     fresh: dict[str, tuple[StatusReport, str]] = {}

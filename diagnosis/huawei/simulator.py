@@ -340,7 +340,7 @@ class _Scheduler:
     """Runs callables after a delay: one timer thread, a few worker threads for the HTTP calls."""
 
     def __init__(self, workers: int = 8) -> None:
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._heap: list[tuple[float, int, Callable[[], object]]] = []
         self._cond = threading.Condition()
         self._seq = itertools.count()
         self._stopped = False
@@ -348,7 +348,8 @@ class _Scheduler:
         self._thread = threading.Thread(target=self._run, name="sms-simulator-timer", daemon=True)
         self._thread.start()
 
-    def call_later(self, delay: float, job: Callable[[], None]) -> None:
+    def call_later(self, delay: float, job: Callable[[], object]) -> None:
+        """Run `job` after `delay` seconds; what it returns is ignored."""
         with self._cond:
             if self._stopped:
                 return

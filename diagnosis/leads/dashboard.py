@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
@@ -187,7 +187,7 @@ def _staff_ids() -> Q:
     return Q(pk__in=by_group) | Q(pk__in=direct)
 
 
-def assignable_staff() -> QuerySet[AbstractBaseUser]:
+def assignable_staff() -> QuerySet[User]:
     """Active people who work cases: who a lead may give a case to."""
     return get_user_model().objects.filter(_staff_ids(), is_active=True).order_by("first_name", "username")
 
@@ -222,9 +222,7 @@ def _loads() -> list[Load]:
     ]
 
 
-def reassign(
-    case_ids: Iterable[int], *, assignee: AbstractBaseUser | None, actor: AbstractBaseUser
-) -> list[Case]:
+def reassign(case_ids: Iterable[int], *, assignee: User | None, actor: User) -> list[Case]:
     """Give several cases to one person (or to nobody): all of them or, on any refusal, none.
 
     Each case goes through `services.assign`, so it gets its row lock, its history event

@@ -50,7 +50,10 @@ SPIKE_MIN_CASES = 5
 NO_FINAL_REPORT = ""  # the status-code key of a case without a final report yet
 NO_FINAL_REPORT_LABEL = "No final report yet"
 UNKNOWN_LABEL = "Unknown"
-RESULT_LABELS = {Result.RESOLVED: "Resolved by support", Result.ESCALATED: "Handed to customer service"}
+RESULT_LABELS: dict[str, str] = {
+    Result.RESOLVED: "Resolved by support",
+    Result.ESCALATED: "Handed to customer service",
+}
 
 
 @dataclass(frozen=True)
@@ -295,7 +298,7 @@ def cached_report(days: int) -> Report:
     if settings.TRENDS_CACHE_SECONDS <= 0:
         return report(Period.ending(days))
     key = f"trends-report:{days}"
-    cached = cache.get(key)
+    cached: Report | None = cache.get(key)
     if cached is None:
         cached = report(Period.ending(days))
         cache.set(key, cached, settings.TRENDS_CACHE_SECONDS)
@@ -400,6 +403,7 @@ def _concluded(period: Period) -> _Concluded:
     took: dict[str, list[timedelta]] = defaultdict(list)
     times = []
     for version, outcome, cause, created_at, resolved_at in rows:
+        assert resolved_at is not None  # the filter's range excludes NULL
         result, title = outcome_of(version, outcome)
         key = cause or outcome
         if resolved_at < period.start:

@@ -6,13 +6,14 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.forms import BoundField
 from django.utils import timezone
 
+from diagnosis.delivery.numbers import NumberInfo
 from diagnosis.support import tickets
 
 CONFIRM_NUMBERS = "numbers_confirmed"
@@ -58,7 +59,8 @@ class TicketForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Recipient phone numbers",
         help_text="One per line, with or without the country code.",
-        bound_field_class=WarnedBoundField,
+        # Django 5.2 takes bound_field_class on every field; the stubs' CharField lacks it.
+        bound_field_class=WarnedBoundField,  # type: ignore[call-arg]
     )
     msg_ids = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -84,20 +86,21 @@ class TicketForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [
+        # `fields` holds copies of the fields declared above: these two are ChoiceFields.
+        cast(forms.ChoiceField, self.fields["region"]).choices = [
             ("", "— not needed, numbers start with + —"),
             *tickets.region_choices(),
         ]
         self.fields["region"].initial = tickets.default_region()
-        self.fields["sent_tz"].choices = timezone_choices()
+        cast(forms.ChoiceField, self.fields["sent_tz"]).choices = timezone_choices()
         self.fields["sent_tz"].initial = settings.TIME_ZONE
-        self.parsed_numbers: list = []
+        self.parsed_numbers: list[NumberInfo] = []
         self.parsed_msg_ids: list[str] = []
         self.warnings: dict[str, FieldWarning] = {}
 
     def clean_numbers(self) -> str:
         """Impossible numbers are refused; unknown ones are filed once the customer confirms them."""
-        text = self.cleaned_data["numbers"]
+        text: str = self.cleaned_data["numbers"]
         found, problems = tickets.parse_numbers(text, self.data.get("region") or None)
         if problems:
             raise forms.ValidationError(problems)
@@ -118,7 +121,7 @@ class TicketForm(forms.Form):
         return text
 
     def clean_msg_ids(self) -> str:
-        text = self.cleaned_data["msg_ids"]
+        text: str = self.cleaned_data["msg_ids"]
         found, problems = tickets.parse_msg_ids(text)
         if problems:
             raise forms.ValidationError(problems)
@@ -134,7 +137,8 @@ class TicketForm(forms.Form):
         return upload
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("website"):
             raise forms.ValidationError("This submission looks automated.", code="honeypot")
         sent_at: datetime | None = data.get("sent_at")

@@ -6,6 +6,8 @@ token is the only key to a ticket, and an unknown one is a plain 404.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from diagnosis.cases import services
+from diagnosis.guide import Node
 from diagnosis.models import Case
 from diagnosis.support import tickets
 from diagnosis.support.forms import FindTicketForm, TicketForm, TrackingMessageForm
@@ -21,10 +24,19 @@ from portal.http import PublicHttpRequest
 CHECKED_FIELDS = {"numbers", "msg_ids", "email"}
 
 
-def _self_help(request: PublicHttpRequest, form: TicketForm) -> dict[str, object]:
+class SelfHelpState(TypedDict, total=False):
+    """What the ticket form shows of the phone checks; empty until the form names a message."""
+
+    delivered: str | None
+    answers: dict[str, str]
+    step: Node | None
+    solved: Node | None
+
+
+def _self_help(request: PublicHttpRequest, form: TicketForm) -> SelfHelpState:
     """Where the customer is in the phone checks: the answers carried in the form, plus the one
     just chosen (only for the step being asked, and only an answer the guide offers there)."""
-    state = tickets.self_help({key[3:]: v for key, v in request.POST.items() if key.startswith("sh_")})
+    state = tickets.self_help({key[3:]: v for key, v in request.POST.dict().items() if key.startswith("sh_")})
     delivered = tickets.delivered_message(form.parsed_msg_ids) if request.method == "POST" else None
     node, _, value = request.POST.get("selfhelp", "").partition(":")
     asked, solved = state.step, None
@@ -44,7 +56,7 @@ def ticket_new(request: PublicHttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "support/ticket_form.html", {"form": form, "help": {}})
     valid = form.is_valid()
-    help_state = _self_help(request, form) if valid or form.parsed_msg_ids else {}
+    help_state: SelfHelpState = _self_help(request, form) if valid or form.parsed_msg_ids else {}
     if not valid:
         return render(request, "support/ticket_form.html", {"form": form, "help": help_state})
     wants_help = (

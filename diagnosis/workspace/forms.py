@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.http import QueryDict
 
 from diagnosis.cases.queue import Sort, Tab
 from diagnosis.guide import Node
 from diagnosis.leads.trends import DEFAULT_DAYS, PERIOD_DAYS
 from diagnosis.models import Case, StatusCode
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# Casts below: `self.fields` holds copies of the fields each form declares, of the declared types.
 
 
 class QueueForm(forms.Form):
@@ -54,7 +60,7 @@ class StepForm(forms.Form):
     def __init__(self, *args: Any, node: Node, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.node = node
-        self.fields["value"].choices = [(a.value, a.label) for a in node.answers]
+        cast(forms.ChoiceField, self.fields["value"]).choices = [(a.value, a.label) for a in node.answers]
         self.fields["value"].error_messages["required"] = "Choose an answer."
         if node.evidence:
             self.fields[
@@ -75,11 +81,13 @@ class ReplyForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(queryset=None, required=False, label="Assign to", empty_label="Nobody")
+    assignee: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        queryset=None, required=False, label="Assign to", empty_label="Nobody"
+    )
 
     def __init__(self, *args: Any, agents: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = agents
+        cast("forms.ModelChoiceField[User]", self.fields["assignee"]).queryset = agents
 
 
 class TestSmsForm(forms.Form):
@@ -87,7 +95,7 @@ class TestSmsForm(forms.Form):
 
     def __init__(self, *args: Any, recipients: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["recipient"].choices = [(r.pk, r.e164) for r in recipients]
+        cast(forms.TypedChoiceField, self.fields["recipient"]).choices = [(r.pk, r.e164) for r in recipients]
 
 
 class ManualReportForm(forms.Form):
@@ -99,7 +107,7 @@ class ManualReportForm(forms.Form):
 
     def __init__(self, *args: Any, messages: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["msg_id"].choices = [(m.msg_id, m.msg_id) for m in messages]
+        cast(forms.ChoiceField, self.fields["msg_id"]).choices = [(m.msg_id, m.msg_id) for m in messages]
 
 
 class EscalationAnswerForm(forms.Form):
@@ -121,7 +129,7 @@ class SendDetailsUploadForm(forms.Form):
         from diagnosis.support.forms import timezone_choices
 
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = timezone_choices()
+        cast(forms.ChoiceField, self.fields["timezone"]).choices = timezone_choices()
 
 
 class PeriodForm(forms.Form):
@@ -157,8 +165,8 @@ class ReassignForm(forms.Form):
     def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.staff = {str(person.pk): person for person in staff}
-        self.fields["case"].queryset = Case.objects.select_related("assigned_to").order_by("created_at", "pk")
-        self.fields["assignee"].choices = [
+        self._cases().queryset = Case.objects.select_related("assigned_to").order_by("created_at", "pk")
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
             ("", "Choose a person"),
             *((pk, person.get_full_name() or person.get_username()) for pk, person in self.staff.items()),
             (self.NOBODY, "Nobody: back to Unassigned"),
@@ -170,5 +178,13 @@ class ReassignForm(forms.Form):
 
     def chosen(self) -> list[Case]:
         """The cases to show as ticked: from the submitted form, or from the queue's selection."""
-        references = self.data.getlist("case") if self.is_bound else self.initial.get("case", [])
-        return list(self.fields["case"].queryset.filter(reference__in=references))
+        # A bound form's data is the request's QueryDict.
+        references = (
+            cast(QueryDict, self.data).getlist("case") if self.is_bound else self.initial.get("case", [])
+        )
+        cases = self._cases().queryset
+        assert cases is not None  # set in __init__
+        return list(cases.filter(reference__in=references))
+
+    def _cases(self) -> forms.ModelMultipleChoiceField[Case]:
+        return cast("forms.ModelMultipleChoiceField[Case]", self.fields["case"])

@@ -5,17 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.dispatch import receiver
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from diagnosis.models import StaffNotification, StaffPreference
 from portal import roles
 from portal.home_panels import home_panels
+from portal.http import AuthenticatedHttpRequest
 
 
 @receiver(home_panels)
-def notifications_panel(sender: object, request: HttpRequest, **kwargs: Any) -> SafeString | None:
+def notifications_panel(
+    sender: object, request: AuthenticatedHttpRequest, **kwargs: Any
+) -> SafeString | None:
+    # The home page sends its panels only to signed-in staff.
     if not request.user.has_perm(roles.WORK_CASES):
         return None
     preference = StaffPreference.objects.filter(user=request.user).first()

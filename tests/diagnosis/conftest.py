@@ -80,9 +80,12 @@ def walk_to(case: Case, route: list[tuple[str, str]], actor: Any) -> Case:
         assert case.current_node == node_id, (case.current_node, node_id)
         kind = case.node.kind
         if kind == "wait" and value == "report":
-            store_report(case.messages.first().msg_id, "DELIVRD")
+            message = case.messages.first()
+            assert message is not None
+            store_report(message.msg_id, "DELIVRD")
             assert services.resume_with_report(case.pk)
         elif kind == "wait":
+            assert case.wait_deadline is not None
             assert services.expire_wait(case.pk, now=case.wait_deadline + timedelta(seconds=1))
         else:
             services.answer_step(case.pk, node=node_id, value=value, actor=actor)
@@ -92,7 +95,7 @@ def walk_to(case: Case, route: list[tuple[str, str]], actor: Any) -> Case:
 
 def ticket(**overrides: object) -> dict[str, object]:
     """The public ticket form, filled in as a customer would; `overrides` change fields."""
-    data = {
+    data: dict[str, object] = {
         "name": "Rosa Lima",
         "email": "rosa@example.com",
         "region": "",

@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from pytest_django import Settings
 
 from diagnosis.models import Case, CaseState
 from portal import roles
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent_and_uses_demo_password(
-    settings: object, monkeypatch: pytest.MonkeyPatch, capsys
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     settings.DEBUG = True
     monkeypatch.setenv("DEMO_PASSWORD", "demo-secret-123")
@@ -32,7 +33,8 @@ def test_seed_demo_is_idempotent_and_uses_demo_password(
     assert User.objects.filter(username__in=["agent", "lead", "admin"]).count() == 3
     agent = authenticate(username="agent", password="demo-secret-123")
     assert agent is not None and agent.has_perm(roles.WORK_CASES) and not agent.has_perm(roles.REVIEW_TEAM)
-    assert authenticate(username="lead", password="demo-secret-123").has_perm(roles.REVIEW_TEAM)
+    lead = authenticate(username="lead", password="demo-secret-123")
+    assert lead is not None and lead.has_perm(roles.REVIEW_TEAM)
     assert User.objects.get(username="admin").is_superuser
     out = capsys.readouterr().out
     assert out.count("agent  / demo-secret-123") == 2
@@ -42,7 +44,7 @@ def test_seed_demo_is_idempotent_and_uses_demo_password(
 
 @pytest.mark.django_db
 def test_seed_demo_generates_and_keeps_a_password(
-    settings: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     settings.DEBUG = True
     settings.VAR_DIR = tmp_path
@@ -58,7 +60,7 @@ def test_seed_demo_generates_and_keeps_a_password(
 
 
 @pytest.mark.django_db
-def test_seed_demo_refuses_production(settings: object) -> None:
+def test_seed_demo_refuses_production(settings: Settings) -> None:
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo")

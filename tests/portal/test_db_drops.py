@@ -15,7 +15,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.contrib.auth.models import User
@@ -196,7 +196,8 @@ def killed_on_first_call(calls: list[str]) -> Callable[[HttpRequest], HttpRespon
         return HttpResponse("ok")
 
     # Wrapped as Django wraps every layer: the exception becomes a 500 response.
-    return convert_exception_to_response(handler)
+    # Cast: the wrapper of a synchronous handler is synchronous (the stubs allow either).
+    return cast("Callable[[HttpRequest], HttpResponse]", convert_exception_to_response(handler))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from pytest_django import Settings
 
 from portal import heartbeat
 from portal.models import BeatProcess
@@ -46,7 +47,7 @@ def test_healthy_when_every_check_passes(client: Client) -> None:
 
 
 def test_broker_unreachable_is_degraded_with_the_reason_and_still_serving(
-    client: Client, settings: object
+    client: Client, settings: Settings
 ) -> None:
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
@@ -79,7 +80,7 @@ def test_missing_background_is_degraded_but_still_serving(client: Client) -> Non
     assert checks["beat"]["last_tick"] is None
 
 
-def test_stale_heartbeat_is_reported_with_its_age(client: Client, settings: object) -> None:
+def test_stale_heartbeat_is_reported_with_its_age(client: Client, settings: Settings) -> None:
     with time_machine.travel(timezone.now() - settings.HEARTBEAT_STALE_AFTER - timedelta(seconds=30)):
         heartbeat.record("worker")
     heartbeat.record("beat")
@@ -125,7 +126,7 @@ def test_one_beat_ticking_many_times_is_one_beat(client: Client) -> None:
 
 
 def test_a_restarted_beat_is_one_beat_once_the_old_one_stops_ticking(
-    client: Client, settings: object
+    client: Client, settings: Settings
 ) -> None:
     interval = settings.HEARTBEAT_INTERVAL
     start = timezone.now()

@@ -50,7 +50,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             groups = roles.ensure_role_groups()
             for username, first, last, group_name, _ in DEMO_USERS:
-                self._upsert_user(username, first, last, groups.get(group_name), password)
+                self._upsert_user(
+                    username, first, last, groups.get(group_name) if group_name else None, password
+                )
             created = seed_cases(User.objects.get(username="agent"))
         if created:
             self.stdout.write(f"Created {created} example cases.")

@@ -43,11 +43,18 @@ def test_off_path_answers_stamped_after_the_revision_go_to_that_revision() -> No
 
     result = replacements_for(get_guide(), answers, reversed(events))
 
-    assert [(g.revision.pk, [a.record.pk for a in g.answers]) for g in result.groups] == [
+    groups = [
+        (g.revision.pk if g.revision else None, [a.record.pk for a in g.answers]) for g in result.groups
+    ]
+    assert groups == [
         (13, [1, 2]),
         (15, [3, 4]),
     ]
-    marked = {entry.event.pk: entry.replaced.revision.pk for entry in result.timeline if entry.replaced}
+    marked = {
+        entry.event.pk: entry.replaced.revision.pk if entry.replaced.revision else None
+        for entry in result.timeline
+        if entry.replaced
+    }
     assert marked == {11: 13, 12: 13, 13: 15, 14: 15}
 
 

@@ -76,6 +76,7 @@ def test_two_sweeps_expiring_the_same_wait_escalate_once(requires_postgres: None
     )
     services.answer_step(case.pk, node="report_returned", value="no_report", actor=agent)
     case = services.answer_step(case.pk, node="dial_recipient", value="yes", actor=agent)
+    assert case.wait_deadline is not None
     later = case.wait_deadline + timedelta(seconds=1)
 
     results = _race([lambda: services.expire_wait(case.pk, now=later) for _ in range(4)])

@@ -7,10 +7,12 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.db import connection
 from django.utils import timezone
+from pytest_django import Settings
 
 from diagnosis.cases import outbox
 from diagnosis.models import OutboundEmail
@@ -20,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def smtp_server(settings: object, requires_postgres: None) -> Iterator[SlowSMTPServer]:
+def smtp_server(settings: Settings, requires_postgres: None) -> Iterator[SlowSMTPServer]:
     """A real SMTP server on a spare loopback port, and Django's SMTP backend pointed at it."""
     server = SlowSMTPServer(delay=1.0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -75,7 +77,7 @@ def test_immediate_send_and_concurrent_resends_send_each_email_exactly_once(
             outbox.deliver_pending()
 
     # One on-commit task per email, as `queue_email` asks for, racing three beats' worth of resends.
-    immediate: list[Callable[[], object]] = [lambda pk=e.pk: outbox.deliver(pk) for e in emails]
+    immediate: list[Callable[[], object]] = [partial(outbox.deliver, e.pk) for e in emails]
     run_together([*immediate, resend_loop, resend_loop, resend_loop])
 
     received = Counter(smtp_server.subjects)
@@ -123,7 +125,7 @@ def test_a_failed_send_releases_its_claim_for_the_next_resend(smtp_server: SlowS
     assert smtp_server.subjects == [row.subject]
 
 
-def test_the_claim_outlasts_the_smtp_timeout(settings: object) -> None:
+def test_the_claim_outlasts_the_smtp_timeout(settings: Settings) -> None:
     from portal import settings as production
 
     assert isinstance(production.EMAIL_TIMEOUT, int) and production.EMAIL_TIMEOUT > 0

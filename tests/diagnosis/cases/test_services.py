@@ -36,15 +36,19 @@ def test_open_case_needs_a_number(db: None) -> None:
 
 def test_c1_proposal_follows_stored_reports(make_case: Callable[..., Case]) -> None:
     case = make_case()
-    assert services.proposal(case).value == "no_report"
+    first = services.proposal(case)
+    assert first is not None and first.value == "no_report"
 
     store_report(status="ACCEPTD")
     proposal = services.proposal(case)
+    assert proposal is not None
     assert (proposal.value, proposal.evidence) == ("no_report", "")
     assert "intermediate" in proposal.reason
 
     store_report(status="UNDELIV", updated_at=timezone.now() - timedelta(minutes=5))
-    assert (services.proposal(case).value, services.proposal(case).evidence) == ("report_present", "UNDELIV")
+    proposal = services.proposal(case)
+    assert proposal is not None
+    assert (proposal.value, proposal.evidence) == ("report_present", "UNDELIV")
 
 
 def test_c3_proposal_uses_the_latest_final_report_and_its_branch(
@@ -59,6 +63,7 @@ def test_c3_proposal_uses_the_latest_final_report_and_its_branch(
 
     proposal = services.proposal(case)
 
+    assert proposal is not None
     assert (proposal.node, proposal.value, proposal.evidence) == ("status_is_delivrd", "number", "MK:0208")
 
 
@@ -67,6 +72,7 @@ def test_unknown_code_is_kept_and_routed_to_escalation(make_case: Callable[..., 
     store_report(status="ZX:4242")
 
     proposal = services.proposal(case)
+    assert proposal is not None
     assert (proposal.value, proposal.evidence) == ("other", "ZX:4242")
     case = services.answer_step(
         case.pk, node="status_is_delivrd", value="other", evidence="zx:4242", actor=agent
@@ -170,6 +176,7 @@ def test_wait_deadline_is_72_hours_after_sending(make_case: Callable[..., Case],
         agent,
     )
 
+    assert case.sent_at is not None
     assert case.wait_deadline == case.sent_at + wait_limit() == case.sent_at + timedelta(hours=73)
     assert case.events.filter(kind=EventKind.WAIT_STARTED).count() == 1
 
@@ -190,6 +197,7 @@ def test_the_72_hour_boundary_escalates_exactly_once(make_case: Callable[..., Ca
     case = walk_to(make_case(), [("report_returned", "no_report"), ("dial_recipient", "yes")], agent)
     deadline = case.wait_deadline
 
+    assert deadline is not None
     assert services.expire_wait(case.pk, now=deadline - timedelta(minutes=1)) is False
     assert services.expire_wait(case.pk, now=deadline) is True
     assert services.expire_wait(case.pk, now=deadline + timedelta(minutes=1)) is False

@@ -34,7 +34,7 @@ from diagnosis.models import (
 from tests.diagnosis.conftest import MSG_ID, walk_to
 from tests.diagnosis.waiting import bulk_waiting
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(settings.BASE_DIR)
 
 
 def waiting_case(make_case: Callable[..., Case], agent: User, **kw: object) -> Case:
@@ -61,8 +61,10 @@ def test_poll_schedule_backs_off_and_ends_at_the_deadline() -> None:
         else timezone.now()
     )
     deadline = start + timedelta(hours=73)
-    times, at = [], start
-    while (at := waiting.next_poll_at(start, deadline, at)) is not None:
+    times: list[timedelta] = []
+    at = start
+    while (following := waiting.next_poll_at(start, deadline, at)) is not None:
+        at = following
         times.append(at - start)
         if at == deadline:
             break
@@ -82,6 +84,7 @@ def test_report_after_10_hours_resumes_at_c3_with_the_code(
     make_case: Callable[..., Case], agent: User
 ) -> None:
     case = waiting_case(make_case, agent)
+    assert case.waiting_since is not None
     assert case.next_poll_at == case.waiting_since + timedelta(minutes=15)
 
     with time_machine.travel(case.waiting_since + timedelta(hours=10), tick=False):
@@ -98,6 +101,7 @@ def test_nothing_for_72_hours_escalates_exactly_once(make_case: Callable[..., Ca
     case = waiting_case(make_case, agent)
     deadline = case.wait_deadline
 
+    assert deadline is not None
     with time_machine.travel(deadline - timedelta(minutes=1), tick=False):
         early = sweep.sweep()
     with time_machine.travel(deadline, tick=False):
@@ -123,6 +127,7 @@ def test_nothing_for_72_hours_escalates_exactly_once(make_case: Callable[..., Ca
 def test_a_report_at_71h59_wins_over_the_escalation(make_case: Callable[..., Case], agent: User) -> None:
     case = waiting_case(make_case, agent)
 
+    assert case.waiting_since is not None and case.wait_deadline is not None
     with time_machine.travel(case.waiting_since + timedelta(hours=71, minutes=59), tick=False):
         import_report("DELIVRD")
     with time_machine.travel(case.wait_deadline + timedelta(minutes=5), tick=False):
@@ -138,6 +143,7 @@ def test_beat_down_for_five_days_catches_up_once(make_case: Callable[..., Case],
     cases = [waiting_case(make_case, agent, msg_ids=(f"m-{i}",)) for i in range(12)]
     import_report("DELIVRD", "m-0")
 
+    assert cases[0].waiting_since is not None
     with time_machine.travel(cases[0].waiting_since + timedelta(days=5), tick=False):
         first = sweep.sweep(batch_size=5)
         second = sweep.sweep(batch_size=5)
@@ -157,6 +163,7 @@ def test_a_failing_case_does_not_stop_the_sweep(make_case: Callable[..., Case], 
     )
     Case.objects.filter(pk=broken.pk).update(current_node="no_such_node")
 
+    assert fine.wait_deadline is not None
     with time_machine.travel(fine.wait_deadline + timedelta(minutes=1), tick=False):
         result = sweep.sweep()
         broken.refresh_from_db()

@@ -36,6 +36,7 @@ def test_a_wait_that_runs_out_emails_the_customer_once(
 ) -> None:
     case = waiting_case(make_case, agent)
 
+    assert case.wait_deadline is not None
     with time_machine.travel(case.wait_deadline + timedelta(minutes=1), tick=False):
         first, second = sweep.sweep(), sweep.sweep()
         again = services.expire_wait(case.pk)

@@ -119,6 +119,7 @@ def test_revising_into_a_wait_and_out_of_it(make_case: Callable[..., Case], agen
 
     case = walk_to(make_case(), [("report_returned", "no_report"), ("dial_recipient", "yes")], agent)
     assert case.is_waiting()
+    assert case.sent_at is not None
     deadline = case.sent_at + wait_limit()
     assert case.wait_deadline == deadline
 

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -209,6 +210,7 @@ def test_a_number_the_library_does_not_know_is_kept_as_e164(client: Client, sour
 def _run_queued_matching(callbacks: list[Callable[[], object]]) -> None:
     """What the worker does with the task the callback queued after commit."""
     (queued,) = callbacks
+    assert isinstance(queued, partial)
     task, *arguments = queued.args  # publish(task, msg_ids, numbers, keys)
     task(*arguments)
 
@@ -232,7 +234,13 @@ def test_a_waiting_case_resumes_from_its_report_in_a_mixed_batch_and_its_page_sh
     assert case.state == CaseState.WAITING
     # Its report has every oddity at once: a space and milliseconds, a new source, parts past total.
     sent = timezone.now().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.250")
-    own = {"smsMsgId": WAITING_ID, "status": "DELIVRD", "updateTime": sent, "source": "4", "sequence": "2"}
+    own: dict[str, object] = {
+        "smsMsgId": WAITING_ID,
+        "status": "DELIVRD",
+        "updateTime": sent,
+        "source": "4",
+        "sequence": "2",
+    }
     body = json.dumps({"statusReportList": mixed_batch(own)})
 
     with django_capture_on_commit_callbacks() as callbacks:

@@ -15,6 +15,7 @@ import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -65,7 +66,7 @@ class Push:
     content_type: str
     # Set only when the body holds reports the portal must accept: their message ids.
     msg_ids: tuple[str, ...] = ()
-    meta: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)  # WSGI environ entries
     signed: bool = False
 
     @property
@@ -193,7 +194,9 @@ def good_form_pushes(draw: st.DrawFn) -> Push:
         + _form_part(v, raw_extras and k not in ("smsMsgId", "status", "total", "sequence", "source"))
         for k, v in pairs
     )
-    return Push(body, draw(st.sampled_from([FORM, FORM + "; charset=utf-8"])), msg_ids=(report["smsMsgId"],))
+    return Push(
+        body, draw(st.sampled_from([FORM, FORM + "; charset=utf-8"])), msg_ids=(str(report["smsMsgId"]),)
+    )
 
 
 @st.composite
@@ -322,7 +325,7 @@ def charset_pushes(draw: st.DrawFn) -> Push:
     else:
         body = "&".join(f"{k}={quote(str(v))}" for k, v in report.items()) + "&xNote=café"
         content_type = f"{FORM}; charset={charset}"
-    return Push(body.encode(charset), content_type, msg_ids=(report["smsMsgId"],))
+    return Push(body.encode(charset), content_type, msg_ids=(str(report["smsMsgId"]),))
 
 
 # --- the check ---------------------------------------------------------------------------------
@@ -537,9 +540,8 @@ def test_a_body_cut_off_mid_way_is_400_and_kept(client: Client, sources: dict[bo
 
         readline = read
 
-    response = client.generic(
-        "POST", sources[False].callback_path(), data=GOOD, content_type=FORM, **{"wsgi.input": Broken()}
-    )
+    environ: dict[str, Any] = {"wsgi.input": Broken()}
+    response = client.generic("POST", sources[False].callback_path(), data=GOOD, content_type=FORM, **environ)
     assert response.status_code == 400
     assert RejectedPayload.objects.get().reason == "the body could not be read to its end"
 

@@ -45,7 +45,8 @@ def report(**fields: object) -> StatusReport:
 def test_update_time_variants_are_read(sent: object, expected: datetime | None) -> None:
     assert ingest.parse_time(sent) == expected
     if expected is not None:
-        assert ingest.parse_time(sent).tzinfo is UTC
+        parsed = ingest.parse_time(sent)
+        assert parsed is not None and parsed.tzinfo is UTC
 
 
 def test_a_time_without_a_zone_is_read_in_the_zone_given() -> None:

@@ -9,11 +9,13 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
+from pytest_django import Settings
 
 from diagnosis.delivery.send_details import (
     DEFAULT_COLUMNS,
@@ -31,7 +33,7 @@ ENGLISH = "smsMsgId,Recipient Number,Send Time,Status,Description,Update Time\n"
 CHINESE = "消息ID,接收号码,发送时间,状态码,状态描述,状态报告时间\n"
 
 
-def run(text: str, **options: object) -> ImportSummary:
+def run(text: str, **options: Any) -> ImportSummary:
     return import_send_details(io.StringIO(text), **options)
 
 
@@ -272,7 +274,7 @@ def test_semicolon_separated_files_are_read(db: None) -> None:
     assert StatusReport.objects.get().status_desc == "ok, delivered"
 
 
-def test_settings_add_aliases_in_front(db: None, settings: object) -> None:
+def test_settings_add_aliases_in_front(db: None, settings: Settings) -> None:
     settings.SEND_DETAILS_COLUMNS = {"msg_id": "Auftrags-ID", "status": ("Ergebnis",)}
 
     mapping = column_mapping()
@@ -375,6 +377,7 @@ def big_rows(count: int) -> Iterator[list[str]]:
         yield [f"{MSG_ID}_{index}", number, "2024-05-01 08:00:00", status, "", "2024-05-01T08:00:05Z", "Acme"]
 
 
+@pytest.mark.slow
 def test_a_large_file_is_imported_in_constant_memory(db: None, tmp_path: Path) -> None:
     path = tmp_path / "big.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:

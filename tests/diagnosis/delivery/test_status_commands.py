@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from pytest_django import Settings
 
 from diagnosis.delivery import ingest
 from diagnosis.models import Case, StatusSource
@@ -21,7 +22,7 @@ def run(*args: str, capsys: pytest.CaptureFixture[str]) -> str:
 
 
 @pytest.mark.django_db
-def test_create_list_and_revoke_sources(capsys: pytest.CaptureFixture[str], settings: object) -> None:
+def test_create_list_and_revoke_sources(capsys: pytest.CaptureFixture[str], settings: Settings) -> None:
     settings.PORTAL_BASE_URL = "https://support.example.com"
 
     url = run("status_source", "create", "huawei-intl", capsys=capsys).strip()

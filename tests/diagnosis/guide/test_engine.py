@@ -51,6 +51,7 @@ def test_an_intermediate_report_never_overrides_a_final_one() -> None:
     reports = [fact("DELIVRD", "delivered", minutes=9), fact("ACCEPTD", "pending", final=False, minutes=20)]
     for order in (reports, list(reversed(reports))):
         proposal = engine.propose(GUIDE["status_is_delivrd"], of(*order))
+        assert proposal is not None
         assert (proposal.value, proposal.evidence) == ("delivered", "DELIVRD")
 
 
@@ -58,12 +59,14 @@ def test_a_failure_outweighs_a_conflicting_delivered_report_for_the_same_part() 
     reports = [fact("UNDELIV", "number_invalid", minutes=5), fact("DELIVRD", "delivered", minutes=9)]
     for order in (reports, list(reversed(reports))):
         proposal = engine.propose(GUIDE["status_is_delivrd"], of(*order))
+        assert proposal is not None
         assert (proposal.value, proposal.evidence) == ("number", "UNDELIV")
 
 
 def test_reports_matched_by_number_say_so() -> None:
     evidence = CaseEvidence.of([fact("DELIVRD", "delivered")], by_number=True)
     proposal = engine.propose(GUIDE["report_returned"], evidence)
+    assert proposal is not None
     assert proposal.value == "report_present"
     assert "matched only by the recipient number" in proposal.reason
 

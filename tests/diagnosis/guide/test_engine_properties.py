@@ -49,6 +49,7 @@ def _apply(case: Case, op: tuple, actor: User, counter: list[int]) -> None:
     elif op[0] == "end_wait" and node.kind is Kind.WAIT:
         if op[1] == "report":
             counter[0] += 1
+            assert case.wait_deadline is not None
             store_report(
                 case.messages.get().msg_id, op[2], updated_at=case.wait_deadline - timedelta(hours=counter[0])
             )

@@ -45,6 +45,7 @@ def proposals(facts: list[ReportFact]) -> tuple[tuple[str, str], tuple[str, str]
     evidence = CaseEvidence.of(facts, ["B"])
     c1 = engine.propose(GUIDE["report_returned"], evidence)
     c3 = engine.propose(GUIDE["status_is_delivrd"], evidence)
+    assert c1 is not None and c3 is not None
     return (c1.value, c1.evidence), (c3.value, c3.evidence)
 
 
@@ -57,6 +58,7 @@ def test_one_failed_part_fails_the_long_message_in_any_arrival_order(
 
     assert proposals(order) == (("report_present", "UNDELIV"), ("number", "UNDELIV"))
     status = message_status("B", order)
+    assert status.failure is not None
     assert (status.standing, status.failure.sequence, status.delivered_parts) == (Standing.FAILED, 3, (1, 2))
 
 
@@ -64,7 +66,8 @@ def test_a_long_message_is_delivered_only_when_every_part_is() -> None:
     two_of_three = [part("DELIVRD", 1), part("DELIVRD", 2)]
     assert message_status("B", two_of_three).missing_parts == (3,)
     evidence = CaseEvidence.of(two_of_three, ["B"])
-    assert engine.propose(GUIDE["report_returned"], evidence).value == "no_report"
+    proposal = engine.propose(GUIDE["report_returned"], evidence)
+    assert proposal is not None and proposal.value == "no_report"
     assert engine.propose(GUIDE["status_is_delivrd"], evidence) is None
 
     every_part = [*two_of_three, part("DELIVRD", 3)]

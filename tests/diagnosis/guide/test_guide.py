@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -114,7 +115,7 @@ def test_status_branch_picks_the_first_number_check(guide: Guide) -> None:
     }
 
 
-def _node(node_id: str, kind: Kind = Kind.CHECK, answers: tuple[Answer, ...] = (), **kw: object) -> Node:
+def _node(node_id: str, kind: Kind = Kind.CHECK, answers: tuple[Answer, ...] = (), **kw: Any) -> Node:
     return Node(node_id, kind, "X", node_id, "agent", "customer", answers=answers, **kw)
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
 from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django.utils import timezone
+from pytest_django import Settings
 
 from diagnosis.cases import services
 from diagnosis.guide import Guide
@@ -24,8 +26,9 @@ from tests.diagnosis.leads.test_dashboard import bulk_cases
 pytestmark = pytest.mark.django_db
 
 
-def read_csv(response: StreamingHttpResponse) -> list[dict[str, str]]:
-    body = b"".join(response.streaming_content).decode("utf-8")
+def read_csv(response: HttpResponseBase) -> list[dict[str, str]]:
+    assert isinstance(response, StreamingHttpResponse)
+    body = response.getvalue().decode("utf-8")
     assert body.startswith("\ufeff")  # spreadsheets need the BOM to read UTF-8
     return list(csv.DictReader(io.StringIO(body[1:])))
 
@@ -43,7 +46,7 @@ def lead_client(client: Client, lead: User) -> Client:
 
 
 def test_queue_export_streams_the_queue_as_filtered(
-    agent_client: Client, make_case: Callable[..., Case], agent: User, settings: object
+    agent_client: Client, make_case: Callable[..., Case], agent: User, settings: Settings
 ) -> None:
     settings.TIME_ZONE = "Europe/Berlin"
     mine = make_case(number="+4915123456789")
@@ -114,6 +117,7 @@ def test_causes_export_lists_the_cases_behind_the_report(
     lead_client: Client, make_case: Callable[..., Case], guide: Guide, agent: User, lead: User
 ) -> None:
     resolved = walk_to(make_case(), route_to(guide, "R_inbox_full"), agent)
+    assert resolved.resolved_at is not None
     Case.objects.filter(pk=resolved.pk).update(created_at=resolved.resolved_at - timedelta(hours=5))
     escalated = make_case(msg_ids=("limit-1",))
     store_report("limit-1", "LIMIT")
@@ -156,9 +160,12 @@ def test_causes_export_finds_final_statuses_across_chunks(lead_client: Client, d
 
 def test_the_export_is_written_while_it_is_read(lead_client: Client, make_case: Callable[..., Case]) -> None:
     make_case()
-    response = lead_client.get("/leads/export.csv")
+    response: HttpResponseBase = lead_client.get("/leads/export.csv")
 
-    chunks = iter(response.streaming_content)
+    assert isinstance(response, StreamingHttpResponse)
+    content = response.streaming_content
+    assert isinstance(content, Iterator)  # a synchronous stream
+    chunks = iter(content)
     header = next(chunks).decode()
 
     assert header.startswith("\ufeffCase,State,Opened")

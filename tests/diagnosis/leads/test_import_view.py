@@ -39,6 +39,7 @@ def test_lead_upload_stores_reports_and_resumes_waiting_cases(
     summary = response.context["summary"]
     assert (summary.imported, summary.rejected) == (1, 1)
     report = StatusReport.objects.get()
+    assert report.updated_at is not None
     assert report.channel == "import" and report.updated_at.isoformat() == "2026-11-20T01:00:00+00:00"
     case.refresh_from_db()
     assert (case.state, case.current_node) == (CaseState.IN_PROGRESS, "status_is_delivrd")

@@ -8,6 +8,7 @@ from itertools import count
 
 import pytest
 from django.utils import timezone
+from pytest_django import Settings
 
 from diagnosis.leads import charts, trends
 from diagnosis.models import Case, CaseState, Deflection, Message, Recipient
@@ -168,7 +169,7 @@ def test_the_period_choice_changes_what_is_counted() -> None:
     assert opened == {7: 1, 30: 2, 90: 3}
 
 
-def test_daily_series_puts_each_case_on_its_day(settings: object) -> None:
+def test_daily_series_puts_each_case_on_its_day(settings: Settings) -> None:
     settings.TIME_ZONE = "UTC"  # days are cut in the portal's zone
     seed(opened_ago=timedelta(days=1), outcome="R_inbox_full", took=timedelta(hours=2))
     seed(opened_ago=timedelta(days=1, hours=1))
@@ -292,7 +293,7 @@ def test_durations_read_the_way_people_say_them(value: timedelta | None, text: s
 
 
 def test_dashboard_reads_trends_refreshed_in_the_background(
-    make_case: Callable[..., Case], settings: object
+    make_case: Callable[..., Case], settings: Settings
 ) -> None:
     from django.core.cache import cache
 

@@ -24,7 +24,9 @@ BUTTON_RE = re.compile(r'<button[^>]*name="selfhelp"[^>]*value="([^"]+)"[^>]*>([
 
 def phone_checks(guide: Guide) -> list[str]:
     """The checks after a DELIVRD report, read off the graph: C3 "delivered", then on through checks."""
-    node: Node | None = guide[guide["status_is_delivrd"].answer("delivered").next]
+    delivered = guide["status_is_delivrd"].answer("delivered")
+    assert delivered is not None
+    node: Node | None = guide[delivered.next]
     found: list[str] = []
     while node is not None and node.kind is Kind.CHECK:
         found.append(node.id)
@@ -63,7 +65,9 @@ def test_every_self_help_answer_follows_the_guides_edge(
     store_report(MSG_ID, "DELIVRD")
     before = answered_before(node_id)
     check = GUIDE[node_id]
-    target = GUIDE[check.answer(value).next]
+    chosen = check.answer(value)
+    assert chosen is not None
+    target = GUIDE[chosen.next]
 
     asked = client.post("/support/new/", ticket(msg_ids=MSG_ID, **hidden(before))).content.decode()
     assert html.escape(check.customer_question) in asked
@@ -72,7 +76,7 @@ def test_every_self_help_answer_follows_the_guides_edge(
 
     response = client.post(
         "/support/new/",
-        ticket(msg_ids=MSG_ID, selfhelp=offered[check.answer(value).customer_label], **hidden(before)),
+        ticket(msg_ids=MSG_ID, selfhelp=offered[chosen.customer_label], **hidden(before)),
     )
     page = response.content.decode()
 
@@ -98,6 +102,7 @@ def test_every_self_help_answer_follows_the_guides_edge(
     case = walk_to(case, [("report_returned", "report_present"), ("status_is_delivrd", "delivered")], agent)
     for node, answer in given.items():
         proposal = services.proposal(case)
+        assert proposal is not None
         assert (proposal.node, proposal.value) == (node, answer)
         case = services.answer_step(case.pk, node=node, value=proposal.value, actor=agent)
     assert case.current_node == target.id
@@ -171,7 +176,7 @@ def test_a_phone_check_without_customer_wording_fails_validation() -> None:
     )
 
     for replaced in ({"signal": unlabelled}, {"signal": unasked}, {"junk_folder": inserted}):
-        nodes = []
+        nodes: list[Node] = []
         for node in GUIDE.nodes:
             change = replaced.get(node.id, node)
             nodes.extend(change if isinstance(change, tuple) else (change,))

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from pytest_django import Settings
 
 from diagnosis.cases import services
 from diagnosis.models import Case, Deflection, EventKind, OutboundEmail
@@ -37,6 +38,7 @@ def test_a_good_ticket_with_several_numbers_is_filed(client: Client) -> None:
         "+494155550123",
     ]
     assert list(case.messages.values_list("msg_id", flat=True)) == [MSG_ID]
+    assert case.sent_at is not None
     assert case.sent_at.isoformat() == "2026-11-20T09:30:00+00:00"  # 10:30 in Berlin, stored in UTC
     email = OutboundEmail.objects.get(case=case)
     assert email.to == "rosa@example.com" and f"/support/t/{case.tracking_token}/" in email.body
@@ -98,7 +100,7 @@ def test_screenshots_are_checked_by_their_bytes(
 
 @pytest.mark.django_db
 def test_a_screenshot_is_kept_outside_the_web_root_for_staff(
-    client: Client, agent: User, settings: object, tmp_path
+    client: Client, agent: User, settings: Settings, tmp_path
 ) -> None:  # noqa: ANN001
     settings.MEDIA_ROOT = tmp_path
     client.post(
@@ -112,7 +114,7 @@ def test_a_screenshot_is_kept_outside_the_web_root_for_staff(
     client.force_login(agent)
     response = client.get(f"/cases/{case.reference}/screenshot/")
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
-    assert b"".join(response.streaming_content) == PNG
+    assert response.getvalue() == PNG
 
 
 @pytest.mark.django_db
@@ -195,7 +197,7 @@ def test_only_an_impossible_number_is_refused_and_no_tick_lets_it_through(client
 
 
 @pytest.mark.django_db
-def test_rate_limits_per_email_and_per_ip(client: Client, settings: object) -> None:
+def test_rate_limits_per_email_and_per_ip(client: Client, settings: Settings) -> None:
     settings.TICKET_LIMIT_PER_EMAIL_PER_HOUR = 2
     settings.TICKET_LIMIT_PER_IP_PER_HOUR = 2
     email, ip = f"{uuid.uuid4().hex}@example.com", f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"
@@ -326,6 +328,7 @@ def test_self_help_answers_travel_with_the_ticket(client: Client, agent: User) -
     assert not Deflection.objects.exists()
     case = walk_to(case, [("report_returned", "report_present"), ("status_is_delivrd", "delivered")], agent)
     proposal = services.proposal(case)
+    assert proposal is not None
     assert (proposal.node, proposal.value) == ("junk_folder", "no")
     assert "customer already answered" in proposal.reason
 

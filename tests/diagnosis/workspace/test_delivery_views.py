@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from pytest_django import Settings
 
 from diagnosis.cases import outbox, services
 from diagnosis.models import Case, CaseState, Escalation, StaffPreference, StatusReport
@@ -47,7 +48,7 @@ def test_a_bad_manual_status_is_refused(client: Client, agent: User, waiting: Ca
 
 
 def test_test_sms_without_configuration_says_so(
-    client: Client, agent: User, waiting: Case, settings: object
+    client: Client, agent: User, waiting: Case, settings: Settings
 ) -> None:
     settings.SMS_SENDER = ""
     client.force_login(agent)
@@ -79,7 +80,7 @@ def test_lead_records_customer_service_answer_and_closes(
 
 
 def test_failed_escalation_email_is_retried_and_visible(
-    agent: User, make_case: Callable[..., Case], settings: object
+    agent: User, make_case: Callable[..., Case], settings: Settings
 ) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens there
