@@ -32,7 +32,7 @@ def module_files() -> dict[str, Path]:
 
 def imports_of(path: Path, modules: set[str]) -> set[str]:
     """The project modules `path` imports (`from package import name` counts as the submodule)."""
-    targets = set()
+    targets: set[str | None] = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             targets.update(_known_prefix(alias.name, modules) for alias in node.names)
@@ -40,7 +40,7 @@ def imports_of(path: Path, modules: set[str]) -> set[str]:
             for alias in node.names:
                 submodule = f"{node.module}.{alias.name}"
                 targets.add(submodule if submodule in modules else _known_prefix(node.module, modules))
-    return targets - {None}
+    return {target for target in targets if target is not None}
 
 
 def _known_prefix(name: str, modules: set[str]) -> str | None:
