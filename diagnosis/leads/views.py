@@ -22,7 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from diagnosis.cases import queue, services
+from diagnosis.cases import access, queue, services
 from diagnosis.leads import dashboard, exports, trends
 from diagnosis.models import Case
 from diagnosis.workspace.forms import PeriodForm, QueueForm, ReassignForm
@@ -83,7 +83,7 @@ def queue_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
 @assign_cases
 def reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
     """GET: the cases ticked in the queue and a choice of person. POST: move them all, or none."""
-    staff = dashboard.assignable_staff()
+    staff = access.agents()
     if request.method == "GET":
         initial = {"case": request.GET.getlist("case"), "next": request.GET.get("next", "")}
         form = ReassignForm(staff=staff, initial=initial)
