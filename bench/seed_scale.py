@@ -23,7 +23,6 @@ from typing import Any
 
 import django
 import phonenumbers
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import connection, transaction
@@ -42,6 +41,7 @@ from diagnosis.models import (
     Recipient,
     StatusCode,
     StatusReport,
+    wait_deadline_after,
 )
 from portal import roles
 
@@ -422,7 +422,9 @@ class Seeder:
         self.codes = Codes(rng)
         self.clock = _Clock()
         self.now = time.time()
-        self.wait_limit = (settings.DIAGNOSIS_WAIT_HOURS * 60 + settings.DIAGNOSIS_WAIT_GRACE_MINUTES) * 60
+        start = datetime.fromtimestamp(self.now, UTC)
+        # Seconds from sending to the wait's deadline, as the models reckon it.
+        self.wait_limit = (wait_deadline_after(start) - start).total_seconds()
         self.state_table = [state for state, weight in STATE_MIX.items() for _ in range(weight)]
         self.msg_serial = 0
         # Filled while writing cases, read while writing reports: (msg id, number, final code, sent, waiting).

@@ -24,9 +24,14 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_LENGTH = 6
 
 
-def wait_limit() -> timedelta:
-    """How long after sending a case waits for a report: 72 hours plus a grace for EXPIRED."""
-    return timedelta(hours=settings.DIAGNOSIS_WAIT_HOURS, minutes=settings.DIAGNOSIS_WAIT_GRACE_MINUTES)
+def wait_deadline_after(start: datetime) -> datetime:
+    """When a wait for a report on a message sent at `start` ends: 72 hours plus a grace for EXPIRED.
+
+    The one place the wait's length is read from settings; `Case.wait_deadline_for` decides
+    the start, and bulk loaders that write rows without models call this directly.
+    """
+    limit = timedelta(hours=settings.DIAGNOSIS_WAIT_HOURS, minutes=settings.DIAGNOSIS_WAIT_GRACE_MINUTES)
+    return start + limit
 
 
 def new_reference() -> str:
@@ -152,7 +157,7 @@ class Case(models.Model):
     def wait_deadline_for(self, now: datetime) -> datetime:
         """The wait limit after sending; from now when the send time is unknown (or in the future)."""
         start = self.sent_at if self.sent_at and self.sent_at <= now else now
-        return start + wait_limit()
+        return wait_deadline_after(start)
 
 
 class Recipient(models.Model):

@@ -18,7 +18,15 @@ from django.db.models import Q
 from diagnosis.delivery import catalogue
 from diagnosis.guide.engine import CaseEvidence
 from diagnosis.guide.evidence import MessageStatus, ReportFact, verdict
-from diagnosis.models import Case, Message, Recipient, StatusCode, StatusReport, TestMessage, wait_limit
+from diagnosis.models import (
+    Case,
+    Message,
+    Recipient,
+    StatusCode,
+    StatusReport,
+    TestMessage,
+    wait_deadline_after,
+)
 
 # Clock slack around the send time for reports matched by number only.
 NUMBER_MATCH_SLACK = timedelta(days=1)
@@ -47,7 +55,7 @@ def send_window(case: Case) -> Window:
     """
     anchor = case.sent_at or case.created_at
     last_start = max(anchor, case.waiting_since or anchor)
-    return Window(anchor - NUMBER_MATCH_SLACK, last_start + wait_limit() + NUMBER_MATCH_SLACK)
+    return Window(anchor - NUMBER_MATCH_SLACK, wait_deadline_after(last_start) + NUMBER_MATCH_SLACK)
 
 
 def reports_query(msg_ids: Collection[str], numbers: Collection[str], window: Window) -> Q | None:

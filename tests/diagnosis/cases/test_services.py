@@ -13,7 +13,7 @@ from django.utils import timezone
 from diagnosis.cases import services
 from diagnosis.delivery import catalogue
 from diagnosis.guide.engine import GuideError
-from diagnosis.models import Case, CaseState, Escalation, EventKind, StatusCode, wait_limit
+from diagnosis.models import Case, CaseState, Escalation, EventKind, StatusCode, wait_deadline_after
 from tests.diagnosis.conftest import MSG_ID, store_report, walk_to
 
 
@@ -170,7 +170,7 @@ def test_wait_deadline_is_72_hours_after_sending(make_case: Callable[..., Case],
         agent,
     )
 
-    assert case.wait_deadline == case.sent_at + wait_limit() == case.sent_at + timedelta(hours=73)
+    assert case.wait_deadline == wait_deadline_after(case.sent_at) == case.sent_at + timedelta(hours=73)
     assert case.events.filter(kind=EventKind.WAIT_STARTED).count() == 1
 
 
@@ -183,7 +183,7 @@ def test_unknown_send_time_waits_72_hours_from_now(db: None, agent: User) -> Non
     with time_machine.travel(timezone.now(), tick=False):
         case = services.answer_step(case.pk, node="report_returned", value="no_report", actor=agent)
         case = services.answer_step(case.pk, node="dial_recipient", value="yes", actor=agent)
-        assert case.wait_deadline == timezone.now() + wait_limit()
+        assert case.wait_deadline == wait_deadline_after(timezone.now())
 
 
 def test_the_72_hour_boundary_escalates_exactly_once(make_case: Callable[..., Case], agent: User) -> None:
