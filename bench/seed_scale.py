@@ -33,6 +33,7 @@ from diagnosis.guide import WAIT_REPORT, Answer, Guide, Kind, Node, Result, get_
 from diagnosis.models import (
     REFERENCE_ALPHABET,
     REFERENCE_LENGTH,
+    REFERENCE_PREFIX,
     AnswerRecord,
     Case,
     Escalation,
@@ -189,7 +190,7 @@ def reference_for(case_id: int) -> str:
     for _ in range(REFERENCE_LENGTH):
         n, digit = divmod(n, len(REFERENCE_ALPHABET))
         chars.append(REFERENCE_ALPHABET[digit])
-    return "SMS-" + "".join(chars)
+    return REFERENCE_PREFIX + "".join(chars)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,9 @@ from diagnosis.guide import CURRENT_VERSION, Guide, Node, get_guide
 # Crockford-style alphabet: no 0/O, 1/I/L or U, so a reference read over the phone is unambiguous.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_LENGTH = 6
+REFERENCE_PREFIX = "SMS-"
+# A whole reference as a regular expression (URLs, searches, tests).
+REFERENCE_PATTERN = f"{REFERENCE_PREFIX}[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}"
 
 
 def wait_deadline_after(start: datetime) -> datetime:
@@ -35,7 +38,7 @@ def wait_deadline_after(start: datetime) -> datetime:
 
 
 def new_reference() -> str:
-    return "SMS-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    return REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
 def new_tracking_token() -> str:
