@@ -145,18 +145,34 @@ def sort_reports(
     return sorted(own, **newest_first), sorted(by_number, **newest_first), sorted(tests, **newest_first)
 
 
+def arrange(
+    case: Case,
+    reports: Iterable[StatusReport],
+    *,
+    msg_ids: Sequence[str],
+    numbers: Collection[str],
+    test_ids: Collection[str],
+    codes: dict[str, StatusCode],
+) -> CaseReports:
+    """Reports fetched for the case, sorted into its evidence, context and tests.
+
+    The one place a case's reports are sorted, whether fetched for its page (`collect`)
+    or together with many other cases' (the trends' final statuses).
+    """
+    own, by_number, tests = sort_reports(
+        reports, msg_ids=set(msg_ids), numbers=set(numbers), test_ids=set(test_ids), window=send_window(case)
+    )
+    return CaseReports(tuple(msg_ids), own, by_number, tests, codes)
+
+
 def collect(
     case: Case, *, msg_ids: Sequence[str], numbers: Sequence[str], test_ids: Sequence[str] = ()
 ) -> CaseReports:
     """The case's reports in two queries (reports, then their catalogue rows)."""
-    window = send_window(case)
-    query = reports_query([*msg_ids, *test_ids], numbers, window)
+    query = reports_query([*msg_ids, *test_ids], numbers, send_window(case))
     reports = list(StatusReport.objects.filter(query)) if query is not None else []
-    own, by_number, tests = sort_reports(
-        reports, msg_ids=set(msg_ids), numbers=set(numbers), test_ids=set(test_ids), window=window
-    )
     codes = catalogue.branches_for({r.status for r in reports}) if reports else {}
-    return CaseReports(tuple(msg_ids), own, by_number, tests, codes)
+    return arrange(case, reports, msg_ids=msg_ids, numbers=numbers, test_ids=test_ids, codes=codes)
 
 
 def for_case(case: Case) -> CaseReports:

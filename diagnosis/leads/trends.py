@@ -233,7 +233,7 @@ def breakdown(
 
 
 def final_statuses(cases: QuerySet[Case]) -> dict[int, FinalStatus]:
-    """The final status code of each case, by the same rule as the case page (`case_evidence`).
+    """The final status code of each case, by the same rule as the case page (`case_reports.arrange`).
 
     Five queries for any number of cases; cases without a final status are absent
     from the result.
@@ -269,15 +269,15 @@ def final_statuses(cases: QuerySet[Case]) -> dict[int, FinalStatus]:
     codes = catalogue.branches_for({r.status for found in per_case.values() for r in found})
     result = {}
     for case_id, found in per_case.items():
-        own, matched, _ = case_reports.sort_reports(
+        arranged = case_reports.arrange(
+            rows[case_id],
             found,
-            msg_ids=msg_ids[case_id],
+            msg_ids=sorted(msg_ids[case_id]),
             numbers=numbers[case_id],
             test_ids=tests[case_id],
-            window=case_reports.send_window(rows[case_id]),
+            codes=codes,
         )
-        sorted_reports = case_reports.CaseReports(tuple(sorted(msg_ids[case_id])), own, matched, [], codes)
-        found_verdict = sorted_reports.evidence().verdict
+        found_verdict = arranged.evidence().verdict
         if found_verdict.final:
             code = catalogue.normalise_code(found_verdict.code)
             row = codes.get(code)
