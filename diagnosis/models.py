@@ -294,7 +294,7 @@ class StatusReport(models.Model):
     # message id + part + status + update time: a redelivered report maps to the same key.
     dedupe_key = models.CharField(max_length=160, unique=True, editable=False)
     # When waiting cases were matched against this report; empty until then, e.g. while
-    # the broker is down. The periodic catch-up matches what stays empty (delivery.match_unmatched).
+    # the broker is down. The periodic catch-up matches what stays empty (cases.matching.match_unmatched).
     matched_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -519,7 +519,6 @@ class EventKind(models.TextChoices):
     NOTE = "note", "Note"
     CUSTOMER_MESSAGE = "customer_message", "Message from the customer"
     REPLY = "reply", "Reply to the customer"
-    REPORT = "report", "Status report received"
     WAIT_STARTED = "wait_started", "Waiting for report"
     WAIT_ENDED = "wait_ended", "Wait ended"
     ESCALATED = "escalated", "Escalated"

@@ -84,7 +84,6 @@ class ReportError(ValueError):
 
 @dataclass(frozen=True)
 class StoreResult:
-    received: int
     # The reports inserted now, without primary keys (`bulk_create` with `ignore_conflicts`).
     new: tuple[StatusReport, ...]
     msg_ids: tuple[str, ...]
@@ -95,10 +94,6 @@ class StoreResult:
     @property
     def stored(self) -> int:
         return len(self.new)
-
-    @property
-    def duplicates(self) -> int:
-        return self.received - self.stored
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -384,14 +379,12 @@ def store(reports: Iterable[StatusReport]) -> StoreResult:
     batch: dict[str, StatusReport] = {}
     for report in reports:
         batch.setdefault(report.dedupe_key, report)
-    received = len(batch)
     # No savepoint of its own: callers that already hold a transaction (the callback) save two statements.
     with transaction.atomic(savepoint=False):
         existing = _stored_keys(list(batch))
         fresh = tuple(r for key, r in batch.items() if key not in existing)
         StatusReport.objects.bulk_create(fresh, ignore_conflicts=True)
     return StoreResult(
-        received=received,
         new=fresh,
         msg_ids=tuple(sorted({r.msg_id for r in batch.values()})),
         numbers=tuple(sorted({r.to_number for r in batch.values() if r.to_number})),

@@ -14,7 +14,7 @@ from diagnosis.cases import services
 from diagnosis.delivery import catalogue
 from diagnosis.guide.engine import GuideError
 from diagnosis.models import Case, CaseState, Escalation, EventKind, StatusCode, wait_deadline_after
-from tests.diagnosis.conftest import MSG_ID, store_report, walk_to
+from tests.diagnosis.conftest import MSG_ID, proposal_for, store_report, walk_to
 
 
 def test_open_case_stores_numbers_and_messages(make_case: Callable[..., Case]) -> None:
@@ -36,15 +36,15 @@ def test_open_case_needs_a_number(db: None) -> None:
 
 def test_c1_proposal_follows_stored_reports(make_case: Callable[..., Case]) -> None:
     case = make_case()
-    assert services.proposal(case).value == "no_report"
+    assert proposal_for(case).value == "no_report"
 
     store_report(status="ACCEPTD")
-    proposal = services.proposal(case)
+    proposal = proposal_for(case)
     assert (proposal.value, proposal.evidence) == ("no_report", "")
     assert "intermediate" in proposal.reason
 
     store_report(status="UNDELIV", updated_at=timezone.now() - timedelta(minutes=5))
-    assert (services.proposal(case).value, services.proposal(case).evidence) == ("report_present", "UNDELIV")
+    assert (proposal_for(case).value, proposal_for(case).evidence) == ("report_present", "UNDELIV")
 
 
 def test_c3_proposal_uses_the_latest_final_report_and_its_branch(
@@ -57,7 +57,7 @@ def test_c3_proposal_uses_the_latest_final_report_and_its_branch(
     # A late intermediate report never replaces a final one.
     store_report(status="ACCEPTD", updated_at=now)
 
-    proposal = services.proposal(case)
+    proposal = proposal_for(case)
 
     assert (proposal.node, proposal.value, proposal.evidence) == ("status_is_delivrd", "number", "MK:0208")
 
@@ -66,7 +66,7 @@ def test_unknown_code_is_kept_and_routed_to_escalation(make_case: Callable[..., 
     case = walk_to(make_case(), [("report_returned", "report_present")], agent)
     store_report(status="ZX:4242")
 
-    proposal = services.proposal(case)
+    proposal = proposal_for(case)
     assert (proposal.value, proposal.evidence) == ("other", "ZX:4242")
     case = services.answer_step(
         case.pk, node="status_is_delivrd", value="other", evidence="zx:4242", actor=agent
