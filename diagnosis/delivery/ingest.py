@@ -20,7 +20,7 @@ import enum
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from datetime import timezone as fixed_offset
@@ -392,12 +392,16 @@ def store(reports: Iterable[StatusReport]) -> StoreResult:
     )
 
 
-def _stored_keys(keys: list[str]) -> set[str]:
-    """One query on PostgreSQL; SQLite's parameter limit splits a large batch into a few."""
+def key_chunks(keys: Sequence[str]) -> Iterator[Sequence[str]]:
+    """Dedupe keys in lists one query can take: all on PostgreSQL, a few under SQLite's parameter limit."""
     size = connection.features.max_query_params or len(keys) or 1
-    stored: set[str] = set()
     for start in range(0, len(keys), size):
-        chunk = keys[start : start + size]
+        yield keys[start : start + size]
+
+
+def _stored_keys(keys: Sequence[str]) -> set[str]:
+    stored: set[str] = set()
+    for chunk in key_chunks(keys):
         stored.update(StatusReport.objects.filter(dedupe_key__in=chunk).values_list("dedupe_key", flat=True))
     return stored
 
