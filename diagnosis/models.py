@@ -337,10 +337,10 @@ class StatusReport(models.Model):
         return f"{msg_id}|{sequence}|{status}|{stamp}"
 
     def origin_label(self) -> str:
-        """Who produced the report, in words; a `source` the portal does not know shows as sent."""
+        """The report's origin in words; a `source` value the portal does not know shows as sent."""
         if not self.origin or self.origin in ReportOrigin.values:
             return self.get_origin_display()
-        return f"unknown source ({self.origin})"
+        return f"unknown origin ({self.origin})"
 
     def parts_label(self) -> str:
         """The part this report is for, when that is worth showing ("" for a one-part SMS)."""

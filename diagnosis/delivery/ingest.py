@@ -1,7 +1,7 @@
 """Turning status reports from any channel into stored `StatusReport` rows, once each.
 
-Callbacks, Send Details imports, agents' manual entries and extra delivery sources
-all come through here, so a report means the same whatever way it arrived.
+Callbacks, Send Details imports, agents' manual entries and report fetchers all come
+through here, so a report means the same whatever way it arrived.
 
 This is also the one place where report data is made safe to store: PostgreSQL text
 cannot hold NUL, jsonb cannot hold \\u0000, NaN or Infinity, and neither can hold a
