@@ -55,8 +55,8 @@ def lead_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     if part != TRENDS:
         context["live"] = dashboard.snapshot(settings.LEAD_STALE_AFTER_HOURS)
     if part != LIVE_PANELS:
-        report = trends.cached_report(days)
-        context.update(report=report, charts=trends.report_charts(report))
+        summary = trends.cached_summary(days)
+        context.update(summary=summary, charts=trends.summary_charts(summary))
     template = "diagnosis/leads/dashboard.html" + (f"#{part}" if part else "")
     return render(request, template, context)
 

@@ -131,7 +131,7 @@ def test_no_signal_is_solved_and_counted_under_the_signal_check(client: Client) 
     ).content.decode()
 
     assert html.escape(GUIDE["R_no_signal"].customer_text) in page
-    deflections = trends.report(trends.Period.ending(7, timezone.now())).deflections
+    deflections = trends.summarise(trends.Period.ending(7, timezone.now())).deflections
     assert [(row.key, row.label) for row in deflections.rows] == [("signal", GUIDE["signal"].title)]
 
 
