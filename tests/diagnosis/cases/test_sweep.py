@@ -34,7 +34,7 @@ from diagnosis.models import (
 from tests.diagnosis.conftest import MSG_ID, walk_to
 from tests.diagnosis.waiting import bulk_waiting
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]  # the project folder, where `python -m celery --app portal` runs
 
 
 def waiting_case(make_case: Callable[..., Case], agent: User, **kw: object) -> Case:
