@@ -24,7 +24,6 @@ from typing import Any
 import django
 import phonenumbers
 import phonenumbers.carrier  # a submodule: `import phonenumbers` alone does not load it
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
@@ -35,6 +34,7 @@ from diagnosis.guide import WAIT_REPORT, Answer, Guide, Kind, Node, Result, get_
 from diagnosis.models import (
     REFERENCE_ALPHABET,
     REFERENCE_LENGTH,
+    REFERENCE_PREFIX,
     AnswerRecord,
     Case,
     Escalation,
@@ -43,6 +43,7 @@ from diagnosis.models import (
     Recipient,
     StatusCode,
     StatusReport,
+    wait_deadline_after,
 )
 from portal import roles
 
@@ -190,7 +191,7 @@ def reference_for(case_id: int) -> str:
     for _ in range(REFERENCE_LENGTH):
         n, digit = divmod(n, len(REFERENCE_ALPHABET))
         chars.append(REFERENCE_ALPHABET[digit])
-    return "SMS-" + "".join(chars)
+    return REFERENCE_PREFIX + "".join(chars)
 
 
 @dataclass(frozen=True)
@@ -423,7 +424,9 @@ class Seeder:
         self.codes = Codes(rng)
         self.clock = _Clock()
         self.now = time.time()
-        self.wait_limit = (settings.DIAGNOSIS_WAIT_HOURS * 60 + settings.DIAGNOSIS_WAIT_GRACE_MINUTES) * 60
+        start = datetime.fromtimestamp(self.now, UTC)
+        # Seconds from sending to the wait's deadline, as the models reckon it.
+        self.wait_limit = (wait_deadline_after(start) - start).total_seconds()
         self.state_table = [state for state, weight in STATE_MIX.items() for _ in range(weight)]
         self.msg_serial = 0
         # Filled while writing cases, read while writing reports: (msg id, number, final code, sent, waiting).

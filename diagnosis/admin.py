@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -38,6 +37,7 @@ else:
     _CaseAdmin = _ModelAdmin = admin.ModelAdmin
     _CaseTabularInline = admin.TabularInline
     _CaseStackedInline = admin.StackedInline
+from diagnosis.workspace.forms import StepForm
 
 
 class ReadOnlyInline(_CaseTabularInline):
@@ -84,21 +84,6 @@ class EventInline(ReadOnlyInline):
     fields = ["at", "kind", "actor", "summary"]
 
 
-class AnswerStepForm(forms.Form):
-    value = forms.ChoiceField(label="Answer")
-    evidence = forms.CharField(label="Status code", required=False)
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-
-    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # `fields` holds copies of the fields declared above, so "value" is the ChoiceField.
-        cast(forms.ChoiceField, self.fields["value"]).choices = [
-            (a.value, a.label) for a in case.node.answers
-        ]
-        if not case.node.evidence:
-            del self.fields["evidence"]
-
-
 @admin.register(Case)
 class CaseAdmin(_CaseAdmin):
     list_display = ["reference", "state", "current_node", "assigned_to", "cause", "created_at"]
@@ -136,11 +121,11 @@ class CaseAdmin(_CaseAdmin):
         return [answer, *super().get_urls()]
 
     def answer_view(self, request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
-        """Answer the case's current step through the same service the agent pages use."""
+        """Answer the case's current step through the same form and service the agent pages use."""
         case = get_object_or_404(Case, pk=case_id)
         if not self.has_change_permission(request, case):
             raise PermissionDenied
-        form = AnswerStepForm(request.POST or None, case=case)
+        form = StepForm(request.POST or None, node=case.node)
         if request.method == "POST" and form.is_valid():
             try:
                 services.answer_step(

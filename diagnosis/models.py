@@ -22,15 +22,23 @@ from diagnosis.guide import CURRENT_VERSION, Guide, Node, get_guide
 # Crockford-style alphabet: no 0/O, 1/I/L or U, so a reference read over the phone is unambiguous.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_LENGTH = 6
+REFERENCE_PREFIX = "SMS-"
+# A whole reference as a regular expression (URLs, searches, tests).
+REFERENCE_PATTERN = f"{REFERENCE_PREFIX}[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}"
 
 
-def wait_limit() -> timedelta:
-    """How long after sending a case waits for a report: 72 hours plus a grace for EXPIRED."""
-    return timedelta(hours=settings.DIAGNOSIS_WAIT_HOURS, minutes=settings.DIAGNOSIS_WAIT_GRACE_MINUTES)
+def wait_deadline_after(start: datetime) -> datetime:
+    """When a wait for a report on a message sent at `start` ends: 72 hours plus a grace for EXPIRED.
+
+    The one place the wait's length is read from settings; `Case.wait_deadline_for` decides
+    the start, and bulk loaders that write rows without models call this directly.
+    """
+    limit = timedelta(hours=settings.DIAGNOSIS_WAIT_HOURS, minutes=settings.DIAGNOSIS_WAIT_GRACE_MINUTES)
+    return start + limit
 
 
 def new_reference() -> str:
-    return "SMS-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    return REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
 def new_tracking_token() -> str:
@@ -152,7 +160,7 @@ class Case(models.Model):
     def wait_deadline_for(self, now: datetime) -> datetime:
         """The wait limit after sending; from now when the send time is unknown (or in the future)."""
         start = self.sent_at if self.sent_at and self.sent_at <= now else now
-        return start + wait_limit()
+        return wait_deadline_after(start)
 
 
 class Recipient(models.Model):
@@ -286,7 +294,7 @@ class StatusReport(models.Model):
     # message id + part + status + update time: a redelivered report maps to the same key.
     dedupe_key = models.CharField(max_length=160, unique=True, editable=False)
     # When waiting cases were matched against this report; empty until then, e.g. while
-    # the broker is down. The periodic catch-up matches what stays empty (delivery.match_unmatched).
+    # the broker is down. The periodic catch-up matches what stays empty (cases.matching.match_unmatched).
     matched_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -329,10 +337,10 @@ class StatusReport(models.Model):
         return f"{msg_id}|{sequence}|{status}|{stamp}"
 
     def origin_label(self) -> str:
-        """Who produced the report, in words; a `source` the portal does not know shows as sent."""
+        """The report's origin in words; a `source` value the portal does not know shows as sent."""
         if not self.origin or self.origin in ReportOrigin.values:
             return self.get_origin_display()
-        return f"unknown source ({self.origin})"
+        return f"unknown origin ({self.origin})"
 
     def parts_label(self) -> str:
         """The part this report is for, when that is worth showing ("" for a one-part SMS)."""
@@ -511,7 +519,6 @@ class EventKind(models.TextChoices):
     NOTE = "note", "Note"
     CUSTOMER_MESSAGE = "customer_message", "Message from the customer"
     REPLY = "reply", "Reply to the customer"
-    REPORT = "report", "Status report received"
     WAIT_STARTED = "wait_started", "Waiting for report"
     WAIT_ENDED = "wait_ended", "Wait ended"
     ESCALATED = "escalated", "Escalated"

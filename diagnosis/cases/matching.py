@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import connection
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -96,12 +95,9 @@ def resume_for_reports(reports: Sequence[StatusReport]) -> list[int]:
 
 
 def mark_matched(keys: Sequence[str]) -> None:
-    keys = list(keys)
     now = timezone.now()
-    # Chunked for SQLite's parameter limit, as Send Details batches can be large.
-    size = connection.features.max_query_params or len(keys) or 1
-    for start in range(0, len(keys), size):
-        chunk = keys[start : start + size]
+    # Send Details batches can be large: more keys than SQLite takes in one query.
+    for chunk in ingest.key_chunks(list(keys)):
         StatusReport.objects.filter(dedupe_key__in=chunk, matched_at__isnull=True).update(matched_at=now)
 
 

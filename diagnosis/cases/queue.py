@@ -12,9 +12,20 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from diagnosis.delivery import numbers
-from diagnosis.models import OPEN_STATES, Case, CaseState, Escalation, Message, Recipient
+from diagnosis.models import (
+    OPEN_STATES,
+    REFERENCE_ALPHABET,
+    REFERENCE_LENGTH,
+    REFERENCE_PREFIX,
+    Case,
+    CaseState,
+    Escalation,
+    Message,
+    Recipient,
+)
 
-REFERENCE_RE = re.compile(r"^(?:SMS-?)?([23456789ABCDEFGHJKMNPQRSTVWXYZ]{6})$", re.IGNORECASE)
+# A reference as people type it: "SMS-" optional, its dash too, any case.
+REFERENCE_RE = re.compile(rf"^(?:SMS-?)?([{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}})$", re.IGNORECASE)
 PAGE_SIZE = 25
 
 
@@ -176,7 +187,7 @@ def parse_search(text: str, default_region: str | None = None) -> Search:
         return Search(text, "filter", filters.text())
     match = REFERENCE_RE.match(text)
     if match:
-        return Search(text, "reference", "SMS-" + match.group(1).upper())
+        return Search(text, "reference", REFERENCE_PREFIX + match.group(1).upper())
     if numbers.looks_like_number(text):
         try:
             return Search(text, "number", numbers.normalise(text, default_region).e164)

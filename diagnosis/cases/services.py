@@ -116,10 +116,6 @@ def live_answers(case: Case) -> dict[str, AnswerRecord]:
     return {a.node: a for a in case.answers.filter(superseded_at__isnull=True)}
 
 
-def proposal(case: Case) -> engine.Proposal | None:
-    return engine.propose(case.node, case_reports.evidence_for(case), case.customer_answers)
-
-
 # --- Answering and revising ------------------------------------------------------------------
 
 
@@ -553,7 +549,6 @@ __all__ = [
     "expire_wait",
     "live_answers",
     "open_case",
-    "proposal",
     "reopen_case",
     "resume_with_report",
     "revise_answer",

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from diagnosis.cases import notifications, services, waiting
-from diagnosis.delivery import sources
+from diagnosis.delivery import fetchers
 from diagnosis.models import Case, CaseState
 from portal.periodic import once_per_slot
 
@@ -72,7 +72,7 @@ def _handle(case_id: int, now: datetime, result: SweepResult) -> None:
     try:
         with transaction.atomic():
             case = Case.objects.get(pk=case_id)
-            sources.poll(case)
+            fetchers.poll(case)
             if services.resume_with_report(case_id):
                 result.resumed += 1
                 notifications.tell_assignee(case_id)

@@ -1,8 +1,8 @@
 """The wait for a status report: when a waiting case is looked at again.
 
-The platform pushes reports and cannot be asked, so a "poll" asks the delivery
-sources again (the portal's own store of callbacks, imports and agents' entries,
-plus any source a deployment plugs in). Checks back off: often at first, when most
+The platform pushes reports and cannot be asked, so a "poll" looks again at the
+portal's own store (callbacks, imports and agents' entries) and asks any report
+fetcher a deployment plugs in (`delivery.fetchers`). Checks back off: often at first, when most
 reports arrive, then twice a day, and always once at the deadline.
 """
 

@@ -18,7 +18,15 @@ from django.db.models import Q
 from diagnosis.delivery import catalogue
 from diagnosis.guide.engine import CaseEvidence
 from diagnosis.guide.evidence import MessageStatus, ReportFact, verdict
-from diagnosis.models import Case, Message, Recipient, StatusCode, StatusReport, TestMessage, wait_limit
+from diagnosis.models import (
+    Case,
+    Message,
+    Recipient,
+    StatusCode,
+    StatusReport,
+    TestMessage,
+    wait_deadline_after,
+)
 
 # Clock slack around the send time for reports matched by number only.
 NUMBER_MATCH_SLACK = timedelta(days=1)
@@ -47,7 +55,7 @@ def send_window(case: Case) -> Window:
     """
     anchor = case.sent_at or case.created_at
     last_start = max(anchor, case.waiting_since or anchor)
-    return Window(anchor - NUMBER_MATCH_SLACK, last_start + wait_limit() + NUMBER_MATCH_SLACK)
+    return Window(anchor - NUMBER_MATCH_SLACK, wait_deadline_after(last_start) + NUMBER_MATCH_SLACK)
 
 
 def reports_query(msg_ids: Collection[str], numbers: Collection[str], window: Window) -> Q | None:
@@ -140,18 +148,34 @@ def sort_reports(
     return newest_first(own), newest_first(by_number), newest_first(tests)
 
 
+def arrange(
+    case: Case,
+    reports: Iterable[StatusReport],
+    *,
+    msg_ids: Sequence[str],
+    numbers: Collection[str],
+    test_ids: Collection[str],
+    codes: dict[str, StatusCode],
+) -> CaseReports:
+    """Reports fetched for the case, sorted into its evidence, context and tests.
+
+    The one place a case's reports are sorted, whether fetched for its page (`collect`)
+    or together with many other cases' (the trends' final statuses).
+    """
+    own, by_number, tests = sort_reports(
+        reports, msg_ids=set(msg_ids), numbers=set(numbers), test_ids=set(test_ids), window=send_window(case)
+    )
+    return CaseReports(tuple(msg_ids), own, by_number, tests, codes)
+
+
 def collect(
     case: Case, *, msg_ids: Sequence[str], numbers: Sequence[str], test_ids: Sequence[str] = ()
 ) -> CaseReports:
     """The case's reports in two queries (reports, then their catalogue rows)."""
-    window = send_window(case)
-    query = reports_query([*msg_ids, *test_ids], numbers, window)
+    query = reports_query([*msg_ids, *test_ids], numbers, send_window(case))
     reports = list(StatusReport.objects.filter(query)) if query is not None else []
-    own, by_number, tests = sort_reports(
-        reports, msg_ids=set(msg_ids), numbers=set(numbers), test_ids=set(test_ids), window=window
-    )
     codes = catalogue.branches_for({r.status for r in reports}) if reports else {}
-    return CaseReports(tuple(msg_ids), own, by_number, tests, codes)
+    return arrange(case, reports, msg_ids=msg_ids, numbers=numbers, test_ids=test_ids, codes=codes)
 
 
 def for_case(case: Case) -> CaseReports:

@@ -1,7 +1,7 @@
 """Turning status reports from any channel into stored `StatusReport` rows, once each.
 
-Callbacks, Send Details imports, agents' manual entries and extra delivery sources
-all come through here, so a report means the same whatever way it arrived.
+Callbacks, Send Details imports, agents' manual entries and report fetchers all come
+through here, so a report means the same whatever way it arrived.
 
 This is also the one place where report data is made safe to store: PostgreSQL text
 cannot hold NUL, jsonb cannot hold \\u0000, NaN or Infinity, and neither can hold a
@@ -16,23 +16,27 @@ an update time that cannot be read leaves `updated_at` empty (the raw payload ke
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from datetime import timezone as fixed_offset
 from functools import lru_cache
+from typing import cast
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from diagnosis.delivery import numbers
 from diagnosis.models import ReportChannel, StatusReport
 
-MAX_MSG_ID = 64
-MAX_STATUS = 32
+# Casts: these are CharFields, whose max_length is always set (the stubs allow None for any field).
+MAX_MSG_ID = cast(int, StatusReport._meta.get_field("msg_id").max_length)
+MAX_STATUS = cast(int, StatusReport._meta.get_field("status").max_length)
+MAX_DESCRIPTION = StatusReport._meta.get_field("status_desc").max_length
 MAX_ORIGIN = StatusReport._meta.get_field("origin").max_length
 # The largest part number a report row holds (a PostgreSQL smallint).
 MAX_PART = 32767
@@ -56,22 +60,42 @@ _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
 
+class Problem(enum.Enum):
+    """What is wrong with a field that decides whether a report can be used."""
+
+    MISSING = "missing"
+    TOO_LONG = "too long"
+    NOT_TEXT = "not text"
+
+
 class ReportError(ValueError):
-    """A report the portal cannot accept; the message says which field and why."""
+    """A report the portal cannot accept; the message says which field and why.
+
+    `field` (the platform's name for it), `problem` and `value` say the same to readers
+    that word it their own way: the Send Details import speaks of its columns.
+    """
+
+    def __init__(
+        self, message: str, *, field: str = "", problem: Problem | None = None, value: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.problem = problem
+        self.value = value
 
 
 @dataclass(frozen=True)
 class StoreResult:
-    received: int
-    stored: int
+    # The reports inserted now, without primary keys (`bulk_create` with `ignore_conflicts`).
+    new: tuple[StatusReport, ...]
     msg_ids: tuple[str, ...]
     numbers: tuple[str, ...]
     # Every received report's dedupe key, stored now or before: what matching marks as done.
     keys: tuple[str, ...] = ()
 
     @property
-    def duplicates(self) -> int:
-        return self.received - self.stored
+    def stored(self) -> int:
+        return len(self.new)
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -140,11 +164,28 @@ def _field(data: Mapping[str, object], field: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ReportError(f"{field} must be a string, got {_type_name(value)}")
+        raise ReportError(
+            f"{field} must be a string, got {_type_name(value)}", field=field, problem=Problem.NOT_TEXT
+        )
     text = value.strip() if isinstance(value, str) else _int_text(value)
     if not text.isprintable():
-        raise ReportError(f"{field} holds control characters or bytes that are not text: {text[:40]!r}")
+        raise ReportError(
+            f"{field} holds control characters or bytes that are not text: {text[:40]!r}",
+            field=field,
+            problem=Problem.NOT_TEXT,
+            value=clean_text(text),
+        )
     return text
+
+
+def _require(field: str, text: str, limit: int) -> None:
+    """A field without which the report cannot be used: present and short enough to store."""
+    if not text:
+        raise ReportError(f"{field} is missing", field=field, problem=Problem.MISSING)
+    if len(text) > limit:
+        raise ReportError(
+            f"{field} is longer than {limit} characters", field=field, problem=Problem.TOO_LONG, value=text
+        )
 
 
 def _type_name(value: object) -> str:
@@ -235,13 +276,22 @@ def _offset(text: str) -> tzinfo:
     return fixed_offset(-delta if text[0] == "-" else delta)  # ValueError past 24 hours
 
 
-def _update_time(data: Mapping[str, object]) -> tuple[datetime | None, str]:
+def _update_time(data: Mapping[str, object], zone: tzinfo) -> tuple[datetime | None, str]:
     """The report's update time, and its text when it is present but cannot be read."""
     value = data.get("updateTime")
     try:
-        return parse_time(value), ""
+        return parse_time(value, zone), ""
     except ValueError:
         return None, _as_text(value)
+
+
+@lru_cache(maxsize=4096)
+def _e164(text: str) -> str:
+    """`to` as E.164, or "" when it cannot be a number. Cached: batches name the same numbers often."""
+    try:
+        return numbers.normalise(text).e164
+    except numbers.InvalidNumber:
+        return ""  # kept in the raw payload; a masked or impossible number must not lose the report
 
 
 def _origin(data: Mapping[str, object]) -> str:
@@ -250,36 +300,34 @@ def _origin(data: Mapping[str, object]) -> str:
 
 
 def build_report(
-    data: Mapping[str, object], channel: str, *, received_at: datetime | None = None
+    data: Mapping[str, object],
+    channel: str,
+    *,
+    received_at: datetime | None = None,
+    zone: tzinfo = UTC,
+    raw: Mapping[str, object] | None = None,
 ) -> StatusReport:
     """Read one report as the platform sends it (field names as in the callback).
+
+    `zone` is the one times without a zone are read in; `raw` is what was received when
+    `data` is a reading of it (an imported row keeps its own columns), else `data` itself.
 
     Raises `ReportError` only when the report cannot be used at all: no message id or
     status, or one that is not plain text or too long to store.
     """
     msg_id = _field(data, "smsMsgId")
     status = _field(data, "status").upper()
-    if not msg_id:
-        raise ReportError("smsMsgId is missing")
-    if len(msg_id) > MAX_MSG_ID:
-        raise ReportError(f"smsMsgId is longer than {MAX_MSG_ID} characters")
-    if not status:
-        raise ReportError("status is missing")
-    if len(status) > MAX_STATUS:
-        raise ReportError(f"status is longer than {MAX_STATUS} characters")
+    _require("smsMsgId", msg_id, MAX_MSG_ID)
+    _require("status", status, MAX_STATUS)
     total, sequence = _part(data, "total"), _part(data, "sequence")
     # Kept and flagged, never refused: the report is still evidence for its message.
     inconsistent = total is None or sequence is None or not 1 <= sequence <= total
-    updated_at, unread_time = _update_time(data)
+    updated_at, unread_time = _update_time(data, zone)
     to_raw = _as_text(data.get("to")).strip()
-    try:
-        to_number = numbers.normalise(to_raw).e164 if to_raw else ""
-    except numbers.InvalidNumber:
-        to_number = ""  # kept in the raw payload; a masked or impossible number must not lose the report
     report = StatusReport(
         msg_id=msg_id,
         status=status,
-        status_desc=_as_text(data.get("statusDesc"))[:500],
+        status_desc=_as_text(data.get("statusDesc"))[:MAX_DESCRIPTION],
         # An unreadable part number is stored as 0, which no consistent report has.
         total=total or 0,
         sequence=sequence or 0,
@@ -287,10 +335,10 @@ def build_report(
         origin=_origin(data),
         updated_at=updated_at,
         extend=_as_text(data.get("extend"))[:128],
-        to_number=to_number,
+        to_number=_e164(to_raw) if to_raw else "",
         org_code=_as_text(data.get("orgCode"))[:32],
         channel=channel,
-        raw={_key(k): clean_json(v, 1) for k, v in data.items()},
+        raw={_key(k): clean_json(v, 1) for k, v in (data if raw is None else raw).items()},
         received_at=received_at or timezone.now(),
     )
     report.dedupe_key = StatusReport.make_dedupe_key(
@@ -327,22 +375,37 @@ def store(reports: Iterable[StatusReport]) -> StoreResult:
     """Insert the reports that are new; a redelivered report is acknowledged, not stored twice.
 
     Duplicates are found by the unique `dedupe_key`; `ignore_conflicts` makes two
-    concurrent deliveries of the same report safe without locking.
+    concurrent deliveries of the same report safe without locking. Of reports repeated
+    in one batch the first is kept.
     """
-    batch = {r.dedupe_key: r for r in reports}
-    received = len(batch)
+    batch: dict[str, StatusReport] = {}
+    for report in reports:
+        batch.setdefault(report.dedupe_key, report)
     # No savepoint of its own: callers that already hold a transaction (the callback) save two statements.
     with transaction.atomic(savepoint=False):
-        existing = set(StatusReport.objects.filter(dedupe_key__in=batch).values_list("dedupe_key", flat=True))
-        fresh = [r for key, r in batch.items() if key not in existing]
+        existing = _stored_keys(list(batch))
+        fresh = tuple(r for key, r in batch.items() if key not in existing)
         StatusReport.objects.bulk_create(fresh, ignore_conflicts=True)
     return StoreResult(
-        received=received,
-        stored=len(fresh),
+        new=fresh,
         msg_ids=tuple(sorted({r.msg_id for r in batch.values()})),
         numbers=tuple(sorted({r.to_number for r in batch.values() if r.to_number})),
         keys=tuple(sorted(batch)),
     )
+
+
+def key_chunks(keys: Sequence[str]) -> Iterator[Sequence[str]]:
+    """Dedupe keys in lists one query can take: all on PostgreSQL, a few under SQLite's parameter limit."""
+    size = connection.features.max_query_params or len(keys) or 1
+    for start in range(0, len(keys), size):
+        yield keys[start : start + size]
+
+
+def _stored_keys(keys: Sequence[str]) -> set[str]:
+    stored: set[str] = set()
+    for chunk in key_chunks(keys):
+        stored.update(StatusReport.objects.filter(dedupe_key__in=chunk).values_list("dedupe_key", flat=True))
+    return stored
 
 
 def record_manual(msg_id: str, status: str, *, update_time: datetime | None = None) -> StoreResult:

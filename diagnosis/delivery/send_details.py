@@ -2,11 +2,12 @@
 
 Huawei does not publish the export's columns and the console names them in the
 account's language, so columns are found by header name through aliases
-(`DEFAULT_COLUMNS`, extended by the `SEND_DETAILS_COLUMNS` setting). The file is read
-row by row and stored in batches, so an export of any size is imported in constant
-memory. Each report gets the dedupe key a callback report for the same message,
-status and update time gets, so importing a file twice, or importing what a callback
-already delivered, stores nothing new.
+(`DEFAULT_COLUMNS`, extended by the `SEND_DETAILS_COLUMNS` setting). Each row is read
+into the platform's field names (`PLATFORM_FIELDS`) and goes through `ingest` like a
+callback report: the same validation, limits and dedupe key, so importing a file
+twice, or importing what a callback already delivered, stores nothing new. The file is
+read row by row and stored in batches, so an export of any size is imported in
+constant memory.
 """
 
 from __future__ import annotations
@@ -18,15 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from itertools import chain
-from typing import TextIO, cast
+from typing import TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
 from django.utils import timezone
 
-from diagnosis.delivery.ingest import clean_text, parse_time
+from diagnosis.delivery import ingest
 from diagnosis.delivery.numbers import InvalidNumber, normalise
 from diagnosis.models import ReportChannel, StatusReport
 
@@ -38,13 +38,25 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "status": ("Status Code", "状态码", "Delivery Status", "Status", "状态"),
     "description": ("Status Description", "statusDesc", "状态描述", "Description", "描述"),
     "updated_at": ("Status Update Time", "Report Time", "状态报告时间", "Update Time", "更新时间"),
+    # Parts of a long message: no known export has them; a deployment whose does names them in the setting.
+    "total": (),
+    "sequence": (),
+}
+# The platform's name for each field: what a callback report calls it. The send time has
+# none and is only kept in raw: a report's time is when its status changed.
+PLATFORM_FIELDS = {
+    "msg_id": "smsMsgId",
+    "status": "status",
+    "description": "statusDesc",
+    "updated_at": "updateTime",
+    "number": "to",
+    "total": "total",
+    "sequence": "sequence",
 }
 REQUIRED_FIELDS = ("msg_id", "status")
+# Rejections name the field as the import's summary does.
+_LABELS = {"smsMsgId": "message id", "status": "status"}
 MAX_REJECTIONS = 1000
-# Casts: these are CharFields, whose max_length is always set (the stubs allow None for any field).
-MAX_MSG_ID = cast(int, StatusReport._meta.get_field("msg_id").max_length)
-MAX_STATUS = cast(int, StatusReport._meta.get_field("status").max_length)
-MAX_DESCRIPTION = cast(int, StatusReport._meta.get_field("status_desc").max_length)
 
 # The console writes Chinese-mainland numbers without the country code.
 MAINLAND_REGION = "CN"
@@ -199,22 +211,25 @@ def import_send_details(
     headers = _unique(header)
     columns = _locate(headers, mapping)
     summary = ImportSummary(columns={name: headers[index] for name, index in columns.items()})
+    # Where a stored report's raw row keeps the number as written (keys are cleaned like values).
+    number_header = ingest.clean_text(headers[columns["number"]]) if "number" in columns else None
     now = timezone.now()
-    batch: list[tuple[StatusReport, str]] = []
+    batch: list[StatusReport] = []
     for line, cells in rows:
         summary.rows += 1
         try:
-            report, number, time_unread = _report(cells, headers, columns, zone, now)
+            report = _report(cells, headers, columns, zone, now)
         except _Rejected as exc:
             summary.reject(line, str(exc))
             continue
-        summary.unreadable_times += time_unread
-        batch.append((report, number))
+        if report.updated_at is None and "updated_at" in columns and cells[columns["updated_at"]].strip():
+            summary.unreadable_times += 1
+        batch.append(report)
         if len(batch) >= batch_size:
-            _store(batch, summary, on_batch)
+            _store(batch, summary, number_header, on_batch)
             batch = []
     if batch:
-        _store(batch, summary, on_batch)
+        _store(batch, summary, number_header, on_batch)
     return summary
 
 
@@ -287,84 +302,57 @@ def _report(
     columns: dict[str, int],
     zone: tzinfo,
     now: datetime,
-) -> tuple[StatusReport, str, bool]:
+) -> StatusReport:
+    """The row as the report a callback would have sent (`ingest.build_report`), or `_Rejected`."""
     if len(cells) != len(headers):
         raise _Rejected(f"expected {len(headers)} cells like the header, found {len(cells)}")
-
-    # What PostgreSQL cannot hold (NULs, lone surrogates) is kept escaped, as in callbacks.
-    cleaned = [clean_text(c) for c in cells]
-
-    def cell(name: str) -> str:
-        index = columns.get(name)
-        return "" if index is None else cleaned[index].strip()
-
-    msg_id = cell("msg_id")
-    if not msg_id:
-        raise _Rejected("the message id is empty")
-    for name, label in (("msg_id", "message id"), ("status", "status")):
-        index = columns.get(name)
-        if index is not None and cleaned[index] != cells[index]:
-            raise _Rejected(f"the {label} holds control characters")
-    if msg_id.lstrip("\ufeff") == headers[columns["msg_id"]]:
+    msg_id_column = columns["msg_id"]
+    if cells[msg_id_column].strip().lstrip("\ufeff") == headers[msg_id_column]:
         raise _Rejected("the header row again (were files joined together?)")
-    if len(msg_id) > MAX_MSG_ID:
-        raise _Rejected(f"the message id is {len(msg_id)} characters long; at most {MAX_MSG_ID} fit")
-    status = cell("status").upper()
-    if not status:
-        raise _Rejected("the status is empty")
-    if len(status) > MAX_STATUS:
-        raise _Rejected(f"the status {status[:40]!r} is longer than {MAX_STATUS} characters")
-    # A time that cannot be read costs the report its time, never the report (raw keeps the text).
-    # The send time is only kept in raw: a report's time is when its status changed.
-    unread_time = ""
+    # The message id and status as written: ingest refuses control characters in them.
+    data: dict[str, object] = {
+        PLATFORM_FIELDS[name]: cells[index] if name in REQUIRED_FIELDS else cells[index].strip()
+        for name, index in columns.items()
+        if name in PLATFORM_FIELDS
+    }
+    if data.get("to"):
+        # From the console's notation; "" when unreadable: the report is stored without a number.
+        data["to"] = e164_or_blank(str(data["to"]))
     try:
-        updated_at = parse_time(cell("updated_at"), zone)
-    except ValueError:
-        updated_at, unread_time = None, cell("updated_at")
-    report = StatusReport(
-        channel=ReportChannel.IMPORT,
-        msg_id=msg_id,
-        status=status,
-        status_desc=cell("description")[:MAX_DESCRIPTION],
-        updated_at=updated_at,
-        raw=dict(zip(headers, cleaned, strict=True)),
-        received_at=now,
-        dedupe_key=StatusReport.make_dedupe_key(msg_id, 1, status, updated_at, unread_time=unread_time),
-    )
-    return report, cell("number"), bool(unread_time)
+        return ingest.build_report(
+            data, ReportChannel.IMPORT, received_at=now, zone=zone, raw=dict(zip(headers, cells, strict=True))
+        )
+    except ingest.ReportError as exc:
+        raise _Rejected(_reason(exc)) from None
+
+
+def _reason(error: ingest.ReportError) -> str:
+    """Why a row was rejected, in the words of the import's summary."""
+    label = _LABELS.get(error.field, error.field)
+    if error.problem is ingest.Problem.MISSING:
+        return f"the {label} is empty"
+    if error.problem is ingest.Problem.NOT_TEXT:
+        return f"the {label} holds control characters"
+    if error.problem is ingest.Problem.TOO_LONG and error.field == "smsMsgId":
+        return f"the message id is {len(error.value)} characters long; at most {ingest.MAX_MSG_ID} fit"
+    if error.problem is ingest.Problem.TOO_LONG and error.field == "status":
+        return f"the status {error.value[:40]!r} is longer than {ingest.MAX_STATUS} characters"
+    return str(error)
 
 
 def _store(
-    batch: list[tuple[StatusReport, str]],
+    batch: list[StatusReport],
     summary: ImportSummary,
+    number_header: str | None,
     on_batch: Callable[[list[StatusReport]], object] | None,
 ) -> None:
-    """Insert the batch's new reports; numbers are read only for those, duplicates need none."""
-    fresh: dict[str, tuple[StatusReport, str]] = {}
-    for pending in batch:
-        fresh.setdefault(pending[0].dedupe_key, pending)
-    with transaction.atomic():
-        stored = _stored_keys(list(fresh))
-        new = []
-        for key, (report, number) in fresh.items():
-            if key in stored:
-                continue
-            report.to_number = e164_or_blank(number) if number else ""
-            if number and not report.to_number:
-                summary.unreadable_numbers += 1
-            new.append(report)
-        StatusReport.objects.bulk_create(new, ignore_conflicts=True)
-    summary.imported += len(new)
-    summary.duplicates += len(batch) - len(new)
-    if on_batch is not None and new:
-        on_batch(new)
-
-
-def _stored_keys(keys: list[str]) -> set[str]:
-    """One query on PostgreSQL; SQLite's parameter limit splits it into a few."""
-    size = connection.features.max_query_params or len(keys) or 1
-    stored: set[str] = set()
-    for start in range(0, len(keys), size):
-        chunk = keys[start : start + size]
-        stored.update(StatusReport.objects.filter(dedupe_key__in=chunk).values_list("dedupe_key", flat=True))
-    return stored
+    """Insert the batch's new reports, one transaction; count what was new, repeated, unreadable."""
+    result = ingest.store(batch)
+    summary.imported += result.stored
+    summary.duplicates += len(batch) - result.stored
+    for report in result.new:
+        # A number was written but could not be read: stored without E.164, the raw row keeps it.
+        if number_header is not None and not report.to_number and str(report.raw[number_header]).strip():
+            summary.unreadable_numbers += 1
+    if on_batch is not None and result.new:
+        on_batch(list(result.new))

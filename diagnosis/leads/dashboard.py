@@ -14,18 +14,17 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from diagnosis.cases import services
+from diagnosis.cases import access, services
 from diagnosis.cases.queue import Filters, Sort, Tab
 from diagnosis.guide import Kind, get_guide
 from diagnosis.leads import charts
 from diagnosis.models import OPEN_STATES, Case, CaseState, Escalation
-from portal import roles
 
 PANEL_ROWS = 10
 # A waiting case this close to its deadline is marked as due soon.
@@ -177,27 +176,12 @@ def _reason_title(case: Case, reason: str) -> str:
     return next((n.title for n in guide.nodes if n.kind is Kind.OUTCOME and n.cause == reason), reason)
 
 
-def _staff_ids() -> Q:
-    """Users allowed to work cases, through a group or directly (one subquery each)."""
-    app_label, codename = roles.WORK_CASES.split(".")
-    permission = Permission.objects.filter(codename=codename, content_type__app_label=app_label)
-    user_model = get_user_model()
-    by_group = user_model.groups.through.objects.filter(group__permissions__in=permission).values("user_id")
-    direct = user_model.user_permissions.through.objects.filter(permission__in=permission).values("user_id")
-    return Q(pk__in=by_group) | Q(pk__in=direct)
-
-
-def assignable_staff() -> QuerySet[User]:
-    """Active people who work cases: who a lead may give a case to."""
-    return get_user_model().objects.filter(_staff_ids(), is_active=True).order_by("first_name", "username")
-
-
 def _loads() -> list[Load]:
     """Open and waiting cases per person: everyone who works cases, plus anyone still holding one."""
     holders = Case.objects.filter(state__in=OPEN_STATES, assigned_to__isnull=False).values("assigned_to_id")
     people = (
         get_user_model()
-        .objects.filter((_staff_ids() & Q(is_active=True)) | Q(pk__in=holders))
+        .objects.filter((access.works_cases() & Q(is_active=True)) | Q(pk__in=holders))
         .annotate(
             open_count=Count("assigned_cases", filter=Q(assigned_cases__state__in=OPEN_STATES)),
             waiting_count=Count("assigned_cases", filter=Q(assigned_cases__state=CaseState.WAITING)),

@@ -1,4 +1,4 @@
-"""CSV exports of the queue and of the causes report, streamed row by row.
+"""CSV exports of the queue and of the cases behind the causes and trends, streamed row by row.
 
 A large export must not load every case into memory, so rows come from
 `.iterator(chunk_size=...)` and go out through a `StreamingHttpResponse` as they are
@@ -131,7 +131,7 @@ def causes_header() -> list[str]:
 
 
 def causes_cases(period: trends.Period) -> QuerySet[Case]:
-    """Cases opened in the period or reaching their outcome in it: the rows behind the report."""
+    """Cases opened in the period or reaching their outcome in it: the rows behind the trend summary."""
     opened = Q(created_at__gte=period.start, created_at__lt=period.end)
     concluded = Q(resolved_at__gte=period.start, resolved_at__lt=period.end)
     return (

@@ -54,6 +54,9 @@ RESULT_LABELS: dict[str, str] = {
     Result.RESOLVED: "Resolved by support",
     Result.ESCALATED: "Handed to customer service",
 }
+# Where beat leaves each period's summary. Renaming the class means a new key: a cached
+# object of the old class could not be read back.
+CACHE_KEY = "trends-summary:{days}"
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,9 @@ class FinalStatus:
 
 
 @dataclass(frozen=True)
-class Report:
+class TrendSummary:
+    """Every figure of the causes and trends section for one period (see the module docstring)."""
+
     period: Period
     opened: int
     opened_baseline: int
@@ -236,7 +241,7 @@ def breakdown(
 
 
 def final_statuses(cases: QuerySet[Case]) -> dict[int, FinalStatus]:
-    """The final status code of each case, by the same rule as the case page (`case_evidence`).
+    """The final status code of each case, by the same rule as the case page (`case_reports.arrange`).
 
     Five queries for any number of cases; cases without a final status are absent
     from the result.
@@ -272,15 +277,15 @@ def final_statuses(cases: QuerySet[Case]) -> dict[int, FinalStatus]:
     codes = catalogue.branches_for({r.status for found in per_case.values() for r in found})
     result = {}
     for case_id, found in per_case.items():
-        own, matched, _ = case_reports.sort_reports(
+        arranged = case_reports.arrange(
+            rows[case_id],
             found,
-            msg_ids=msg_ids[case_id],
+            msg_ids=sorted(msg_ids[case_id]),
             numbers=numbers[case_id],
             test_ids=tests[case_id],
-            window=case_reports.send_window(rows[case_id]),
+            codes=codes,
         )
-        sorted_reports = case_reports.CaseReports(tuple(sorted(msg_ids[case_id])), own, matched, [], codes)
-        found_verdict = sorted_reports.evidence().verdict
+        found_verdict = arranged.evidence().verdict
         if found_verdict.final:
             code = catalogue.normalise_code(found_verdict.code)
             row = codes.get(code)
@@ -288,29 +293,29 @@ def final_statuses(cases: QuerySet[Case]) -> dict[int, FinalStatus]:
     return result
 
 
-def cached_report(days: int) -> Report:
-    """The report for the last `days`, as computed by the periodic refresh (or now, if none is cached).
+def cached_summary(days: int) -> TrendSummary:
+    """The summary of the last `days`, as computed by the periodic refresh (or now, if none is cached).
 
     Trends over days do not need to be fresher than a few minutes, and at production
-    size one report reads every case of the period, so beat recomputes them in the
-    background (`refresh_cached_reports`) and the dashboard reads the result.
+    size one summary reads every case of the period, so beat recomputes them in the
+    background (`refresh_cached_summaries`) and the dashboard reads the result.
     """
     if settings.TRENDS_CACHE_SECONDS <= 0:
-        return report(Period.ending(days))
-    key = f"trends-report:{days}"
-    cached: Report | None = cache.get(key)
+        return summarise(Period.ending(days))
+    key = CACHE_KEY.format(days=days)
+    cached: TrendSummary | None = cache.get(key)
     if cached is None:
-        cached = report(Period.ending(days))
+        cached = summarise(Period.ending(days))
         cache.set(key, cached, settings.TRENDS_CACHE_SECONDS)
     return cached
 
 
-def refresh_cached_reports() -> None:
+def refresh_cached_summaries() -> None:
     for days in PERIOD_DAYS:
-        cache.set(f"trends-report:{days}", report(Period.ending(days)), settings.TRENDS_CACHE_SECONDS)
+        cache.set(CACHE_KEY.format(days=days), summarise(Period.ending(days)), settings.TRENDS_CACHE_SECONDS)
 
 
-def report(period: Period) -> Report:
+def summarise(period: Period) -> TrendSummary:
     """Every figure of the causes and trends section, in eight queries."""
     window = Q(created_at__gte=period.baseline_start, created_at__lt=period.end)
     opened_rows = list(Case.objects.filter(window).values_list("pk", "created_at"))
@@ -336,7 +341,7 @@ def report(period: Period) -> Report:
 
     region_labels = {key: _country_label(key) for pk in in_period for key in regions.get(pk, ())}
     concluded = _concluded(period)
-    return Report(
+    return TrendSummary(
         period=period,
         opened=len(in_period),
         opened_baseline=len(baseline_ids),
@@ -479,7 +484,7 @@ def _daily(period: Period, moments: Iterable[datetime]) -> tuple[int, ...]:
 # --- Presentation ---------------------------------------------------------------------------------
 
 
-def report_charts(data: Report) -> dict[str, SafeString]:
+def summary_charts(data: TrendSummary) -> dict[str, SafeString]:
     """The section's charts, keyed by the name the template places them under."""
     return {
         "daily": charts.line_chart(
@@ -508,4 +513,4 @@ def report_charts(data: Report) -> dict[str, SafeString]:
 @shared_task(name="diagnosis.refresh_trends", ignore_result=True)
 @once_per_slot("refresh-trends")
 def refresh_trends_task() -> None:
-    refresh_cached_reports()
+    refresh_cached_summaries()

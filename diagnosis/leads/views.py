@@ -22,7 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from diagnosis.cases import queue, services
+from diagnosis.cases import access, queue, services
 from diagnosis.leads import dashboard, exports, trends
 from diagnosis.models import Case
 from diagnosis.workspace.forms import PeriodForm, QueueForm, ReassignForm
@@ -55,8 +55,8 @@ def lead_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     if part != TRENDS:
         context["live"] = dashboard.snapshot(settings.LEAD_STALE_AFTER_HOURS)
     if part != LIVE_PANELS:
-        report = trends.cached_report(days)
-        context.update(report=report, charts=trends.report_charts(report))
+        summary = trends.cached_summary(days)
+        context.update(summary=summary, charts=trends.summary_charts(summary))
     template = "diagnosis/leads/dashboard.html" + (f"#{part}" if part else "")
     return render(request, template, context)
 
@@ -83,7 +83,7 @@ def queue_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
 @assign_cases
 def reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
     """GET: the cases ticked in the queue and a choice of person. POST: move them all, or none."""
-    staff = dashboard.assignable_staff()
+    staff = access.agents()
     if request.method == "GET":
         initial = {"case": request.GET.getlist("case"), "next": request.GET.get("next", "")}
         form = ReassignForm(staff=staff, initial=initial)

@@ -252,8 +252,13 @@ def record_deflection(msg_id: str, check: Node) -> Deflection:
 # --- Filing -------------------------------------------------------------------------
 
 
-def allow_filing(ip: str, email: str) -> bool:
-    """Per-IP and per-email hourly limits, counted in the cache (Redis in production)."""
+def within_rate_limit(ip: str, email: str) -> bool:
+    """Count one use of a public form and say whether it stays within the hourly limits.
+
+    Per IP and per email, counted in the cache (Redis in production). Filing a ticket
+    and asking for one's ticket links share the limits, so neither can be used to
+    flood a mailbox.
+    """
     limits = (
         (f"ticket-rate:ip:{ip}", settings.TICKET_LIMIT_PER_IP_PER_HOUR),
         (f"ticket-rate:email:{email.lower()}", settings.TICKET_LIMIT_PER_EMAIL_PER_HOUR),

@@ -64,7 +64,7 @@ def ticket_new(request: PublicHttpRequest) -> HttpResponse:
     )
     if help_state.get("solved") or (wants_help and help_state.get("step")) or "selfhelp" in request.POST:
         return render(request, "support/ticket_form.html", {"form": form, "help": help_state})
-    if not tickets.allow_filing(request.META.get("REMOTE_ADDR", ""), form.cleaned_data["email"]):
+    if not tickets.within_rate_limit(request.META.get("REMOTE_ADDR", ""), form.cleaned_data["email"]):
         form.add_error(
             None,
             "You have filed several tickets in the last hour. Please wait a while before filing another.",
@@ -138,7 +138,7 @@ def find_ticket(request: PublicHttpRequest) -> HttpResponse:
     form = FindTicketForm(request.POST or None)
     done = False
     if request.method == "POST" and form.is_valid():
-        if tickets.allow_filing(request.META.get("REMOTE_ADDR", ""), form.cleaned_data["email"]):
+        if tickets.within_rate_limit(request.META.get("REMOTE_ADDR", ""), form.cleaned_data["email"]):
             tickets.resend_links(form.cleaned_data["email"])
         done = True  # the same answer whether or not the address is known
     return render(request, "support/find.html", {"form": form, "done": done})

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from diagnosis.models import REFERENCE_PATTERN
+
 
 class ReferenceConverter:
     """Case references as customers quote them: SMS- and six unambiguous characters."""
 
-    regex = "SMS-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{6}"
+    regex = REFERENCE_PATTERN
 
     def to_python(self, value: str) -> str:
         return value

@@ -121,7 +121,7 @@ def _after_change(request: AuthenticatedHttpRequest, case: Case, **extra: object
     return HttpResponseRedirect(reverse("diagnosis:case-detail", args=[case.reference]) + "#step")
 
 
-def _step_error(
+def _render_case_page_or_partial(
     request: AuthenticatedHttpRequest, case: Case, template_partial: str, **extra: object
 ) -> HttpResponse:
     template = (
@@ -147,7 +147,7 @@ def case_step(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse
             form.add_error(None, str(exc))
         else:
             return _after_change(request, case, step_just_answered=True)
-    return _step_error(request, case, "step-panel", step_form=form)
+    return _render_case_page_or_partial(request, case, "step-panel", step_form=form)
 
 
 @require_http_methods(["GET", "POST"])
@@ -176,7 +176,7 @@ def case_revise(request: AuthenticatedHttpRequest, reference: str, node: str) ->
             messages.success(request, f"{step.ref} revised.")
             return _after_change(request, case)
     extra = {"revise_node": step, "revise_form": form, "discarded": discarded}
-    return _step_error(request, case, "step-panel", **extra)
+    return _render_case_page_or_partial(request, case, "step-panel", **extra)
 
 
 @require_POST
@@ -229,7 +229,7 @@ def _post_text(
         else:
             return _after_change(request, case)
     key = "reply_form" if action == "reply" else "note_form"
-    return _step_error(request, case, f"{action}-form", **{key: form})
+    return _render_case_page_or_partial(request, case, f"{action}-form", **{key: form})
 
 
 @require_POST

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from diagnosis.cases import services
-from diagnosis.models import Case
+from diagnosis.models import REFERENCE_PATTERN, Case
 from tests.browser.test_workspace import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,7 +33,7 @@ def test_customer_files_follows_and_answers_then_agent_sees_it(
     page.get_by_label("What happened?").fill("The login code did not arrive on either phone.")
     page.get_by_role("button", name="File my ticket").click()
 
-    expect(page.get_by_text(re.compile(r"Your ticket SMS-[A-Z0-9]{6} is filed"))).to_be_visible()
+    expect(page.get_by_text(re.compile(f"Your ticket {REFERENCE_PATTERN} is filed"))).to_be_visible()
     case = Case.objects.get()
     assert sorted(case.recipients.values_list("e164", flat=True)) == ["+14155550123", "+4915123456789"]
     tracking_url = page.url.split("?")[0]

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from diagnosis.cases import services
-from diagnosis.delivery import numbers
-from diagnosis.guide import Guide, get_guide
+from diagnosis.delivery import case_reports, numbers
+from diagnosis.guide import Guide, engine, get_guide
 from diagnosis.models import Case, ReportChannel, StatusReport
 
 MSG_ID = "2ea20735-f856-4376-afbf-570bd70a46ee_11840135"
@@ -29,6 +29,13 @@ def route_to(guide: Guide, target: str) -> list[tuple[str, str]]:
                 seen.add(answer.next)
                 queue.append((answer.next, [*route, (node_id, answer.value)]))
     raise AssertionError(f"{target} is unreachable")
+
+
+def proposal_for(case: Case) -> engine.Proposal:
+    """What the engine proposes for the current step, on the stored reports and the customer's answers."""
+    proposal = engine.propose(case.node, case_reports.evidence_for(case), case.customer_answers)
+    assert proposal is not None, f"no proposal at {case.current_node}"
+    return proposal
 
 
 def store_report(

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 WORK = {
     "heartbeat": "portal.tasks.record",
     "deliver-pending-emails": "diagnosis.cases.outbox.deliver_pending",
-    "refresh-trends": "diagnosis.leads.trends.refresh_cached_reports",
+    "refresh-trends": "diagnosis.leads.trends.refresh_cached_summaries",
     "waiting-sweep": "diagnosis.cases.sweep.sweep",
     "match-unmatched-reports": "diagnosis.cases.matching.match_unmatched",
 }

@@ -13,8 +13,8 @@ from django.utils import timezone
 from diagnosis.cases import services
 from diagnosis.delivery import catalogue
 from diagnosis.guide.engine import GuideError
-from diagnosis.models import Case, CaseState, Escalation, EventKind, StatusCode, wait_limit
-from tests.diagnosis.conftest import MSG_ID, store_report, walk_to
+from diagnosis.models import Case, CaseState, Escalation, EventKind, StatusCode, wait_deadline_after
+from tests.diagnosis.conftest import MSG_ID, proposal_for, store_report, walk_to
 
 
 def test_open_case_stores_numbers_and_messages(make_case: Callable[..., Case]) -> None:
@@ -36,19 +36,15 @@ def test_open_case_needs_a_number(db: None) -> None:
 
 def test_c1_proposal_follows_stored_reports(make_case: Callable[..., Case]) -> None:
     case = make_case()
-    first = services.proposal(case)
-    assert first is not None and first.value == "no_report"
+    assert proposal_for(case).value == "no_report"
 
     store_report(status="ACCEPTD")
-    proposal = services.proposal(case)
-    assert proposal is not None
+    proposal = proposal_for(case)
     assert (proposal.value, proposal.evidence) == ("no_report", "")
     assert "intermediate" in proposal.reason
 
     store_report(status="UNDELIV", updated_at=timezone.now() - timedelta(minutes=5))
-    proposal = services.proposal(case)
-    assert proposal is not None
-    assert (proposal.value, proposal.evidence) == ("report_present", "UNDELIV")
+    assert (proposal_for(case).value, proposal_for(case).evidence) == ("report_present", "UNDELIV")
 
 
 def test_c3_proposal_uses_the_latest_final_report_and_its_branch(
@@ -61,7 +57,7 @@ def test_c3_proposal_uses_the_latest_final_report_and_its_branch(
     # A late intermediate report never replaces a final one.
     store_report(status="ACCEPTD", updated_at=now)
 
-    proposal = services.proposal(case)
+    proposal = proposal_for(case)
 
     assert proposal is not None
     assert (proposal.node, proposal.value, proposal.evidence) == ("status_is_delivrd", "number", "MK:0208")
@@ -71,8 +67,7 @@ def test_unknown_code_is_kept_and_routed_to_escalation(make_case: Callable[..., 
     case = walk_to(make_case(), [("report_returned", "report_present")], agent)
     store_report(status="ZX:4242")
 
-    proposal = services.proposal(case)
-    assert proposal is not None
+    proposal = proposal_for(case)
     assert (proposal.value, proposal.evidence) == ("other", "ZX:4242")
     case = services.answer_step(
         case.pk, node="status_is_delivrd", value="other", evidence="zx:4242", actor=agent
@@ -177,7 +172,7 @@ def test_wait_deadline_is_72_hours_after_sending(make_case: Callable[..., Case],
     )
 
     assert case.sent_at is not None
-    assert case.wait_deadline == case.sent_at + wait_limit() == case.sent_at + timedelta(hours=73)
+    assert case.wait_deadline == wait_deadline_after(case.sent_at) == case.sent_at + timedelta(hours=73)
     assert case.events.filter(kind=EventKind.WAIT_STARTED).count() == 1
 
 
@@ -190,7 +185,7 @@ def test_unknown_send_time_waits_72_hours_from_now(db: None, agent: User) -> Non
     with time_machine.travel(timezone.now(), tick=False):
         case = services.answer_step(case.pk, node="report_returned", value="no_report", actor=agent)
         case = services.answer_step(case.pk, node="dial_recipient", value="yes", actor=agent)
-        assert case.wait_deadline == timezone.now() + wait_limit()
+        assert case.wait_deadline == wait_deadline_after(timezone.now())
 
 
 def test_the_72_hour_boundary_escalates_exactly_once(make_case: Callable[..., Case], agent: User) -> None:

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from diagnosis.guide import Kind, Result, get_guide
-from diagnosis.models import AnswerRecord, Case, CaseState, Escalation, Event, EventKind, wait_limit
+from diagnosis.models import AnswerRecord, Case, CaseState, Escalation, Event, EventKind, wait_deadline_after
 from tests.diagnosis.conftest import route_to, walk_to
 
 GUIDE = get_guide()
@@ -120,7 +120,7 @@ def test_revising_into_a_wait_and_out_of_it(make_case: Callable[..., Case], agen
     case = walk_to(make_case(), [("report_returned", "no_report"), ("dial_recipient", "yes")], agent)
     assert case.is_waiting()
     assert case.sent_at is not None
-    deadline = case.sent_at + wait_limit()
+    deadline = wait_deadline_after(case.sent_at)
     assert case.wait_deadline == deadline
 
     case = services.revise_answer(case.pk, node="report_returned", value="report_present", actor=agent)

@@ -258,7 +258,7 @@ def test_a_waiting_case_resumes_from_its_report_in_a_mixed_batch_and_its_page_sh
     assert page.status_code == 200
     assert "Suggested from stored reports" in content
     assert "<code>DELIVRD</code>" in content
-    assert "unknown source (4)" in content
+    assert "unknown origin (4)" in content
     assert "part 2 of 1 as sent: the numbers do not add up" in content
 
 

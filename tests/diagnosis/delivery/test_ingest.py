@@ -102,9 +102,9 @@ def test_the_same_report_written_with_or_without_milliseconds_is_one_report() ->
     [
         ("1", "1", "SMS platform"),
         (2, "2", "SMS center (carrier)"),
-        ("4", "4", "unknown source (4)"),
-        (" carrier-x ", "carrier-x", "unknown source (carrier-x)"),
-        ("s" * 40, "s" * 16, f"unknown source ({'s' * 16})"),
+        ("4", "4", "unknown origin (4)"),
+        (" carrier-x ", "carrier-x", "unknown origin (carrier-x)"),
+        ("s" * 40, "s" * 16, f"unknown origin ({'s' * 16})"),
         (None, "", ""),
     ],
 )

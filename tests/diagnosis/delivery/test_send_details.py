@@ -17,6 +17,7 @@ from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 from pytest_django import Settings
 
+from diagnosis.delivery import ingest
 from diagnosis.delivery.send_details import (
     DEFAULT_COLUMNS,
     MAX_REJECTIONS,
@@ -221,6 +222,34 @@ def test_duplicates_in_one_file_and_across_imports(db: None) -> None:
     assert (first.rows, first.imported, first.duplicates) == (5, 3, 2)
     assert (again.rows, again.imported, again.duplicates) == (5, 0, 5)
     assert StatusReport.objects.count() == 3
+    # Of a report repeated in the file, the first row is the one kept.
+    assert StatusReport.objects.get(msg_id="m-1", status="DELIVRD").raw["Status"] == "DELIVRD"
+
+
+def test_a_row_is_the_report_a_callback_with_the_same_fields_makes(db: None, settings: Settings) -> None:
+    settings.SEND_DETAILS_COLUMNS = {"total": "Parts", "sequence": "Part"}
+    run(
+        "SMS ID,Recipient Number,Status,Description,Update Time,Parts,Part\n"
+        "m-1,4915123456789, delivrd ,ok,2024-05-01 16:00:05,2,3\n",
+        timezone_name="Asia/Shanghai",
+    )
+    callback = {
+        "smsMsgId": "m-1",
+        "to": "+4915123456789",
+        "status": "DELIVRD",
+        "statusDesc": "ok",
+        "updateTime": "2024-05-01T08:00:05Z",
+        "total": 2,
+        "sequence": 3,
+    }
+
+    imported, pushed = StatusReport.objects.get(), ingest.build_report(callback, ReportChannel.CALLBACK)
+
+    fields = ["msg_id", "status", "status_desc", "to_number", "updated_at", "total", "sequence"]
+    assert [getattr(imported, name) for name in fields] == [getattr(pushed, name) for name in fields]
+    # Part 3 of 2 is kept and flagged either way, and it is one report whichever way it came.
+    assert imported.parts_inconsistent and pushed.parts_inconsistent
+    assert imported.dedupe_key == pushed.dedupe_key
 
 
 def test_a_report_already_received_by_callback_is_a_duplicate(db: None) -> None:

@@ -84,19 +84,19 @@ def test_cases_opened_are_counted_by_final_status_country_and_carrier() -> None:
     seed(opened_ago=timedelta(days=4), status="E200024", more_numbers=[("FR", "Orange")])
     seed(opened_ago=timedelta(days=9), status="DELIVRD")  # before the 7-day period
 
-    report = trends.report(trends.Period.ending(7, NOW))
+    summary = trends.summarise(trends.Period.ending(7, NOW))
 
-    assert report.opened == 4 and report.opened_baseline == 1
+    assert summary.opened == 4 and summary.opened_baseline == 1
     # The late ACCEPTD is not final, so UNDELIV stays that case's status; ACCEPTD alone is no final report.
-    assert rows(report.status_codes) == {"DELIVRD": 1, "UNDELIV": 1, "E200024": 1, "": 1}
-    labels = {row.key: row.label for row in report.status_codes.rows}
+    assert rows(summary.status_codes) == {"DELIVRD": 1, "UNDELIV": 1, "E200024": 1, "": 1}
+    labels = {row.key: row.label for row in summary.status_codes.rows}
     assert labels[""] == "No final report yet"
     assert labels["E200024"].startswith("E200024 · International SMS is not enabled")
     # The case with a German and a French number counts once in each country.
-    assert rows(report.countries) == {"DE": 3, "FR": 2}
-    assert {row.key: row.label for row in report.countries.rows}["DE"] == "DE (+49)"
-    assert rows(report.carriers) == {"Vodafone": 2, "Telekom": 1, "Orange": 2}
-    assert report.countries.rows[0].share == 0.75
+    assert rows(summary.countries) == {"DE": 3, "FR": 2}
+    assert {row.key: row.label for row in summary.countries.rows}["DE"] == "DE (+49)"
+    assert rows(summary.carriers) == {"Vodafone": 2, "Telekom": 1, "Orange": 2}
+    assert summary.countries.rows[0].share == 0.75
 
 
 def test_a_report_matched_by_number_counts_only_for_a_case_without_message_ids() -> None:
@@ -125,14 +125,14 @@ def test_outcomes_causes_and_time_to_outcome() -> None:
     seed(opened_ago=timedelta(days=12), outcome="R_inbox_full", took=timedelta(hours=1))  # baseline
     seed(opened_ago=timedelta(days=1))  # still open: no outcome
 
-    report = trends.report(trends.Period.ending(7, NOW))
+    summary = trends.summarise(trends.Period.ending(7, NOW))
 
-    assert report.concluded == 6 and report.concluded_baseline == 1
-    assert rows(report.results) == {"resolved": 5, "escalated": 1}
-    assert rows(report.causes) == {"inbox_full": 4, "no_signal": 1, "frequency_limit": 1}
-    inbox = report.causes.rows[0]
+    assert summary.concluded == 6 and summary.concluded_baseline == 1
+    assert rows(summary.results) == {"resolved": 5, "escalated": 1}
+    assert rows(summary.causes) == {"inbox_full": 4, "no_signal": 1, "frequency_limit": 1}
+    inbox = summary.causes.rows[0]
     assert (inbox.label, inbox.baseline_count, inbox.baseline_share) == ("The inbox was full", 1, 1.0)
-    every, resolved, escalated = report.resolution
+    every, resolved, escalated = summary.resolution
     # Six durations 1, 2, 3, 4, 10, 30 h: median halfway between 3 and 4; nearest-rank p90 is the 6th.
     assert (every.count, every.median, every.p90) == (6, timedelta(hours=3.5), timedelta(hours=30))
     assert (resolved.count, resolved.median, resolved.p90) == (5, timedelta(hours=3), timedelta(hours=10))
@@ -153,7 +153,7 @@ def test_deflections_are_counted_by_the_check_that_helped() -> None:
     for ago, check in [(1, "junk_folder"), (2, "junk_folder"), (3, "inbox_full"), (10, "junk_folder")]:
         Deflection.objects.create(msg_id="m", solved_by=check, created_at=NOW - timedelta(days=ago))
 
-    deflections = trends.report(trends.Period.ending(7, NOW)).deflections
+    deflections = trends.summarise(trends.Period.ending(7, NOW)).deflections
 
     assert (deflections.total, deflections.baseline_total) == (3, 1)
     assert rows(deflections) == {"junk_folder": 2, "inbox_full": 1}
@@ -164,7 +164,7 @@ def test_the_period_choice_changes_what_is_counted() -> None:
     seed(opened_ago=timedelta(days=20), status="DELIVRD")
     seed(opened_ago=timedelta(days=80), status="DELIVRD")
 
-    opened = {days: trends.report(trends.Period.ending(days, NOW)).opened for days in (7, 30, 90)}
+    opened = {days: trends.summarise(trends.Period.ending(days, NOW)).opened for days in (7, 30, 90)}
 
     assert opened == {7: 1, 30: 2, 90: 3}
 
@@ -175,11 +175,11 @@ def test_daily_series_puts_each_case_on_its_day(settings: Settings) -> None:
     seed(opened_ago=timedelta(days=1, hours=1))
     seed(opened_ago=timedelta(days=3))
 
-    report = trends.report(trends.Period.ending(7, NOW))
+    summary = trends.summarise(trends.Period.ending(7, NOW))
 
-    assert len(report.day_labels) == 8 and report.day_labels[-1] == "25 Nov"
-    assert report.opened_daily == (0, 0, 0, 0, 1, 0, 2, 0)
-    assert report.concluded_daily == (0, 0, 0, 0, 0, 0, 1, 0)
+    assert len(summary.day_labels) == 8 and summary.day_labels[-1] == "25 Nov"
+    assert summary.opened_daily == (0, 0, 0, 0, 1, 0, 2, 0)
+    assert summary.concluded_daily == (0, 0, 0, 0, 0, 0, 1, 0)
 
 
 # --- The spike rule ---------------------------------------------------------------------------
@@ -211,15 +211,15 @@ def test_a_status_code_that_doubles_its_share_is_flagged() -> None:
     for _ in range(5):
         seed(opened_ago=timedelta(days=2), status="DELIVRD", carrier="Telekom")
 
-    report = trends.report(trends.Period.ending(7, NOW))
+    summary = trends.summarise(trends.Period.ending(7, NOW))
 
-    assert [(kind, row.key) for kind, row in report.spikes] == [
+    assert [(kind, row.key) for kind, row in summary.spikes] == [
         ("Status code", "E200024"),
         ("Carrier", "Orange"),
     ]
-    flagged = report.status_codes.spikes[0]
+    flagged = summary.status_codes.spikes[0]
     assert (flagged.count, flagged.share_text, flagged.baseline_text) == (5, "50%", "10%")
-    delivered = next(r for r in report.status_codes.rows if r.key == "DELIVRD")
+    delivered = next(r for r in summary.status_codes.rows if r.key == "DELIVRD")
     assert not delivered.spike  # 50% against 90%
 
 
@@ -231,10 +231,10 @@ def test_four_cases_are_not_a_spike_and_missing_reports_never_are() -> None:
     for _ in range(6):
         seed(opened_ago=timedelta(days=1), carrier="")  # no report, unknown carrier: 0% before, 60% now
 
-    report = trends.report(trends.Period.ending(7, NOW))
+    summary = trends.summarise(trends.Period.ending(7, NOW))
 
-    assert report.spikes == []
-    assert rows(report.status_codes) == {"": 6, "LIMIT": 4}
+    assert summary.spikes == []
+    assert rows(summary.status_codes) == {"": 6, "LIMIT": 4}
 
 
 # --- Charts ------------------------------------------------------------------------------------
@@ -301,11 +301,11 @@ def test_dashboard_reads_trends_refreshed_in_the_background(
 
     settings.TRENDS_CACHE_SECONDS = 600
     for days in trends.PERIOD_DAYS:
-        cache.delete(f"trends-report:{days}")
+        cache.delete(trends.CACHE_KEY.format(days=days))
     make_case()
-    first = trends.cached_report(7)
+    first = trends.cached_summary(7)
     make_case()
 
-    assert trends.cached_report(7).opened == first.opened  # served from the cache
+    assert trends.cached_summary(7).opened == first.opened  # served from the cache
     tasks.refresh_trends_task()  # what beat runs every TRENDS_REFRESH_SECONDS
-    assert trends.cached_report(7).opened == first.opened + 1
+    assert trends.cached_summary(7).opened == first.opened + 1

@@ -16,7 +16,7 @@ from diagnosis.guide import Answer, Guide, Kind, Node, Result, get_guide
 from diagnosis.leads import trends
 from diagnosis.models import Case, Deflection
 from diagnosis.support import tickets
-from tests.diagnosis.conftest import MSG_ID, route_to, store_report, ticket, walk_to
+from tests.diagnosis.conftest import MSG_ID, proposal_for, route_to, store_report, ticket, walk_to
 
 GUIDE = get_guide()
 BUTTON_RE = re.compile(r'<button[^>]*name="selfhelp"[^>]*value="([^"]+)"[^>]*>([^<]*)</button>')
@@ -101,8 +101,7 @@ def test_every_self_help_answer_follows_the_guides_edge(
     # The agent reaches the same checks, is offered the customer's answers, and lands where they did.
     case = walk_to(case, [("report_returned", "report_present"), ("status_is_delivrd", "delivered")], agent)
     for node, answer in given.items():
-        proposal = services.proposal(case)
-        assert proposal is not None
+        proposal = proposal_for(case)
         assert (proposal.node, proposal.value) == (node, answer)
         case = services.answer_step(case.pk, node=node, value=proposal.value, actor=agent)
     assert case.current_node == target.id
@@ -136,7 +135,7 @@ def test_no_signal_is_solved_and_counted_under_the_signal_check(client: Client) 
     ).content.decode()
 
     assert html.escape(GUIDE["R_no_signal"].customer_text) in page
-    deflections = trends.report(trends.Period.ending(7, timezone.now())).deflections
+    deflections = trends.summarise(trends.Period.ending(7, timezone.now())).deflections
     assert [(row.key, row.label) for row in deflections.rows] == [("signal", GUIDE["signal"].title)]
 
 

@@ -12,7 +12,7 @@ from pytest_django import Settings
 
 from diagnosis.cases import services
 from diagnosis.models import Case, Deflection, EventKind, OutboundEmail
-from tests.diagnosis.conftest import MSG_ID, store_report, ticket
+from tests.diagnosis.conftest import MSG_ID, proposal_for, store_report, ticket
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -327,8 +327,7 @@ def test_self_help_answers_travel_with_the_ticket(client: Client, agent: User) -
     }
     assert not Deflection.objects.exists()
     case = walk_to(case, [("report_returned", "report_present"), ("status_is_delivrd", "delivered")], agent)
-    proposal = services.proposal(case)
-    assert proposal is not None
+    proposal = proposal_for(case)
     assert (proposal.node, proposal.value) == ("junk_folder", "no")
     assert "customer already answered" in proposal.reason
 
