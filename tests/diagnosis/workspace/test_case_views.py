@@ -275,12 +275,17 @@ def test_revision_of_a_step_off_the_path_is_refused(agent_client: Client, claime
 
 
 def test_outcomes_show_reply_and_escalation_package(agent_client: Client, claimed: Case, agent: User) -> None:
+    services.add_note(claimed.pk, text="<b>Called</b> & waited", actor=agent)
     walk_to(claimed, route_to(claimed.guide, "E_frequency_limit"), agent)
 
     content = agent_client.get(f"/cases/{claimed.reference}/").content.decode()
 
     assert "Package for customer service" in content
-    assert "N1 Did the message hit a sending-rate" in content
+    # The page shows the package as the email gives it, HTML-escaped.
+    package = _between(content, '<pre class="package">', "</pre>")
+    assert "Recipient numbers: +4915123456789\nMessage ids (smsMsgId): " in package
+    assert "  - N1 Did the message hit a sending-rate or quota limit? -> " in package
+    assert "Agent notes:\n  - &lt;b&gt;Called&lt;/b&gt; &amp; waited\n" in package
     assert "limit on how many messages one number may receive" in content  # proposed customer reply
 
 
