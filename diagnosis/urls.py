@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/", views.case_list, name="case-list"),
     path("cases/export.csv", lead_views.queue_export, name="case-export"),
     path("cases/<ref:reference>/", views.case_detail, name="case-detail"),
+    path("cases/<ref:reference>/part/<slug:region>/", views.case_part, name="case-part"),
     path("cases/<ref:reference>/step/", views.case_step, name="case-step"),
     path("cases/<ref:reference>/revise/<slug:node>/", views.case_revise, name="case-revise"),
     path("cases/<ref:reference>/claim/", views.case_claim, name="case-claim"),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.utils import timezone
 
@@ -106,33 +107,119 @@ class Replacements:
     timeline: list[TimelineEntry]
 
 
-@dataclass
 class CaseFile:
-    case: Case
-    recipients: list[Recipient]
-    messages: list[Message]
-    # The case's evidence: reports of its own message ids.
-    reports: list[ReportRow]
-    # Context: other messages to the case's numbers around the send time.
-    number_reports: list[ReportRow]
-    tests: list[TestRow]
-    evidence: CaseEvidence
-    path: list[PathStep]
-    superseded: list[AnswerRecord]
-    events: list[Event]
-    escalations: list[Escalation]
-    proposal: Proposal | None
-    wait: WaitInfo | None
-    # Superseded answers grouped by the revision that replaced them, oldest revision first.
-    set_aside: list[RevisionGroup] = field(default_factory=list)
-    # `events` (newest first), each with the replacement of the answer it recorded, if any.
-    timeline: list[TimelineEntry] = field(default_factory=list)
-    # What to search on the console's Send Details page; None once a final report is stored.
-    console_search: ConsoleSearch | None = None
-    node: Node = field(init=False)
+    """Everything the case page shows, each part loaded on first use.
 
-    def __post_init__(self) -> None:
-        self.node = self.case.node
+    Every part costs a fixed number of queries whatever the size of the case (about eight
+    for the whole page), and a region of the page rendered alone, as htmx refreshes it,
+    pays only for the parts it shows.
+    """
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        self.node: Node = case.node
+
+    @cached_property
+    def recipients(self) -> list[Recipient]:
+        return list(self.case.recipients.order_by("pk"))
+
+    @cached_property
+    def messages(self) -> list[Message]:
+        return list(self.case.messages.order_by("pk"))
+
+    @cached_property
+    def _test_messages(self) -> list[TestMessage]:
+        return list(TestMessage.objects.filter(case=self.case).select_related("recipient", "sent_by"))
+
+    @cached_property
+    def _found(self) -> case_reports.CaseReports:
+        # One query for the evidence, the context and the tests alike.
+        return case_reports.collect(
+            self.case,
+            msg_ids=sorted(m.msg_id for m in self.messages),
+            numbers=[r.e164 for r in self.recipients],
+            test_ids=[t.msg_id for t in self._test_messages],
+        )
+
+    @cached_property
+    def evidence(self) -> CaseEvidence:
+        return self._found.evidence()
+
+    @cached_property
+    def reports(self) -> list[ReportRow]:
+        """The case's evidence: reports of its own message ids."""
+        return _rows(self._found.own, self._found)
+
+    @cached_property
+    def number_reports(self) -> list[ReportRow]:
+        """Context: other messages to the case's numbers around the send time."""
+        return _rows(self._found.by_number, self._found)
+
+    @cached_property
+    def tests(self) -> list[TestRow]:
+        return _test_rows(self._test_messages, self._found)
+
+    @cached_property
+    def _answers(self) -> list[AnswerRecord]:
+        return list(self.case.answers.select_related("answered_by").order_by("answered_at", "pk"))
+
+    @cached_property
+    def path(self) -> list[PathStep]:
+        live = {a.node: a for a in self._answers if a.superseded_at is None}
+        walk = engine.walk(self.case.guide, {n: a.value for n, a in live.items()})
+        revisable = self.case.state != CaseState.CLOSED
+        return [
+            PathStep(node, answer, live[node.id], revisable=revisable and node.kind is Kind.CHECK)
+            for node, answer in walk.steps
+        ]
+
+    @cached_property
+    def superseded(self) -> list[AnswerRecord]:
+        return [a for a in self._answers if a.superseded_at is not None]
+
+    @cached_property
+    def events(self) -> list[Event]:
+        """Newest first."""
+        return list(self.case.events.select_related("actor").order_by("-at", "-pk"))
+
+    @cached_property
+    def _replacements(self) -> Replacements:
+        return replacements_for(self.case.guide, self._answers, self.events)
+
+    @property
+    def set_aside(self) -> list[RevisionGroup]:
+        """Superseded answers grouped by the revision that replaced them, oldest revision first."""
+        return self._replacements.groups
+
+    @property
+    def timeline(self) -> list[TimelineEntry]:
+        """`events`, each with the replacement of the answer it recorded, if any."""
+        return self._replacements.timeline
+
+    @cached_property
+    def escalations(self) -> list[Escalation]:
+        return list(Escalation.objects.filter(case=self.case).order_by("-opened_at"))
+
+    @cached_property
+    def proposal(self) -> Proposal | None:
+        if not self.case.is_open():
+            return None
+        return engine.propose(self.node, self.evidence, self.case.customer_answers)
+
+    @cached_property
+    def wait(self) -> WaitInfo | None:
+        case = self.case
+        if not (case.is_waiting() and case.waiting_since and case.wait_deadline):
+            return None
+        next_poll = case.next_poll_at or waiting.next_poll_at(
+            case.waiting_since, case.wait_deadline, timezone.now()
+        )
+        return WaitInfo(case.waiting_since, case.wait_deadline, next_poll, waiting.describe_schedule())
+
+    @cached_property
+    def console_search(self) -> ConsoleSearch | None:
+        """What to search on the console's Send Details page; None once a final report is stored."""
+        return console_search_for(self.case, self.recipients, self.evidence)
 
     @property
     def open_escalation(self) -> Escalation | None:
@@ -167,54 +254,8 @@ def _test_rows(tests: list[TestMessage], found: case_reports.CaseReports) -> lis
 
 
 def load(case: Case) -> CaseFile:
-    """Build the case file: about eight queries whatever the size of the case."""
-    recipients = list(case.recipients.order_by("pk"))
-    messages = list(case.messages.order_by("pk"))
-    tests = list(TestMessage.objects.filter(case=case).select_related("recipient", "sent_by"))
-    found = case_reports.collect(
-        case,
-        msg_ids=sorted(m.msg_id for m in messages),
-        numbers=[r.e164 for r in recipients],
-        test_ids=[t.msg_id for t in tests],
-    )
-    evidence = found.evidence()
-    answers = list(case.answers.select_related("answered_by").order_by("answered_at", "pk"))
-    live = {a.node: a for a in answers if a.superseded_at is None}
-    walk = engine.walk(case.guide, {n: a.value for n, a in live.items()})
-    path = [
-        PathStep(
-            node, answer, live[node.id], revisable=node.kind is Kind.CHECK and case.state != CaseState.CLOSED
-        )
-        for node, answer in walk.steps
-    ]
-    wait = None
-    if case.is_waiting() and case.waiting_since and case.wait_deadline:
-        wait = WaitInfo(
-            case.waiting_since,
-            case.wait_deadline,
-            case.next_poll_at or waiting.next_poll_at(case.waiting_since, case.wait_deadline, timezone.now()),
-            waiting.describe_schedule(),
-        )
-    events = list(case.events.select_related("actor").order_by("-at", "-pk"))
-    replacements = replacements_for(case.guide, answers, events)
-    return CaseFile(
-        case=case,
-        recipients=recipients,
-        messages=messages,
-        reports=_rows(found.own, found),
-        number_reports=_rows(found.by_number, found),
-        tests=_test_rows(tests, found),
-        evidence=evidence,
-        path=path,
-        superseded=[a for a in answers if a.superseded_at is not None],
-        events=events,
-        escalations=list(Escalation.objects.filter(case=case).order_by("-opened_at")),
-        proposal=engine.propose(case.node, evidence, case.customer_answers) if case.is_open() else None,
-        wait=wait,
-        set_aside=replacements.groups,
-        timeline=replacements.timeline,
-        console_search=console_search_for(case, recipients, evidence),
-    )
+    """The case file, loading nothing yet: each part queries when first used."""
+    return CaseFile(case)
 
 
 def console_search_for(

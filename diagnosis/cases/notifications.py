@@ -18,9 +18,6 @@ def tell_assignee(case_id: int) -> None:
     StaffNotification.objects.create(user=agent, case=case, text=text)
     wants_email = StaffPreference.objects.filter(user=agent, email_when_case_resumes=True).exists()
     if wants_email and agent.email:
-        outbox.queue_email(
-            case=case,
-            to=agent.email,
-            subject=text,
-            body=f"{text}\n\nOpen the case: {settings.PORTAL_BASE_URL}/cases/{case.reference}/\n",
-        )
+        context = {"case": case, "text": text, "portal_url": settings.PORTAL_BASE_URL}
+        subject, body = outbox.render_email("case_resumed", context)
+        outbox.queue_email(case=case, to=agent.email, subject=subject, body=body)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import F, Q
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from diagnosis.models import Case, Escalation, OutboundEmail
@@ -19,6 +21,17 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 # The claim on an email lasts this many SMTP timeouts (see `claim_lease`).
 LEASE_TIMEOUTS = 15
+
+
+def render_email(name: str, context: Mapping[str, object]) -> tuple[str, str]:
+    """Subject and body of the email `name`: templates/emails/<name>_subject.txt and <name>.txt.
+
+    Both are plain text with autoescaping switched off in the template. The subject is one
+    line; the body ends with exactly one newline, whatever the template file's last line.
+    """
+    subject = "".join(render_to_string(f"emails/{name}_subject.txt", dict(context)).splitlines())
+    body = render_to_string(f"emails/{name}.txt", dict(context)).rstrip("\n") + "\n"
+    return subject.strip(), body
 
 
 def queue_email(

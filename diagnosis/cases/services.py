@@ -265,12 +265,7 @@ def _tell_customer_wait_ended(case: Case) -> None:
     text = case.node.customer_text
     history.record(case, EventKind.REPLY, None, text[:300], text=text)
     if case.reporter_email:
-        outbox.queue_email(
-            case=case,
-            to=case.reporter_email,
-            subject=f"Update on your SMS delivery case {case.reference}",
-            body=customer_email_body(case, text),
-        )
+        _email_customer(case, text)
 
 
 # --- Assignment, notes, closing ------------------------------------------------------------------
@@ -325,22 +320,15 @@ def send_reply(case_id: int, *, text: str, actor: User) -> Event:
     with transaction.atomic():
         case = _locked(case_id, None)
         event = history.record(case, EventKind.REPLY, actor, text[:300], text=text)
-        outbox.queue_email(
-            case=case,
-            to=case.reporter_email,
-            subject=f"Update on your SMS delivery case {case.reference}",
-            body=customer_email_body(case, text),
-        )
+        _email_customer(case, text)
         _bump(case)
         return event
 
 
-def customer_email_body(case: Case, text: str) -> str:
-    return (
-        f"Hello {case.reporter_name},\n\n{text}\n\n"
-        f"Your case reference is {case.reference}. Reply to this email or use your tracking link "
-        "if you have anything to add.\n\nSMS delivery support\n"
-    )
+def _email_customer(case: Case, text: str) -> None:
+    """The customer's copy of something said on their tracking page, queued in the caller's transaction."""
+    subject, body = outbox.render_email("case_update", {"case": case, "text": text})
+    outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
 
 
 def close_case(case_id: int, *, actor: User) -> Case:

@@ -44,6 +44,8 @@ LAST_REPORT_RESOLUTION = timedelta(minutes=1)
 FORM_TYPES = {"application/x-www-form-urlencoded", ""}
 JSON_TYPES = {"application/json", "text/json"}
 _ASCII_SAMPLE = "smsMsgId=a-1&status=%3A+Z"
+# Python's escape codecs are no charset a body is sent in, and they warn rather than fail on bad input.
+ESCAPE_CODECS = {"unicode-escape", "raw-unicode-escape"}
 CUT_MARK = "\n[cut here: the rest of the body is not kept]"
 
 
@@ -83,6 +85,8 @@ def _decode(request: HttpRequest, body: bytes) -> tuple[str, str]:
         codec = codecs.lookup(charset).name
     except (LookupError, ValueError):
         raise Rejected(415, f"unsupported charset {charset[:40]!r}") from None
+    if codec in ESCAPE_CODECS:
+        raise Rejected(415, f"unsupported charset {charset[:40]!r}")
     try:
         # For UTF-8, a leading byte order mark is not part of the body.
         return body.decode("utf-8-sig" if codec == "utf-8" else codec, "surrogateescape"), codec

@@ -310,17 +310,9 @@ def file_ticket(ticket: Ticket) -> Case:
                 extension = screenshot_extension(ticket.screenshot)
                 case.screenshot.save(f"{case.reference}{extension}", ticket.screenshot, save=False)
             case.save(update_fields=["customer_answers", "screenshot", "updated_at"])
-        outbox.queue_email(
-            case=case,
-            to=case.reporter_email,
-            subject=f"We received your report {case.reference}",
-            body=(
-                f"Hello {case.reporter_name},\n\n"
-                f"Thank you for your report. Its reference is {case.reference}.\n\n"
-                f"Follow it here (keep this link private, it opens your ticket):\n{tracking_url(case)}\n\n"
-                "SMS delivery support\n"
-            ),
-        )
+        context = {"case": case, "tracking_url": tracking_url(case)}
+        subject, body = outbox.render_email("ticket_received", context)
+        outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
         return case
 
 
@@ -332,12 +324,9 @@ def resend_links(email: str) -> int:
     """Email the tracking links of the address's recent tickets; the caller says the same either way."""
     cases = list(Case.objects.filter(reporter_email__iexact=email.strip()).order_by("-created_at")[:5])
     if cases:
-        lines = "\n".join(f"- {c.reference}: {tracking_url(c)}" for c in cases)
-        outbox.queue_email(
-            to=cases[0].reporter_email,
-            subject="Your SMS delivery support tickets",
-            body=f"Hello,\n\nHere are the links to your tickets:\n{lines}\n\nSMS delivery support\n",
-        )
+        links = [(c.reference, tracking_url(c)) for c in cases]
+        subject, body = outbox.render_email("ticket_links", {"links": links})
+        outbox.queue_email(to=cases[0].reporter_email, subject=subject, body=body)
     return len(cases)
 
 

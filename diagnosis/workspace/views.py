@@ -6,7 +6,10 @@ an ordinary POST that redirects back to the case page.
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from diagnosis.cases import access, casefile, escalations, matching, queue, services, testsms
 from diagnosis.delivery import ingest, send_details
@@ -41,6 +44,8 @@ from portal import roles
 from portal.http import AuthenticatedHttpRequest
 
 work_cases = permission_required(roles.WORK_CASES, raise_exception=True)
+
+T = TypeVar("T")
 
 
 def _case(reference: str) -> Case:
@@ -81,7 +86,27 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _once(build: Callable[[], T]) -> Callable[[], T]:
+    """A context value built when a template first uses it, then kept (templates call callables)."""
+    return functools.cache(build)
+
+
+def _proposed_step_form(file: casefile.CaseFile) -> StepForm:
+    proposal = file.proposal
+    initial = {"value": proposal.value, "evidence": proposal.evidence} if proposal else {}
+    return StepForm(node=file.node, initial=initial)
+
+
+# The note and the reply share a field name; distinct ids keep each label on its own box.
+_TEXT_IDS = {"note": "id_note_%s", "reply": "id_reply_%s"}
+
+
 def _detail_context(request: AuthenticatedHttpRequest, case: Case, **extra: object) -> dict[str, object]:
+    """The case page's context; `extra` replaces a form with its bound, invalid copy.
+
+    The case file and the forms load on first use, so a region rendered alone (`case_part`)
+    costs only the queries of what it shows.
+    """
     file = casefile.load(case)
     context: dict[str, object] = {
         "file": file,
@@ -89,20 +114,20 @@ def _detail_context(request: AuthenticatedHttpRequest, case: Case, **extra: obje
         "can_work": access.can_work(request.user, case),
         "can_claim": access.can_claim(request.user, case),
         "can_assign": access.can_assign(request.user),
-        "note_form": NoteForm(),
-        "reply_form": ReplyForm(initial={"text": file.node.customer_text}),
-        "test_sms_form": TestSmsForm(recipients=file.recipients),
-        "manual_report_form": ManualReportForm(messages=file.messages),
-        "escalation_form": EscalationAnswerForm(),
+        "step_form": _once(lambda: _proposed_step_form(file)),
+        "code_choices": _once(status_code_choices),
+        "note_form": _once(lambda: NoteForm(auto_id=_TEXT_IDS["note"])),
+        "reply_form": _once(
+            lambda: ReplyForm(initial={"text": file.node.customer_text}, auto_id=_TEXT_IDS["reply"])
+        ),
+        "test_sms_form": _once(lambda: TestSmsForm(recipients=file.recipients)),
+        "manual_report_form": _once(lambda: ManualReportForm(messages=file.messages)),
+        "escalation_form": _once(EscalationAnswerForm),
     }
-    if file.node.kind is Kind.CHECK and "step_form" not in extra:
-        proposal = file.proposal
-        initial = {"value": proposal.value, "evidence": proposal.evidence} if proposal else {}
-        context["step_form"] = StepForm(node=file.node, initial=initial)
-    if file.node.evidence or "revise_node" in extra:
-        context["code_choices"] = status_code_choices()
     if context["can_assign"]:
-        context["assign_form"] = AssignForm(agents=access.agents(), initial={"assignee": case.assigned_to_id})
+        context["assign_form"] = _once(
+            lambda: AssignForm(agents=access.agents(), initial={"assignee": case.assigned_to_id})
+        )
     context.update(extra)
     return context
 
@@ -113,21 +138,61 @@ def case_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpRespon
     return render(request, "diagnosis/case_detail.html", _detail_context(request, _case(reference)))
 
 
-def _after_change(request: AuthenticatedHttpRequest, case: Case, **extra: object) -> HttpResponse:
-    """htmx: the new step plus out-of-band path, header and timeline. Otherwise back to the page."""
-    if request.htmx:
-        case.refresh_from_db()
-        return render(request, "diagnosis/case_step_response.html", _detail_context(request, case, **extra))
-    return HttpResponseRedirect(reverse("diagnosis:case-detail", args=[case.reference]) + "#step")
+# Regions of the case page that refresh alone. Each is a partial of case_detail.html named
+# like its element's id, so the case-changed event can name the region that answered.
+REGIONS = frozenset(
+    {
+        "case-header",
+        "step-panel",
+        "path-panel",
+        "reports",
+        "reply-form",
+        "delivery-checks",
+        "escalations",
+        "note-form",
+        "timeline",
+    }
+)
 
 
-def _render_case_page_or_partial(
-    request: AuthenticatedHttpRequest, case: Case, template_partial: str, **extra: object
-) -> HttpResponse:
-    template = (
-        f"diagnosis/case_detail.html#{template_partial}" if request.htmx else "diagnosis/case_detail.html"
-    )
+@require_safe
+@work_cases
+@vary_on_headers("HX-Request")
+def case_part(request: AuthenticatedHttpRequest, reference: str, region: str) -> HttpResponse:
+    """One region of the case page, fetched again by htmx when the case changed."""
+    if region not in REGIONS:
+        raise Http404("The case page has no such part.")
+    case = _case(reference)
+    if not _wants_partial(request):
+        return redirect("diagnosis:case-detail", reference=case.reference)
+    return render(request, f"diagnosis/case_detail.html#{region}", _detail_context(request, case))
+
+
+def _region(request: AuthenticatedHttpRequest, case: Case, region: str, **extra: object) -> HttpResponse:
+    """A form's region again, e.g. with its errors: alone for htmx, else on the whole page."""
+    template = "diagnosis/case_detail.html"
+    if _wants_partial(request):
+        template += f"#{region}"
     return render(request, template, _detail_context(request, case, **extra))
+
+
+def _answered(
+    request: AuthenticatedHttpRequest, case: Case, region: str, *, changed: bool = True, **extra: object
+) -> HttpResponse:
+    """The answer to a case-page form that did its work (or left a message saying why not).
+
+    htmx gets the region the form targeted, plus the messages out of band; after a change,
+    a case-changed event naming that region makes every other region fetch itself again.
+    Without JavaScript: back to the case page, at the region.
+    """
+    if not request.htmx:
+        anchor = "#step" if region == "step-panel" else f"#{region}"
+        return HttpResponseRedirect(reverse("diagnosis:case-detail", args=[case.reference]) + anchor)
+    context = _detail_context(request, case, region_template=f"diagnosis/case_detail.html#{region}", **extra)
+    response = render(request, "diagnosis/case_change_response.html", context)
+    if changed:
+        trigger_client_event(response, "case-changed", {"region": region})
+    return response
 
 
 @require_POST
@@ -136,22 +201,24 @@ def case_step(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse
     case = _workable(request, reference)
     if request.POST.get("node") != case.current_node or case.node.kind is not Kind.CHECK:
         messages.warning(request, "The case moved on while you were answering; here is where it stands now.")
-        return _after_change(request, case)
+        return _answered(request, case, "step-panel")
     form = StepForm(request.POST, node=case.node)
     if form.is_valid():
         try:
-            services.answer_step(case.pk, node=case.current_node, actor=request.user, **form.cleaned_data)
+            data = form.cleaned_data
+            case = services.answer_step(case.pk, node=case.current_node, actor=request.user, **data)
         except GuideError as exc:
             form.add_error("evidence" if "status code" in str(exc) else "value", str(exc))
         except services.CaseError as exc:
             form.add_error(None, str(exc))
         else:
-            return _after_change(request, case, step_just_answered=True)
-    return _render_case_page_or_partial(request, case, "step-panel", step_form=form)
+            return _answered(request, case, "step-panel", step_just_answered=True)
+    return _region(request, case, "step-panel", step_form=form)
 
 
 @require_http_methods(["GET", "POST"])
 @work_cases
+@vary_on_headers("HX-Request")
 def case_revise(request: AuthenticatedHttpRequest, reference: str, node: str) -> HttpResponse:
     case = _workable(request, reference)
     if node not in case.guide or case.guide[node].kind is not Kind.CHECK:
@@ -160,35 +227,40 @@ def case_revise(request: AuthenticatedHttpRequest, reference: str, node: str) ->
         discarded = services.discarded_by_revision(case, node)
     except GuideError as exc:
         messages.error(request, str(exc))
-        return _after_change(request, case)
+        return _answered(request, case, "step-panel", changed=False)
     step = case.guide[node]
     form = StepForm(
         request.POST or None, node=step, initial={"value": services.live_answers(case)[node].value}
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.revise_answer(case.pk, node=node, actor=request.user, **form.cleaned_data)
+            case = services.revise_answer(case.pk, node=node, actor=request.user, **form.cleaned_data)
         except GuideError as exc:
             form.add_error("value", str(exc))
         except services.CaseError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"{step.ref} revised.")
-            return _after_change(request, case)
+            return _answered(request, case, "step-panel")
     extra = {"revise_node": step, "revise_form": form, "discarded": discarded}
-    return _render_case_page_or_partial(request, case, "step-panel", **extra)
+    return _region(request, case, "step-panel", **extra)
 
 
 @require_POST
 @work_cases
 def case_claim(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    """Claim from the queue (then open the case) or from the case page's header."""
     case = _case(reference)
     try:
-        services.assign(case.pk, assignee=request.user, actor=request.user, claim=True)
+        case = services.assign(case.pk, assignee=request.user, actor=request.user, claim=True)
     except services.CaseError as exc:
         messages.error(request, str(exc))
+        # Someone else claimed it: the page is out of date either way.
+        case.refresh_from_db()
     else:
         messages.success(request, f"You claimed {case.reference}.")
+    if request.htmx.target == "case-header":
+        return _answered(request, case, "case-header")
     url = reverse("diagnosis:case-detail", args=[case.reference])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -200,23 +272,25 @@ def case_assign(request: AuthenticatedHttpRequest, reference: str) -> HttpRespon
         raise PermissionDenied("Only team leads assign cases.")
     case = _case(reference)
     form = AssignForm(request.POST, agents=access.agents())
-    if form.is_valid():
-        try:
-            services.assign(case.pk, assignee=form.cleaned_data["assignee"], actor=request.user)
-        except services.CaseError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, "Assignment saved.")
-    else:
+    if not form.is_valid():
         messages.error(request, "Choose an agent from the list.")
-    return redirect("diagnosis:case-detail", reference=case.reference)
+        return _answered(request, case, "case-header", changed=False)
+    try:
+        case = services.assign(case.pk, assignee=form.cleaned_data["assignee"], actor=request.user)
+    except services.CaseError as exc:
+        messages.error(request, str(exc))
+        return _answered(request, case, "case-header", changed=False)
+    messages.success(request, "Assignment saved.")
+    return _answered(request, case, "case-header")
 
 
 def _post_text(
-    request: AuthenticatedHttpRequest, reference: str, form_class: type, action: str
+    request: AuthenticatedHttpRequest, reference: str, form_class: type[NoteForm | ReplyForm], action: str
 ) -> HttpResponse:
+    """A note or a reply; each form answers in its own region, errors included."""
     case = _workable(request, reference)
-    form = form_class(request.POST)
+    region = f"{action}-form"
+    form = form_class(request.POST, auto_id=_TEXT_IDS[action])
     if form.is_valid():
         try:
             if action == "reply":
@@ -227,9 +301,8 @@ def _post_text(
         except services.CaseError as exc:
             form.add_error("text", str(exc))
         else:
-            return _after_change(request, case)
-    key = "reply_form" if action == "reply" else "note_form"
-    return _render_case_page_or_partial(request, case, f"{action}-form", **{key: form})
+            return _answered(request, case, region)
+    return _region(request, case, region, **{f"{action}_form": form})
 
 
 @require_POST

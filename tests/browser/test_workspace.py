@@ -153,3 +153,45 @@ def test_revising_an_earlier_answer_takes_another_branch(page: Page, seeded: Cal
     assert page.evaluate("window.__noReload") is True
     case.refresh_from_db()
     assert case.current_node == "status_is_delivrd"
+
+
+def test_a_blank_note_shows_its_error_in_the_note_form_and_keeps_the_step(
+    page: Page, seeded: Callable[..., Case]
+) -> None:
+    seeded()
+    heading = "Did a final status report come back for this message?"
+    expect(page.locator("#step-heading")).to_have_text(heading)
+
+    note = page.locator("#note-form")
+    note.get_by_role("textbox").fill("   ")
+    note.get_by_role("button", name="Add note").click()
+
+    expect(note).to_contain_text("This field is required.")
+    expect(page.locator("#step-heading")).to_have_text(heading)
+    expect(page.get_by_role("button", name="Record answer")).to_be_visible()
+    assert page.evaluate("window.__noReload") is True
+
+
+def test_claiming_on_the_case_page_refreshes_the_other_regions(
+    page: Page, agent: User, make_case: Callable[..., Case]
+) -> None:
+    case = make_case()
+    sign_in(page, agent)
+    page.goto(f"/cases/{case.reference}/")
+    page.evaluate("window.__noReload = true")
+    expect(page.locator("#step-panel")).to_contain_text("Claim this case to answer its steps.")
+
+    page.locator("#case-header").get_by_role("button", name="Claim this case").click()
+
+    expect(page.get_by_text(f"You claimed {case.reference}.")).to_be_visible()
+    expect(page.locator("#case-header")).to_contain_text("Assigned to: Avery")
+    # The case-changed event brought the regions that depend on who may work the case.
+    expect(page.get_by_role("button", name="Record answer")).to_be_visible()
+    expect(page.locator("#reply-form").get_by_role("button", name="Send reply")).to_be_visible()
+    expect(page.locator("#delivery-checks")).to_contain_text("Delivery checks")
+    expect(page.locator("#timeline")).to_contain_text("Assigned to Avery")
+    page.locator("#note-form").get_by_label("Internal note").fill("Called the customer back")
+    page.locator("#note-form").get_by_role("button", name="Add note").click()
+    expect(page.locator("#timeline")).to_contain_text("Called the customer back")
+    expect(page.locator("#note-form").get_by_label("Internal note")).to_have_value("")
+    assert page.evaluate("window.__noReload") is True

@@ -420,3 +420,13 @@ def test_the_same_report_posted_50_times_at_once_is_stored_once(requires_postgre
 
     assert statuses == [200] * 50
     assert StatusReport.objects.count() == 1
+
+
+@pytest.mark.parametrize("charset", ["unicode_escape", "raw-unicode-escape"])
+def test_an_escape_codec_is_no_charset(client: Client, source: StatusSource, charset: str) -> None:
+    body = b"smsMsgId=a-1&status=DELIVRD&statusDesc=\\q"
+    response = post(client, source, body, f"application/x-www-form-urlencoded; charset={charset}")
+
+    assert response.status_code == 415
+    assert b"unsupported charset" in response.content
+    assert not StatusReport.objects.exists()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -17,6 +19,7 @@ from pytest_django import DjangoAssertNumQueries
 
 from diagnosis.cases import outbox, services
 from diagnosis.models import Case, CaseState, EventKind, OutboundEmail
+from diagnosis.workspace import views
 from tests.diagnosis.conftest import MSG_ID, route_to, store_report, walk_to
 
 
@@ -53,23 +56,94 @@ def test_case_page_shows_report_numbers_reports_path_and_timeline(
     assert "Case opened for +4915123456789" in content
 
 
-def test_htmx_step_swaps_in_the_next_step_with_oob_updates(agent_client: Client, claimed: Case) -> None:
-    response = agent_client.post(
-        f"/cases/{claimed.reference}/step/",
-        {"node": "report_returned", "value": "no_report", "notes": "nothing on the console"},
-        headers={"HX-Request": "true"},
-    )
+def _region_of(content: str) -> str:
+    """The id of the element an htmx answer starts with."""
+    match = re.match(r'\s*<[a-z]+(?: class="[^"]*")? id="([^"]+)"', content)
+    assert match, content[:200]
+    return match.group(1)
+
+
+def test_htmx_step_answers_with_the_next_step_and_a_case_changed_event(
+    agent_client: Client, claimed: Case, django_assert_max_num_queries: Callable[..., Any]
+) -> None:
+    store_report(status="UNDELIV")
+    # 15 of these come before anything is shown: session, user, two permission reads and the
+    # case, then the locked transition (savepoints, answer, two events, answers read, case update).
+    with django_assert_max_num_queries(21):
+        response = agent_client.post(
+            f"/cases/{claimed.reference}/step/",
+            {"node": "report_returned", "value": "report_present", "notes": "on the console"},
+            headers={"HX-Request": "true"},
+        )
 
     content = response.content.decode()
     assert response.status_code == 200
-    assert content.lstrip().startswith('<section class="card step-panel" id="step-panel"')
-    assert "Call the recipient" in content and "autofocus" in content
-    for panel in ("case-header", "path-panel", "timeline", "note-form", "reply-form", "messages"):
-        assert f'id="{panel}"' in content
-    assert content.count('hx-swap-oob="true"') == 6
+    assert _region_of(content) == "step-panel"
+    assert "Is the report&#x27;s status DELIVRD?" in content and "autofocus" in content
+    assert json.loads(response["HX-Trigger"]) == {"case-changed": {"region": "step-panel"}}
+    # Only the messages ride along; every other region refreshes itself on the event.
+    assert content.count('hx-swap-oob="true"') == 1 and 'id="messages"' in content
+    for region in ("case-header", "path-panel", "timeline", "note-form", "reply-form", "reports"):
+        assert f'id="{region}"' not in content
     assert "<html" not in content
     claimed.refresh_from_db()
-    assert claimed.current_node == "dial_recipient"
+    assert claimed.current_node == "status_is_delivrd"
+
+
+def test_every_region_refreshes_itself_from_its_own_part_url(agent_client: Client, claimed: Case) -> None:
+    page = agent_client.get(f"/cases/{claimed.reference}/").content.decode()
+
+    for region in sorted(views.REGIONS):
+        url = f"/cases/{claimed.reference}/part/{region}/"
+        trigger = "case-changed[detail.region!=this.id] from:body"
+        assert f'id="{region}" hx-get="{url}" hx-trigger="{trigger}"' in page
+        part = agent_client.get(url, headers={"HX-Request": "true"})
+        assert part.status_code == 200 and "HX-Request" in part["Vary"]
+        assert _region_of(part.content.decode()) == region
+        assert "<html" not in part.content.decode()
+
+
+def test_a_refreshed_region_shows_the_change(agent_client: Client, claimed: Case, agent: User) -> None:
+    url = f"/cases/{claimed.reference}/part/timeline/"
+    htmx = {"HX-Request": "true"}
+    assert "Customer called back" not in agent_client.get(url, headers=htmx).content.decode()
+
+    services.add_note(claimed.pk, text="Customer called back", actor=agent)
+
+    assert "Customer called back" in agent_client.get(url, headers=htmx).content.decode()
+
+
+def test_the_step_region_alone_costs_few_queries(
+    agent_client: Client, claimed: Case, agent: User, django_assert_max_num_queries: Callable[..., Any]
+) -> None:
+    store_report(status="UNDELIV")
+    walk_to(claimed, [("report_returned", "report_present")], agent)
+
+    # Session, user, two permission reads, the case; then messages, numbers, tests, reports,
+    # their catalogue rows and the status codes offered for the answer.
+    with django_assert_max_num_queries(11):
+        response = agent_client.get(
+            f"/cases/{claimed.reference}/part/step-panel/", headers={"HX-Request": "true"}
+        )
+
+    assert "Suggested from stored reports" in response.content.decode()
+
+
+def test_part_urls_know_only_the_regions_and_send_browsers_to_the_page(
+    agent_client: Client, claimed: Case, outsider: User
+) -> None:
+    url = f"/cases/{claimed.reference}/part/timeline/"
+    assert agent_client.get(f"/cases/{claimed.reference}/part/base/").status_code == 404
+    assert agent_client.post(url, headers={"HX-Request": "true"}).status_code == 405
+    plain = agent_client.get(url)
+    assert plain.status_code == 302 and plain["Location"] == f"/cases/{claimed.reference}/"
+    restore = agent_client.get(url, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert restore.status_code == 302
+    client = Client()
+    anonymous = client.get(url, headers={"HX-Request": "true"})
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    client.force_login(outsider)
+    assert client.get(url, headers={"HX-Request": "true"}).status_code == 403
 
 
 def test_plain_post_redirects_back_to_the_page(agent_client: Client, claimed: Case) -> None:
@@ -202,12 +276,17 @@ def test_revision_of_a_step_off_the_path_is_refused(agent_client: Client, claime
 
 
 def test_outcomes_show_reply_and_escalation_package(agent_client: Client, claimed: Case, agent: User) -> None:
+    services.add_note(claimed.pk, text="<b>Called</b> & waited", actor=agent)
     walk_to(claimed, route_to(claimed.guide, "E_frequency_limit"), agent)
 
     content = agent_client.get(f"/cases/{claimed.reference}/").content.decode()
 
     assert "Package for customer service" in content
-    assert "N1 Did the message hit a sending-rate" in content
+    # The page shows the package as the email gives it, HTML-escaped.
+    package = _between(content, '<pre class="package">', "</pre>")
+    assert "Recipient numbers: +4915123456789\nMessage ids (smsMsgId): " in package
+    assert "  - N1 Did the message hit a sending-rate or quota limit? -> " in package
+    assert "Agent notes:\n  - &lt;b&gt;Called&lt;/b&gt; &amp; waited\n" in package
     assert "limit on how many messages one number may receive" in content  # proposed customer reply
 
 
@@ -243,18 +322,68 @@ def test_reply_is_recorded_and_emailed(
     assert outbox.deliver_pending() == 0  # sent once
 
 
-def test_notes_go_to_the_timeline_and_empty_ones_are_refused(agent_client: Client, claimed: Case) -> None:
-    empty = agent_client.post(
-        f"/cases/{claimed.reference}/note/", {"text": "   "}, headers={"HX-Request": "true"}
+@pytest.mark.parametrize(("action", "text"), [("note", "   "), ("reply", "")])
+def test_a_refused_note_or_reply_answers_in_its_own_region(
+    agent_client: Client, claimed: Case, action: str, text: str
+) -> None:
+    response = agent_client.post(
+        f"/cases/{claimed.reference}/{action}/", {"text": text}, headers={"HX-Request": "true"}
     )
-    assert "This field is required." in empty.content.decode()
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert _region_of(content) == f"{action}-form"
+    assert "This field is required." in content
+    assert 'id="step-panel"' not in content and "HX-Trigger" not in response
+    # The form sends its answer to that same region, not over the step.
+    page = agent_client.get(f"/cases/{claimed.reference}/").content.decode()
+    assert f'hx-post="/cases/{claimed.reference}/{action}/" hx-target="#{action}-form"' in page
+
+
+def test_notes_go_to_the_timeline_and_empty_ones_are_refused(agent_client: Client, claimed: Case) -> None:
+    empty = agent_client.post(f"/cases/{claimed.reference}/note/", {"text": "   "})
+    assert empty.status_code == 200 and "This field is required." in empty.content.decode()
+    assert "<html" in empty.content.decode()  # without JavaScript: the whole page, with the error
 
     response = agent_client.post(
         f"/cases/{claimed.reference}/note/", {"text": "Customer called back"}, headers={"HX-Request": "true"}
     )
 
-    assert "Customer called back" in response.content.decode()
+    assert _region_of(response.content.decode()) == "note-form"
+    assert json.loads(response["HX-Trigger"]) == {"case-changed": {"region": "note-form"}}
     assert claimed.events.filter(kind=EventKind.NOTE).count() == 1
+    plain = agent_client.post(f"/cases/{claimed.reference}/note/", {"text": "And again"})
+    assert plain.status_code == 302 and plain["Location"] == f"/cases/{claimed.reference}/#note-form"
+
+
+def test_claim_from_the_case_page_answers_with_the_header(
+    agent_client: Client, make_case: Callable[..., Case]
+) -> None:
+    case = make_case()
+
+    response = agent_client.post(
+        f"/cases/{case.reference}/claim/", headers={"HX-Request": "true", "HX-Target": "case-header"}
+    )
+
+    content = response.content.decode()
+    assert _region_of(content) == "case-header"
+    assert "Assigned to: <strong>Avery</strong>" in content and "Claim this case" not in content
+    assert f"You claimed {case.reference}." in content  # the message, out of band
+    assert json.loads(response["HX-Trigger"]) == {"case-changed": {"region": "case-header"}}
+
+
+def test_lead_assigns_from_the_header(client: Client, claimed: Case, lead: User, other_agent: User) -> None:
+    client.force_login(lead)
+    htmx = {"HX-Request": "true", "HX-Target": "case-header"}
+
+    response = client.post(f"/cases/{claimed.reference}/assign/", {"assignee": other_agent.pk}, headers=htmx)
+
+    content = response.content.decode()
+    assert _region_of(content) == "case-header" and "Assigned to: <strong>Blake</strong>" in content
+    assert json.loads(response["HX-Trigger"]) == {"case-changed": {"region": "case-header"}}
+    refused = client.post(f"/cases/{claimed.reference}/assign/", {"assignee": "nobody-here"}, headers=htmx)
+    assert "Choose an agent from the list." in refused.content.decode()
+    assert "HX-Trigger" not in refused
 
 
 def test_lead_assigns_and_agent_cannot(
