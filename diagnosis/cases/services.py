@@ -19,7 +19,17 @@ from django.utils import timezone
 from diagnosis.cases import escalations, history, outbox, waiting
 from diagnosis.delivery import case_reports, catalogue
 from diagnosis.delivery.numbers import NumberInfo
-from diagnosis.guide import CURRENT_VERSION, WAIT_DEADLINE, WAIT_REPORT, Guide, Kind, Node, Result, engine
+from diagnosis.guide import (
+    CURRENT_VERSION,
+    WAIT_DEADLINE,
+    WAIT_REPORT,
+    Answer,
+    Guide,
+    Kind,
+    Node,
+    Result,
+    engine,
+)
 from diagnosis.guide.engine import GuideError
 from diagnosis.models import (
     AnswerRecord,
@@ -143,8 +153,7 @@ def answer_step(
                 f"This step was already answered; the case is now at “{case.node.title}”. Reload to see it."
             )
         step = case.guide[node]
-        evidence = catalogue.normalise_code(evidence) if step.evidence else ""
-        answer = engine.check_answer(step, value, _branch(evidence))
+        answer, evidence = _checked(step, value, evidence)
         _store_answer(case, step, answer.value, evidence, notes, actor)
         history.record(
             case,
@@ -177,8 +186,7 @@ def revise_answer(
         current = {n: a.value for n, a in live.items()}
         discarded = engine.revision(case.guide, current, node)
         step = case.guide[node]
-        evidence = catalogue.normalise_code(evidence) if step.evidence else ""
-        answer = engine.check_answer(step, value, _branch(evidence))
+        answer, evidence = _checked(step, value, evidence)
         now = timezone.now()
         AnswerRecord.objects.filter(pk__in=[live[n].pk for n in (node, *discarded) if n in live]).update(
             superseded_at=now
@@ -365,8 +373,11 @@ def _locked(case_id: int, expected_revision: int | None) -> Case:
     return case
 
 
-def _branch(evidence: str) -> str | None:
-    return catalogue.lookup(evidence).branch if evidence else None
+def _checked(step: Node, value: str, evidence: str) -> tuple[Answer, str]:
+    """The chosen answer and its status code (normalised), refused if the guide does not allow them."""
+    code = catalogue.normalise_code(evidence) if step.evidence else ""
+    branch = catalogue.lookup(code).branch if code else None
+    return engine.check_answer(step, value, branch), code
 
 
 def _store_answer(case: Case, node: Node, value: str, evidence: str, notes: str, actor: User | None) -> None:
