@@ -32,3 +32,15 @@ def test_demo_agent_signs_in_and_htmx_requests_carry_hx_request(page, settings, 
     assert caught.value.headers.get("hx-request") == "true"
     assert caught.value.headers.get("x-csrftoken")
     page.locator("#background-status").get_by_text("Automatic status checks").wait_for()
+
+
+def test_public_pages_load_every_resource_they_name(page, live_server) -> None:
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    for path in ("/", "/support/new/", "/accounts/login/"):
+        page.goto(path)
+        icon = page.locator("link[rel=icon]").get_attribute("href")
+        assert icon, f"{path} names no icon, so browsers ask for /favicon.ico and get 404"
+        status = page.evaluate("async (href) => (await fetch(href)).status", icon)
+        assert status == 200, (path, icon, status)
+    assert failed == []
