@@ -149,3 +149,23 @@ def test_the_beat_task_erases_and_prunes_through_a_real_worker(
     assert remaining(rows) == {"new rejected", "new sent", "old pending"}
     assert Case.objects.get(pk=old.pk).erased_at is not None
     assert Case.objects.get(pk=recent.pk).erased_at is None
+
+
+@pytest.mark.django_db
+def test_cases_closed_before_the_upgrade_get_their_close_time_from_their_history(
+    make_case: Callable[..., Case], guide: Guide, agent: User, lead: User
+) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("diagnosis.migrations.0017_closed_at_and_erasure")
+    when = timezone.now() - timedelta(days=500)
+    case = closed_at(when, make_case, guide, agent, lead)
+    open_case = make_case()
+    Case.objects.filter(pk__in=[case.pk, open_case.pk]).update(closed_at=None)
+
+    migration.fill_closed_at(apps, None)
+
+    assert Case.objects.get(pk=case.pk).closed_at == when
+    assert Case.objects.get(pk=open_case.pk).closed_at is None
