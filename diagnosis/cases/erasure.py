@@ -175,12 +175,14 @@ def erase_case(case_id: int, *, actor: User | None, reason: str) -> bool:
 
 
 def _replacements(case: Case, placeholders: Mapping[str, str]) -> dict[str, str]:
-    """Exact strings to replace in structured text (summaries, packages), longest first."""
+    """Exact strings to replace in structured text (summaries, packages), longest first.
+
+    The name is left out: no structured text carries it, and a short name ("Al") would
+    be replaced inside unrelated words. Free text, where it can appear, is replaced whole.
+    """
     found = {**placeholders}
     if case.reporter_email:
         found[case.reporter_email] = ERASED_EMAIL
-    if case.reporter_name.strip():
-        found[case.reporter_name.strip()] = ERASED_NAME
     return dict(sorted(found.items(), key=lambda item: -len(item[0])))
 
 
