@@ -4,13 +4,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from diagnosis.cases import services
+from diagnosis.cases import erasure, services
 from diagnosis.models import (
     AnswerRecord,
     Case,
@@ -25,6 +26,7 @@ from diagnosis.models import (
     StatusSource,
     TestMessage,
 )
+from portal import roles
 from portal.http import AuthenticatedHttpRequest
 
 # ModelAdmin and the inlines are generic only in django-stubs: at run time they cannot be subscripted.
@@ -105,6 +107,44 @@ class CaseAdmin(_CaseAdmin):
     ]
     inlines = [RecipientInline, MessageInline, TestMessageInline, AnswerInline, EscalationInline, EventInline]
     change_form_template = "admin/diagnosis/case/change_form.html"
+    actions = ["erase_selected"]
+
+    # Deleting: superusers only, and it erases first (erasure.delete_case). The events go
+    # with their case, though the events' own admin never deletes one on its own.
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def get_deleted_objects(
+        self, objs: Any, request: HttpRequest
+    ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if request.user.is_superuser:
+            perms_needed.discard(str(Event._meta.verbose_name))
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request: HttpRequest, obj: Case) -> None:
+        erasure.delete_case(obj.pk, actor=_staff(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
+        with transaction.atomic():
+            for pk in queryset.values_list("pk", flat=True):
+                erasure.delete_case(pk, actor=_staff(request))
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(roles.REVIEW_TEAM))
+
+    @admin.action(
+        description="Erase the customer's personal data of the selected cases", permissions=["erase"]
+    )
+    def erase_selected(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
+        with transaction.atomic():
+            erased = sum(
+                erasure.erase_case(pk, actor=_staff(request), reason=erasure.BY_REQUEST)
+                for pk in queryset.values_list("pk", flat=True)
+            )
+        self.message_user(
+            request, f"Personal data erased in {erased} case(s); the others were erased before."
+        )
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Case], search_term: str
@@ -149,6 +189,11 @@ class CaseAdmin(_CaseAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/diagnosis/case/answer.html", context)
+
+
+def _staff(request: HttpRequest) -> Any:
+    """The signed-in admin user (the admin site lets no one else in)."""
+    return request.user if request.user.is_authenticated else None
 
 
 @admin.register(StatusReport)

@@ -98,6 +98,11 @@ class Case(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set while the case is closed (services._set_state); tracking links and the retention
+    # rule count from it (support.tickets.tracking_link_open, cases.retention).
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the customer's personal data was replaced by placeholders (cases.erasure); set once.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -137,6 +142,12 @@ class Case(models.Model):
             ),
             models.Index(
                 fields=["next_poll_at"], condition=Q(state=CaseState.WAITING), name="diagnosis_case_poll_due"
+            ),
+            # The retention rule reads closed cases not yet erased, longest closed first.
+            models.Index(
+                fields=["closed_at"],
+                condition=Q(state=CaseState.CLOSED, erased_at__isnull=True),
+                name="diagnosis_case_erase_due",
             ),
         ]
 
@@ -524,10 +535,16 @@ class EventKind(models.TextChoices):
     ESCALATED = "escalated", "Escalated"
     OUTCOME = "outcome", "Outcome reached"
     TEST_SMS = "test_sms", "Test SMS sent"
+    ERASED = "erased", "Personal data erased"
 
 
 class Event(models.Model):
-    """The case's history. Append-only: rows are never changed or deleted."""
+    """The case's history. Append-only: rows are never changed or deleted, with one exception.
+
+    Erasing a customer's personal data (`cases.erasure`) replaces the summary and data of
+    the case's events through `redact`; nothing else of an event can change. Events go
+    only with their case, when a superuser deletes it in the admin.
+    """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=EventKind)
@@ -553,6 +570,19 @@ class Event(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("events are append-only")
+
+    def redact(self, summary: str, data: dict[str, Any]) -> None:
+        """Replace the summary and data with their erased copies; kind, actor, time and case stay.
+
+        The one change an event allows, for erasing personal data. A redaction that
+        would add text longer than the summary column, or an event not yet stored, is refused.
+        """
+        if self.pk is None or self._state.adding:
+            raise AppendOnlyError("only a stored event can be redacted")
+        if len(summary) > 300:
+            raise AppendOnlyError("a redacted summary must fit the summary column")
+        Event.objects.filter(pk=self.pk).update(summary=summary, data=data)
+        self.summary, self.data = summary, data
 
 
 class OutboundEmail(models.Model):

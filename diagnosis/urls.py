@@ -37,5 +37,6 @@ urlpatterns = [
     path("leads/reassign/", lead_views.reassign, name="lead-reassign"),
     path("leads/cases/<ref:reference>/close/", lead_views.case_close, name="lead-case-close"),
     path("leads/cases/<ref:reference>/reopen/", lead_views.case_reopen, name="lead-case-reopen"),
+    path("leads/cases/<ref:reference>/erase/", lead_views.case_erase, name="lead-case-erase"),
     path("leads/import/", views.send_details_import, name="send-details-import"),
 ]

@@ -246,6 +246,21 @@ CELERY_BEAT_SCHEDULE["waiting-sweep"] = {
     "options": {"expires": DIAGNOSIS_SWEEP_SECONDS},
 }
 
+# Retention of personal data (diagnosis.cases.retention) ---------------------------
+# Closed cases are erased this many days after closing (placeholders for the customer's
+# data; the anonymised case stays for the trends). Rejected callback bodies and sent
+# emails are deleted after their own, shorter periods; an unsent email is never deleted.
+# A customer's tracking link stops working this many days after the case is closed.
+PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 365, minimum=1)
+REJECTED_PAYLOAD_RETENTION_DAYS = env_int("REJECTED_PAYLOAD_RETENTION_DAYS", 30, minimum=1)
+SENT_EMAIL_RETENTION_DAYS = env_int("SENT_EMAIL_RETENTION_DAYS", 90, minimum=1)
+TRACKING_LINK_DAYS_AFTER_CLOSE = env_int("TRACKING_LINK_DAYS_AFTER_CLOSE", 30, minimum=0)
+CELERY_BEAT_SCHEDULE["apply-retention"] = {
+    "task": "diagnosis.apply_retention",
+    "schedule": timedelta(hours=1),
+    "options": {"expires": 3600},
+}
+
 # Accounts ------------------------------------------------------------------
 
 LOGIN_URL = "login"

@@ -14,6 +14,11 @@ def can_assign(user: User) -> bool:
     return user.has_perm(roles.ASSIGN_CASES)
 
 
+def can_erase(user: User) -> bool:
+    """Erase a customer's personal data from a case: team leads (and admins) only."""
+    return user.has_perm(roles.REVIEW_TEAM)
+
+
 def can_work(user: User, case: Case) -> bool:
     """Answer steps, revise and reply until the case is closed: the assignee, or a lead."""
     return case.state != CaseState.CLOSED and (case.assigned_to_id == user.pk or can_assign(user))

@@ -85,7 +85,8 @@ def plan(
     end = min(end, latest)
     windows = split(max(start, oldest), end)
     return ConsoleSearch(
-        numbers=tuple(ConsoleNumber(n, console_number(n)) for n in numbers),
+        # An erased number is a placeholder (cases.erasure), not a number to search for.
+        numbers=tuple(ConsoleNumber(n, console_number(n)) for n in numbers if n.startswith("+")),
         windows=tuple(windows),
         estimated=sent_at is None,
         too_old=not windows or (sent_at is not None and sent_at < now - HISTORY),

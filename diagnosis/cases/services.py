@@ -334,7 +334,12 @@ def send_reply(case_id: int, *, text: str, actor: User) -> Event:
 
 
 def _email_customer(case: Case, text: str) -> None:
-    """The customer's copy of something said on their tracking page, queued in the caller's transaction."""
+    """The customer's copy of something said on their tracking page, queued in the caller's transaction.
+
+    Nothing is queued once the customer's data is erased: the address is a placeholder.
+    """
+    if case.erased_at is not None:
+        return
     subject, body = outbox.render_email("case_update", {"case": case, "text": text})
     outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
 
@@ -518,6 +523,8 @@ def _set_state(case: Case, state: str, actor: User | None, *, save: bool = True)
         return
     previous = case.state
     case.state = state
+    # The retention rule and tracking links count from the close; a reopen clears it.
+    case.closed_at = timezone.now() if state == CaseState.CLOSED else None
     history.record(
         case,
         EventKind.STATE,

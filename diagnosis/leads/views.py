@@ -1,4 +1,4 @@
-"""Team lead pages: the overview, the exports, bulk reassignment, closing and reopening.
+"""Team lead pages: the overview, the exports, bulk reassignment, closing, reopening and erasing.
 
 Views stay thin: read the request, call the domain module (dashboard, trends,
 exports, services), render. Lead pages need `portal.review_team`; reassigning needs
@@ -21,11 +21,12 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
-from diagnosis.cases import access, queue, services
+from diagnosis.cases import access, erasure, queue, services
 from diagnosis.leads import dashboard, exports, trends
 from diagnosis.models import Case
-from diagnosis.workspace.forms import PeriodForm, QueueForm, ReassignForm
+from diagnosis.workspace.forms import EraseForm, PeriodForm, QueueForm, ReassignForm
 from portal import roles
 from portal.http import AuthenticatedHttpRequest
 
@@ -115,6 +116,25 @@ def case_close(request: AuthenticatedHttpRequest, reference: str) -> HttpRespons
 @review_team
 def case_reopen(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     return _transition(request, reference, services.reopen_case, "reopened")
+
+
+@require_http_methods(["GET", "POST"])
+@review_team
+@vary_on_headers("HX-Request")
+def case_erase(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    """GET: the confirmation (alone for htmx, swapped into the case page). POST: erase, back to the case."""
+    case = get_object_or_404(Case, reference=reference)
+    form = EraseForm(request.POST or None, expected=case.reference)
+    if request.method == "POST" and form.is_valid():
+        if erasure.erase_case(case.pk, actor=request.user, reason=erasure.BY_REQUEST):
+            messages.success(request, f"The customer's personal data in {case.reference} is erased.")
+        else:
+            messages.info(request, f"{case.reference} was already erased; nothing changed.")
+        url = reverse("diagnosis:case-detail", args=[case.reference])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "diagnosis/leads/erase.html" + ("#erase-form" if partial else "")
+    return render(request, template, {"case": case, "form": form})
 
 
 def _transition(

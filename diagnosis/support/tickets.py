@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import phonenumbers
@@ -340,6 +340,19 @@ STATE_WORDS = {
     CaseState.RESOLVED: "We found the cause; see our reply below.",
     CaseState.CLOSED: "This ticket is closed.",
 }
+
+
+def tracking_link_open(case: Case, now: datetime) -> bool:
+    """Whether the customer's tracking link still opens the ticket (and takes messages).
+
+    It stops TRACKING_LINK_DAYS_AFTER_CLOSE days after the case was closed, and at once
+    when the customer's data is erased. A reopened case has no close time, so it opens again.
+    """
+    if case.erased_at is not None:
+        return False
+    if case.state != CaseState.CLOSED or case.closed_at is None:
+        return True
+    return now < case.closed_at + timedelta(days=settings.TRACKING_LINK_DAYS_AFTER_CLOSE)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import TypedDict
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -105,10 +106,22 @@ def ticket_check(request: PublicHttpRequest, field: str) -> HttpResponse:
     return render(request, "support/ticket_form.html#checked-field", context)
 
 
+def _tracked_case(token: str) -> Case | None:
+    """The ticket behind a tracking link; None once the link has expired. Unknown links are 404."""
+    case = get_object_or_404(Case, tracking_token=token)
+    return case if tickets.tracking_link_open(case, timezone.now()) else None
+
+
+def _link_expired(request: PublicHttpRequest) -> HttpResponse:
+    return render(request, "support/tracking_closed.html", status=410)
+
+
 @login_not_required
 @require_http_methods(["GET"])
 def tracking(request: PublicHttpRequest, token: str) -> HttpResponse:
-    case = get_object_or_404(Case, tracking_token=token)
+    case = _tracked_case(token)
+    if case is None:
+        return _link_expired(request)
     context = {
         "view": tickets.tracking_view(case),
         "form": TrackingMessageForm(),
@@ -120,7 +133,9 @@ def tracking(request: PublicHttpRequest, token: str) -> HttpResponse:
 @login_not_required
 @require_POST
 def tracking_message(request: PublicHttpRequest, token: str) -> HttpResponse:
-    case = get_object_or_404(Case, tracking_token=token)
+    case = _tracked_case(token)
+    if case is None:
+        return _link_expired(request)
     form = TrackingMessageForm(request.POST)
     if form.is_valid():
         try:

@@ -188,3 +188,20 @@ class ReassignForm(forms.Form):
 
     def _cases(self) -> forms.ModelMultipleChoiceField[Case]:
         return cast("forms.ModelMultipleChoiceField[Case]", self.fields["case"])
+
+
+class EraseForm(forms.Form):
+    """A lead confirms an erasure by typing the case's reference: it cannot be undone."""
+
+    reference = forms.CharField(label="Type the case reference to confirm", max_length=12)
+
+    def __init__(self, *args: Any, expected: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.expected = expected
+        self.fields["reference"].widget.attrs.update(autocomplete="off", spellcheck="false")
+
+    def clean_reference(self) -> str:
+        value = str(self.cleaned_data["reference"]).strip().upper()
+        if value != self.expected:
+            raise forms.ValidationError(f"Type the reference exactly as shown: {self.expected}.")
+        return value

@@ -114,6 +114,8 @@ def _detail_context(request: AuthenticatedHttpRequest, case: Case, **extra: obje
         "can_work": access.can_work(request.user, case),
         "can_claim": access.can_claim(request.user, case),
         "can_assign": access.can_assign(request.user),
+        # The permission cache is filled by can_assign above: no extra query.
+        "can_erase": access.can_erase(request.user),
         "step_form": _once(lambda: _proposed_step_form(file)),
         "code_choices": _once(status_code_choices),
         "note_form": _once(lambda: NoteForm(auto_id=_TEXT_IDS["note"])),

@@ -93,3 +93,51 @@ def test_sources_rejected_payloads_and_outgoing_emails_are_in_the_admin(admin_cl
         response = admin_client_.get(f"/admin/diagnosis/{model}/")
         assert response.status_code == 200
         assert shown in response.content.decode()
+
+
+def test_a_superuser_deletes_a_case_with_its_history(
+    admin_client_: Client, make_case: Callable[..., Case], admin_user: User
+) -> None:
+    from django.contrib.admin.models import DELETION, LogEntry
+
+    from diagnosis.models import Event, StatusReport
+
+    case = make_case()
+    report = store_report(to_number="+4915123456789")
+    url = f"/admin/diagnosis/case/{case.pk}/delete/"
+
+    assert admin_client_.get(url).status_code == 200
+    response = admin_client_.post(url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Case.objects.filter(pk=case.pk).exists() and not Event.objects.filter(case_id=case.pk).exists()
+    # Erased first: the report (not the case's row) no longer carries the number.
+    assert StatusReport.objects.get(pk=report.pk).to_number.startswith("erased-")
+    entry = LogEntry.objects.get(action_flag=DELETION)
+    assert (entry.object_repr, entry.user) == (case.reference, admin_user)
+
+
+def test_only_superusers_may_delete_cases(client: Client, make_case: Callable[..., Case]) -> None:
+    from django.contrib.auth.models import Permission
+
+    from tests.conftest import make_user
+
+    staff = make_user("drew", None, is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_case", "delete_case"]))
+    case = make_case()
+    client.force_login(staff)
+
+    assert client.post(f"/admin/diagnosis/case/{case.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Case.objects.filter(pk=case.pk).exists()
+
+
+def test_the_admin_erases_the_selected_cases(admin_client_: Client, make_case: Callable[..., Case]) -> None:
+    case = make_case()
+
+    response = admin_client_.post(
+        "/admin/diagnosis/case/", {"action": "erase_selected", "_selected_action": [case.pk]}, follow=True
+    )
+
+    assert response.status_code == 200 and "Personal data erased in 1 case(s)" in response.content.decode()
+    case.refresh_from_db()
+    assert case.erased_at is not None and case.reporter_email == "erased@erased.invalid"

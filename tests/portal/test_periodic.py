@@ -25,6 +25,7 @@ WORK = {
     "refresh-trends": "diagnosis.leads.trends.refresh_cached_summaries",
     "waiting-sweep": "diagnosis.cases.sweep.sweep",
     "match-unmatched-reports": "diagnosis.cases.matching.match_unmatched",
+    "apply-retention": "diagnosis.cases.retention.apply_retention",
 }
 
 

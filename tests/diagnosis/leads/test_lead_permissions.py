@@ -29,6 +29,7 @@ LEAD_URLS = [
     ("post", "/leads/reassign/", 200),  # nothing ticked: the page says so
     ("post", f"/leads/cases/{RESOLVED}/close/", 302),
     ("post", f"/leads/cases/{CLOSED}/reopen/", 302),
+    ("get", f"/leads/cases/{RESOLVED}/erase/", 200),  # the confirmation; erasing needs the typed reference
     ("get", "/leads/import/", 200),
 ]
 PERSONAS_KEPT_OUT = ["anonymous", "customer"]
