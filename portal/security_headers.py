@@ -17,7 +17,6 @@ from django.utils.cache import patch_cache_control
 DENIED_FEATURES = (
     "accelerometer",
     "autoplay",
-    "bluetooth",
     "browsing-topics",
     "camera",
     "display-capture",
