@@ -344,9 +344,12 @@ MIDDLEWARE.insert(
 MIDDLEWARE.insert(
     MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1, "portal.security_headers.no_store"
 )
-# Only the portal's own files: no inline script or style anywhere (tests/portal/test_csp_guard.py
+# Only the portal's own files: no inline script or style anywhere (tests/test_no_inline_code.py
 # scans for them), and htmx is told not to evaluate code or inject its indicator style
 # (the htmx-config meta tag in base.html). Inline SVG charts need no img-src: they are markup.
+# Under DEBUG, django-htmx's error display pastes Django's debug page into the current page
+# and runs its scripts with eval, which this policy refuses: that traceback shows unstyled
+# (the server log and a direct GET of the URL still give the full page).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
