@@ -383,3 +383,22 @@ def test_the_watch_reports_a_violation(browser: Any, live_server: Any, db: None)
 
     text = "\n".join(watch.problems)
     assert "style-src" in text and "script-src" in text
+
+
+def test_debug_mode_loads_its_extra_script_without_a_violation(
+    browser: Any, live_server: Any, settings: Any, agent: User, make_case: Callable[..., Case]
+) -> None:
+    """Under DEBUG, {% htmx_script %} adds django-htmx.js: a file too, so the policy holds."""
+    settings.DEBUG = True
+    case = make_case()
+    watch = Watch(base_url=live_server.url)
+    context = browser.new_context(base_url=live_server.url)
+    try:
+        visitor = new_visitor(context, "developer", watch, agent)
+        visitor.open("/")
+        assert visitor.page.locator("script[src*='django-htmx.js']").count() == 1
+        visitor.open(f"/cases/{case.reference}/")
+    finally:
+        context.close()
+
+    assert not watch.problems, "\n".join(watch.problems)
