@@ -120,6 +120,7 @@ def test_static_files_stay_cacheable(settings: Settings) -> None:
     assert response.status_code == 200
     assert "public" in response["Cache-Control"] and not no_store(response)
     assert "max-age=0" not in response["Cache-Control"]
+    assert "camera=()" in response["Permissions-Policy"]  # the policies still cover every response
 
 
 def test_htmx_is_configured_to_evaluate_no_code_and_inject_no_style(client: Client) -> None:
