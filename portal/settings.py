@@ -342,6 +342,44 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Content-Security-Policy, Permissions-Policy and no-store ------------------------
+# Kept in one block on purpose: it adds to INSTALLED_APPS and MIDDLEWARE by name, so it
+# does not depend on the order of the lists above.
+
+INSTALLED_APPS += ["csp"]  # its system checks catch settings in the old CSP_* form
+# Outermost after SecurityMiddleware, so every response gets both policies, errors included.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware"
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "portal.security_headers.permissions_policy"
+)
+# Inside WhiteNoise: static files answer before it and stay cacheable; every other response
+# carries a CSRF token, a staff member's data or a private tracking link.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1, "portal.security_headers.no_store"
+)
+# Only the portal's own files: no inline script or style anywhere (tests/test_no_inline_code.py
+# scans for them), and htmx is told not to evaluate code or inject its indicator style
+# (the htmx-config meta tag in base.html). Inline SVG charts need no img-src: they are markup.
+# Under DEBUG, django-htmx's error display pastes Django's debug page into the current page
+# and runs its scripts with eval, which this policy refuses: that traceback shows unstyled
+# (the server log and a direct GET of the URL still give the full page).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
 # Logging -----------------------------------------------------------------------
 
 LOGGING = {

@@ -19,3 +19,13 @@ function showProblem(text) {
   list.appendChild(item);
   box.appendChild(list);
 }
+
+// Case page: after a change, every region other than the one that answered fetches itself
+// again (templates/diagnosis/partials/region.html). This replaces an hx-trigger filter,
+// which htmx would have to evaluate as code.
+document.addEventListener("case-changed", function (event) {
+  var answered = event.detail && event.detail.region;
+  document.querySelectorAll("[data-case-region]").forEach(function (region) {
+    if (region.id !== answered) htmx.trigger(region, "case-region-stale");
+  });
+});
