@@ -214,9 +214,15 @@ SMS_TEST_TEMPLATE_ID = env_str("SMS_TEST_TEMPLATE_ID", "") or ""
 SMS_TEST_TEMPLATE_PARAS = env_list("SMS_TEST_TEMPLATE_PARAS")
 SMS_API_TIMEOUT_SECONDS = env_int("SMS_API_TIMEOUT_SECONDS", 10, minimum=1)
 
-# Abuse limits on the public ticket form (counted in the cache: Redis in production).
+# Abuse and upload limits -------------------------------------------------------
+
+# Per hour, counted in the cache (Redis in production), per client address as the
+# trusted proxies report it (portal.client_address). Filing and find-my-tickets each
+# have their own bucket; emails from the public forms are capped per recipient, and
+# the ones over the cap are skipped (the ticket is still filed, its link shown).
 TICKET_LIMIT_PER_IP_PER_HOUR = env_int("TICKET_LIMIT_PER_IP_PER_HOUR", 10, minimum=1)
-TICKET_LIMIT_PER_EMAIL_PER_HOUR = env_int("TICKET_LIMIT_PER_EMAIL_PER_HOUR", 5, minimum=1)
+FIND_TICKET_LIMIT_PER_IP_PER_HOUR = env_int("FIND_TICKET_LIMIT_PER_IP_PER_HOUR", 10, minimum=1)
+CUSTOMER_EMAILS_PER_ADDRESS_PER_HOUR = env_int("CUSTOMER_EMAILS_PER_ADDRESS_PER_HOUR", 5, minimum=1)
 # Uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
