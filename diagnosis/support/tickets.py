@@ -19,6 +19,7 @@ from django.core.cache import cache as django_cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from phonenumbers import geocoder
+from PIL import Image
 
 from diagnosis.cases import outbox, services
 from diagnosis.delivery import numbers
@@ -35,6 +36,8 @@ MAX_NUMBERS = 20
 MAX_MSG_IDS = 20
 SCREENSHOT_MAX_BYTES = 5 * 1024 * 1024
 SCREENSHOT_TYPES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
+# Phone and desktop screenshots stay far below this (a 5K screen is 15 million pixels).
+SCREENSHOT_MAX_PIXELS = 40_000_000
 
 
 def split_entries(text: str) -> list[str]:
@@ -114,11 +117,42 @@ def screenshot_extension(upload: UploadedFile) -> str | None:
 
 
 def screenshot_problem(upload: UploadedFile) -> str | None:
-    """Why a screenshot is refused: too large, or not a PNG or JPEG image."""
+    """Why a screenshot is refused: too large in bytes or in pixels, or not a PNG or JPEG image."""
     if upload.size and upload.size > SCREENSHOT_MAX_BYTES:
         return f"The screenshot is larger than {SCREENSHOT_MAX_BYTES // (1024 * 1024)} MB."
     if screenshot_extension(upload) is None:
         return "The screenshot must be a PNG or JPEG image."
+    try:
+        return _image_problem(upload)
+    finally:
+        upload.seek(0)
+
+
+def _image_problem(upload: UploadedFile) -> str | None:
+    """Pillow reads the header for the real size before any pixel is decoded.
+
+    A few hundred kilobytes of PNG can unpack to gigabytes (a "pixel flood"), so the
+    pixel count is checked first; then the file's structure is verified (every PNG
+    chunk's checksum) and a JPEG is decoded at 1/8 scale, which costs little.
+    """
+    millions = SCREENSHOT_MAX_PIXELS // 1_000_000
+    too_many = f"The screenshot has more than {millions} million pixels. Please send a smaller one."
+    unreadable = "The screenshot could not be read as a PNG or JPEG image. Please take it again."
+    try:
+        with Image.open(upload, formats=["PNG", "JPEG"]) as image:
+            width, height = image.size
+            if width * height > SCREENSHOT_MAX_PIXELS:
+                return too_many
+            image.verify()
+        if image.format == "JPEG":
+            upload.seek(0)
+            with Image.open(upload, formats=["JPEG"]) as jpeg:
+                jpeg.draft("L", (max(width // 8, 1), max(height // 8, 1)))
+                jpeg.load()
+    except Image.DecompressionBombError:  # Pillow's own limit, far above ours
+        return too_many
+    except (OSError, SyntaxError, ValueError, EOFError):
+        return unreadable
     return None
 
 

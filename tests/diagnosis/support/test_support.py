@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
 from pytest_django import Settings
 
 from diagnosis.cases import services
 from diagnosis.models import Case, Deflection, EventKind, OutboundEmail
 from tests.diagnosis.conftest import MSG_ID, proposal_for, store_report, ticket
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def image_bytes(kind: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), "white").save(buffer, kind)
+    return buffer.getvalue()
+
+
+PNG = image_bytes("PNG")
 
 
 def errors_of(response) -> list[str]:  # noqa: ANN001
