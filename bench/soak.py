@@ -317,7 +317,8 @@ def portal_env(workdir: Path, port: int, password: str) -> dict[str, str]:
         DIAGNOSIS_SWEEP_SECONDS="5",
         HEARTBEAT_INTERVAL_SECONDS="5",
         TICKET_LIMIT_PER_IP_PER_HOUR="1000000",
-        TICKET_LIMIT_PER_EMAIL_PER_HOUR="1000000",
+        FIND_TICKET_LIMIT_PER_IP_PER_HOUR="1000000",
+        CUSTOMER_EMAILS_PER_ADDRESS_PER_HOUR="1000000",
         DEMO_PASSWORD=password,
         PYTHONUNBUFFERED="1",
     )

@@ -34,3 +34,20 @@ def client_ip(request: HttpRequest) -> str:
     # Fewer hops than proxies: the nearest proxies did not append; the leftmost is the closest we know.
     candidate = hops[-proxies] if len(hops) >= proxies else hops[0]
     return _valid(candidate) or remote
+
+
+def address_bucket(address: str) -> str:
+    """What an abuse limit counts for the address: an IPv4 address, or the /64 network of an IPv6 one.
+
+    One IPv6 client usually holds a whole /64 and can pick a new address for each
+    request, so counting single IPv6 addresses would limit nobody.
+    """
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: refuses an oversized body before anything (CSRF reads POST) starts reading it.
+    "portal.body_limit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside everything that reads the database (sessions, users): retries a safe
@@ -214,11 +216,26 @@ SMS_TEST_TEMPLATE_ID = env_str("SMS_TEST_TEMPLATE_ID", "") or ""
 SMS_TEST_TEMPLATE_PARAS = env_list("SMS_TEST_TEMPLATE_PARAS")
 SMS_API_TIMEOUT_SECONDS = env_int("SMS_API_TIMEOUT_SECONDS", 10, minimum=1)
 
-# Abuse limits on the public ticket form (counted in the cache: Redis in production).
+# Abuse and upload limits -------------------------------------------------------
+
+# Per hour, counted in the cache (Redis in production), per client address as the
+# trusted proxies report it (portal.client_address). Filing and find-my-tickets each
+# have their own bucket; emails from the public forms are capped per recipient, and
+# the ones over the cap are skipped (the ticket is still filed, its link shown).
 TICKET_LIMIT_PER_IP_PER_HOUR = env_int("TICKET_LIMIT_PER_IP_PER_HOUR", 10, minimum=1)
-TICKET_LIMIT_PER_EMAIL_PER_HOUR = env_int("TICKET_LIMIT_PER_EMAIL_PER_HOUR", 5, minimum=1)
+FIND_TICKET_LIMIT_PER_IP_PER_HOUR = env_int("FIND_TICKET_LIMIT_PER_IP_PER_HOUR", 10, minimum=1)
+CUSTOMER_EMAILS_PER_ADDRESS_PER_HOUR = env_int("CUSTOMER_EMAILS_PER_ADDRESS_PER_HOUR", 5, minimum=1)
+# Request bodies over these sizes are refused with 413 before they are read
+# (portal.body_limit): every form but the leads' Send Details import, and that import.
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 6 * 1024 * 1024, minimum=64 * 1024)
+MAX_IMPORT_BODY_BYTES = env_int("MAX_IMPORT_BODY_BYTES", 100 * 1024 * 1024, minimum=64 * 1024)
+IMPORT_BODY_PATHS = ("/leads/import/",)
 # Uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Form data other than files, per request: the largest form (the queue's 25 ticked cases,
+# a 4,000-character description) is far below both.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 
 # The leads' causes-and-trends reports are recomputed in the background this often and
 # kept twice as long; 0 computes them on every request (tests).

@@ -34,9 +34,10 @@ CELERY_TASK_DEFAULT_QUEUE = f"test-{uuid.uuid4().hex[:12]}"
 if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = CELERY_TASK_DEFAULT_QUEUE  # noqa: F405
 
-# Rate limits count in the shared cache across tests; the rate-limit test lowers them itself.
+# Rate limits count in the shared cache across tests; the rate-limit tests lower them themselves.
 TICKET_LIMIT_PER_IP_PER_HOUR = 100_000
-TICKET_LIMIT_PER_EMAIL_PER_HOUR = 100_000
+FIND_TICKET_LIMIT_PER_IP_PER_HOUR = 100_000
+CUSTOMER_EMAILS_PER_ADDRESS_PER_HOUR = 100_000
 
 # A file, not memory: memory-use tests must not count the database itself.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405

@@ -25,7 +25,10 @@ from diagnosis.models import Case, Recipient
 CHUNK_SIZE = 500
 # A cell a spreadsheet would run as a formula. A signed plain number (+4915...) is safe.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_SIGNED_NUMBER = re.compile(r"^[+-][\d .]*$")
+_SIGNED_NUMBER = re.compile(r"^[+-]\d[\d .]*$")
+# Where a spreadsheet may start a new cell or row when it reads the file with another
+# separator than ours (German Excel splits on ";"): a formula may start after each of them.
+_SEGMENT_BREAK = re.compile(r"([,;\t|\r\n])")
 
 
 class _Echo:
@@ -36,15 +39,25 @@ class _Echo:
 
 
 def safe_cell(value: object) -> str:
-    """Text for one cell; a leading formula character gets a quote so it stays text."""
+    """Text for one cell that no spreadsheet runs as a formula, whatever separator it splits on.
+
+    Each piece that starts (after spaces) with a formula character gets an apostrophe
+    before it, so it stays text; nothing else changes.
+    """
     if value is None:
         return ""
     if isinstance(value, datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
-    text = str(value)
-    if text.startswith(_FORMULA_START) and not _SIGNED_NUMBER.match(text):
-        return "'" + text
-    return text
+    # The split keeps the separators, at odd places; only the pieces between them are looked at.
+    pieces = _SEGMENT_BREAK.split(str(value))
+    return "".join(piece if i % 2 else _neutralised(piece) for i, piece in enumerate(pieces))
+
+
+def _neutralised(piece: str) -> str:
+    body = piece.lstrip(" ")
+    if body.startswith(_FORMULA_START) and not _SIGNED_NUMBER.match(body):
+        return piece[: len(piece) - len(body)] + "'" + body
+    return piece
 
 
 def stream_csv(

@@ -6,6 +6,7 @@ token; the quotable case reference alone opens nothing.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -18,12 +19,14 @@ from django.core.cache import cache as django_cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from phonenumbers import geocoder
+from PIL import Image
 
 from diagnosis.cases import outbox, services
 from diagnosis.delivery import numbers
 from diagnosis.guide import GUIDES, Guide, Kind, Node, Result, engine, get_guide
 from diagnosis.guide.evidence import ReportFact
 from diagnosis.models import Case, CaseState, Deflection, Event, EventKind, StatusCode, StatusReport
+from portal.client_address import address_bucket
 
 # The shape every documented smsMsgId has: a UUID, an underscore, a decimal sequence.
 MSG_ID_RE = re.compile(
@@ -33,6 +36,8 @@ MAX_NUMBERS = 20
 MAX_MSG_IDS = 20
 SCREENSHOT_MAX_BYTES = 5 * 1024 * 1024
 SCREENSHOT_TYPES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
+# Phone and desktop screenshots stay far below this (a 5K screen is 15 million pixels).
+SCREENSHOT_MAX_PIXELS = 40_000_000
 
 
 def split_entries(text: str) -> list[str]:
@@ -112,11 +117,42 @@ def screenshot_extension(upload: UploadedFile) -> str | None:
 
 
 def screenshot_problem(upload: UploadedFile) -> str | None:
-    """Why a screenshot is refused: too large, or not a PNG or JPEG image."""
+    """Why a screenshot is refused: too large in bytes or in pixels, or not a PNG or JPEG image."""
     if upload.size and upload.size > SCREENSHOT_MAX_BYTES:
         return f"The screenshot is larger than {SCREENSHOT_MAX_BYTES // (1024 * 1024)} MB."
     if screenshot_extension(upload) is None:
         return "The screenshot must be a PNG or JPEG image."
+    try:
+        return _image_problem(upload)
+    finally:
+        upload.seek(0)
+
+
+def _image_problem(upload: UploadedFile) -> str | None:
+    """Pillow reads the header for the real size before any pixel is decoded.
+
+    A few hundred kilobytes of PNG can unpack to gigabytes (a "pixel flood"), so the
+    pixel count is checked first; then the file's structure is verified (every PNG
+    chunk's checksum) and a JPEG is decoded at 1/8 scale, which costs little.
+    """
+    millions = SCREENSHOT_MAX_PIXELS // 1_000_000
+    too_many = f"The screenshot has more than {millions} million pixels. Please send a smaller one."
+    unreadable = "The screenshot could not be read as a PNG or JPEG image. Please take it again."
+    try:
+        with Image.open(upload, formats=["PNG", "JPEG"]) as image:
+            width, height = image.size
+            if width * height > SCREENSHOT_MAX_PIXELS:
+                return too_many
+            image.verify()
+        if image.format == "JPEG":
+            upload.seek(0)
+            with Image.open(upload, formats=["JPEG"]) as jpeg:
+                jpeg.draft("L", (max(width // 8, 1), max(height // 8, 1)))
+                jpeg.load()
+    except Image.DecompressionBombError:  # Pillow's own limit, far above ours
+        return too_many
+    except (OSError, SyntaxError, ValueError, EOFError):
+        return unreadable
     return None
 
 
@@ -252,27 +288,41 @@ def record_deflection(msg_id: str, check: Node) -> Deflection:
 # --- Filing -------------------------------------------------------------------------
 
 
-def within_rate_limit(ip: str, email: str) -> bool:
-    """Count one use of a public form and say whether it stays within the hourly limits.
+# Abuse limits, counted per hour in the cache (Redis in production). Each endpoint has
+# its own bucket per client address (portal.client_address), and emails are capped per
+# recipient. Filing never depends on the email address typed into the form: anyone can
+# type anyone's address, so a count per email could be used up by a stranger.
 
-    Per IP and per email, counted in the cache (Redis in production). Filing a ticket
-    and asking for one's ticket links share the limits, so neither can be used to
-    flood a mailbox.
+
+def _within(key: str, limit: int) -> bool:
+    """Count one use under the key and say whether it stays within the hourly limit."""
+    django_cache.add(key, 0, timeout=3600)
+    try:
+        count = django_cache.incr(key)
+    except ValueError:  # expired between add and incr
+        django_cache.set(key, 1, timeout=3600)
+        count = 1
+    return count <= limit
+
+
+def may_file(address: str) -> bool:
+    """Count one ticket filed from the client's address; False once it filed too many this hour."""
+    return _within(f"ticket-rate:file:{address_bucket(address)}", settings.TICKET_LIMIT_PER_IP_PER_HOUR)
+
+
+def may_find(address: str) -> bool:
+    """Count one find-my-tickets request from the client's address; its own bucket, apart from filing."""
+    return _within(f"ticket-rate:find:{address_bucket(address)}", settings.FIND_TICKET_LIMIT_PER_IP_PER_HOUR)
+
+
+def may_email(to: str) -> bool:
+    """Count one email the public forms would send to this address; False beyond the hourly cap.
+
+    What is over the cap is skipped, never queued for later, so nobody can use the
+    forms to flood an inbox. The address is hashed: the cache holds no email addresses.
     """
-    limits = (
-        (f"ticket-rate:ip:{ip}", settings.TICKET_LIMIT_PER_IP_PER_HOUR),
-        (f"ticket-rate:email:{email.lower()}", settings.TICKET_LIMIT_PER_EMAIL_PER_HOUR),
-    )
-    allowed = True
-    for key, limit in limits:
-        django_cache.add(key, 0, timeout=3600)
-        try:
-            count = django_cache.incr(key)
-        except ValueError:  # expired between add and incr
-            django_cache.set(key, 1, timeout=3600)
-            count = 1
-        allowed = allowed and count <= limit
-    return allowed
+    digest = hashlib.sha256(to.strip().lower().encode()).hexdigest()
+    return _within(f"ticket-rate:email-to:{digest}", settings.CUSTOMER_EMAILS_PER_ADDRESS_PER_HOUR)
 
 
 @dataclass(frozen=True)
@@ -289,8 +339,17 @@ class Ticket:
     self_help: dict[str, str]
 
 
-def file_ticket(ticket: Ticket) -> Case:
-    """Open the case through the guide engine and email the customer their private link."""
+@dataclass(frozen=True)
+class Filed:
+    case: Case
+    emailed: bool  # False when the address had too many emails this hour: the page shows the link
+
+
+def file_ticket(ticket: Ticket) -> Filed:
+    """Open the case through the guide engine and email the customer their private link.
+
+    The ticket is filed even when the email is over the address's cap; only the email is skipped.
+    """
     with transaction.atomic():
         case = services.open_case(
             services.NewCase(
@@ -310,10 +369,12 @@ def file_ticket(ticket: Ticket) -> Case:
                 extension = screenshot_extension(ticket.screenshot)
                 case.screenshot.save(f"{case.reference}{extension}", ticket.screenshot, save=False)
             case.save(update_fields=["customer_answers", "screenshot", "updated_at"])
-        context = {"case": case, "tracking_url": tracking_url(case)}
-        subject, body = outbox.render_email("ticket_received", context)
-        outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
-        return case
+        emailed = may_email(case.reporter_email)
+        if emailed:
+            context = {"case": case, "tracking_url": tracking_url(case)}
+            subject, body = outbox.render_email("ticket_received", context)
+            outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
+        return Filed(case, emailed)
 
 
 def tracking_url(case: Case) -> str:
@@ -321,7 +382,13 @@ def tracking_url(case: Case) -> str:
 
 
 def resend_links(email: str) -> int:
-    """Email the tracking links of the address's recent tickets; the caller says the same either way."""
+    """Email the tracking links of the address's recent tickets; the caller says the same either way.
+
+    Every request counts against the address's email cap, known or not, so the cap
+    tells nothing about whether the address has tickets.
+    """
+    if not may_email(email):
+        return 0
     cases = list(Case.objects.filter(reporter_email__iexact=email.strip()).order_by("-created_at")[:5])
     if cases:
         links = [(c.reference, tracking_url(c)) for c in cases]

@@ -20,6 +20,7 @@ from diagnosis.guide import Node
 from diagnosis.models import Case
 from diagnosis.support import tickets
 from diagnosis.support.forms import FindTicketForm, TicketForm, TrackingMessageForm
+from portal.client_address import client_ip
 from portal.http import PublicHttpRequest
 
 CHECKED_FIELDS = {"numbers", "msg_ids", "email"}
@@ -65,14 +66,15 @@ def ticket_new(request: PublicHttpRequest) -> HttpResponse:
     )
     if help_state.get("solved") or (wants_help and help_state.get("step")) or "selfhelp" in request.POST:
         return render(request, "support/ticket_form.html", {"form": form, "help": help_state})
-    if not tickets.within_rate_limit(request.META.get("REMOTE_ADDR", ""), form.cleaned_data["email"]):
+    if not tickets.may_file(client_ip(request)):
         form.add_error(
             None,
-            "You have filed several tickets in the last hour. Please wait a while before filing another.",
+            "Several tickets were filed from your network in the last hour. "
+            "Please wait a while before filing another.",
         )
         return render(request, "support/ticket_form.html", {"form": form, "help": help_state}, status=429)
     data = form.cleaned_data
-    case = tickets.file_ticket(
+    filed = tickets.file_ticket(
         tickets.Ticket(
             name=data["name"],
             email=data["email"],
@@ -86,7 +88,8 @@ def ticket_new(request: PublicHttpRequest) -> HttpResponse:
             self_help=help_state.get("answers", {}),
         )
     )
-    return redirect(f"/support/t/{case.tracking_token}/?filed=1")
+    emailed = "" if filed.emailed else "&unsent=1"
+    return redirect(f"/support/t/{filed.case.tracking_token}/?filed=1{emailed}")
 
 
 @login_not_required
@@ -126,6 +129,8 @@ def tracking(request: PublicHttpRequest, token: str) -> HttpResponse:
         "view": tickets.tracking_view(case),
         "form": TrackingMessageForm(),
         "filed": "filed" in request.GET,
+        "unsent": "unsent" in request.GET,
+        "link": tickets.tracking_url(case),
     }
     return render(request, "support/tracking.html", context)
 
@@ -151,9 +156,14 @@ def tracking_message(request: PublicHttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def find_ticket(request: PublicHttpRequest) -> HttpResponse:
     form = FindTicketForm(request.POST or None)
-    done = False
     if request.method == "POST" and form.is_valid():
-        if tickets.within_rate_limit(request.META.get("REMOTE_ADDR", ""), form.cleaned_data["email"]):
-            tickets.resend_links(form.cleaned_data["email"])
-        done = True  # the same answer whether or not the address is known
-    return render(request, "support/find.html", {"form": form, "done": done})
+        if not tickets.may_find(client_ip(request)):
+            form.add_error(
+                None,
+                "Many searches came from your network in the last hour. Please wait a while and try again.",
+            )
+            return render(request, "support/find.html", {"form": form, "done": False}, status=429)
+        # The same answer whether the address is known, unknown or over its email cap.
+        tickets.resend_links(form.cleaned_data["email"])
+        return render(request, "support/find.html", {"form": form, "done": True})
+    return render(request, "support/find.html", {"form": form, "done": False})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -46,23 +47,53 @@ def test_healthy_when_every_check_passes(client: Client) -> None:
     }
 
 
-def test_broker_unreachable_is_degraded_with_the_reason_and_still_serving(
-    client: Client, settings: Settings
+def test_broker_unreachable_is_degraded_with_a_short_reason_and_still_serving(
+    client: Client, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    settings.CELERY_BROKER_URL = "redis://broker-user:hunter2@127.0.0.1:1/0"
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
     heartbeat.record("worker")
     heartbeat.record("beat")
 
-    response = client.get("/healthz")
+    with caplog.at_level(logging.WARNING, logger="portal.health"):
+        response = client.get("/healthz")
 
     # Callbacks and tickets are still taken without the broker: web servers stay in the pool.
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "degraded"
-    assert body["checks"]["broker"]["ok"] is False
-    assert "refused" in body["checks"]["broker"]["reason"].lower()
+    assert body["checks"]["broker"] == {"ok": False, "reason": "unreachable"}
     assert body["checks"]["database"] == {"ok": True}
+    # Anyone can read /healthz: the host, port and credentials go to the log only.
+    for secret in ("127.0.0.1", "broker-user", "hunter2", "refused", "Error", "redis"):
+        assert secret not in response.content.decode()
+    logged = [r for r in caplog.records if r.name == "portal.health"]
+    assert logged and logged[0].levelname == "WARNING"
+    assert "broker" in logged[0].getMessage() and "refused" in logged[0].getMessage().lower()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_unreachable_names_no_host_port_or_role(
+    client: Client, requires_postgres: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    real = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update(HOST="127.0.0.1", PORT="1", USER="health-probe-role")
+    try:
+        with caplog.at_level(logging.WARNING, logger="portal.health"):
+            response = client.get("/healthz")
+    finally:
+        connection.close()
+        connection.settings_dict.update(real)
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["checks"]["database"] == {"ok": False, "reason": "unreachable"}
+    assert body["checks"]["worker"]["reason"] == "unknown while the database is unavailable"
+    for secret in ("127.0.0.1", "port 1", "health-probe-role", real["NAME"], "OperationalError"):
+        assert secret not in response.content.decode()
+    detail = " ".join(r.getMessage() for r in caplog.records if r.name == "portal.health")
+    assert "database" in detail and "127.0.0.1" in detail and "OperationalError" in detail
 
 
 def test_missing_background_is_degraded_but_still_serving(client: Client) -> None:

@@ -63,8 +63,10 @@ def test_the_ticket_received_email(db: None) -> None:
         self_help={},
     )
 
-    case = tickets.file_ticket(ticket)
+    filed = tickets.file_ticket(ticket)
 
+    assert filed.emailed
+    case = filed.case
     email = OutboundEmail.objects.get(case=case)
     assert email.subject == f"We received your report {case.reference}"
     assert email.body == (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -14,6 +15,8 @@ from django.http import StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 from pytest_django import Settings
 
 from diagnosis.cases import services
@@ -107,10 +110,56 @@ def test_cells_that_look_like_formulas_stay_text(
 
 @pytest.mark.parametrize(
     ("value", "cell"),
-    [("@SUM(A1)", "'@SUM(A1)"), ("-2+3", "'-2+3"), ("-12.5", "-12.5"), ("+49 151", "+49 151"), (None, "")],
+    [
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-2+3", "'-2+3"),
+        ("-12.5", "-12.5"),
+        ("+49 151", "+49 151"),
+        (None, ""),
+        ("a;=1+1", "a;'=1+1"),  # German Excel splits on ";": the second cell would be a formula
+        ("x,@cmd|' /C calc'!A0", "x,'@cmd|' /C calc'!A0"),
+        ("a\t-2+3|b", "a\t'-2+3|b"),
+        ("Rosa; =HYPERLINK(1)", "Rosa; '=HYPERLINK(1)"),
+        ("+4915123456789 +14155550123", "'+4915123456789 +14155550123"),
+        ("+4915123456789;+14155550123", "+4915123456789;+14155550123"),
+        ("Lima, Rosa", "Lima, Rosa"),
+        ("-", "'-"),
+    ],
 )
 def test_safe_cell(value: object, cell: str) -> None:
     assert exports.safe_cell(value) == cell
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SEPARATORS = re.compile(r"[,;\t|\r\n]")
+
+
+# Mostly the characters that matter, so that separators next to formula starts are common.
+@given(st.text(alphabet=st.sampled_from("=+-@\t\r\n,;| 'a1.")) | st.text())
+def test_no_piece_of_a_cell_starts_a_formula_whatever_the_separator(text: str) -> None:
+    cell = exports.safe_cell(text)
+
+    for piece in SEPARATORS.split(cell):
+        body = piece.lstrip(" ")
+        assert not body.startswith(FORMULA_START) or re.fullmatch(r"[+-]\d[\d .]*", body), (text, cell)
+    # Only apostrophes are added, so the text stays readable.
+    assert cell.replace("'", "") == text.replace("'", "")
+
+
+@given(st.from_regex(r"\A[A-Za-z0-9 .]*\Z") | st.from_regex(r"\A\+[1-9]\d{6,14}\Z"))
+def test_plain_text_numbers_and_phone_numbers_are_unchanged(text: str) -> None:
+    assert exports.safe_cell(text) == text
+
+
+def test_a_formula_after_a_semicolon_stays_text_in_the_download(
+    agent_client: Client, make_case: Callable[..., Case]
+) -> None:
+    case = make_case()
+    Case.objects.filter(pk=case.pk).update(reporter_name='Rosa;=HYPERLINK("http://x.example")')
+
+    row = read_csv(agent_client.get("/cases/export.csv?tab=all"))[0]
+
+    assert row["Customer"] == 'Rosa;\'=HYPERLINK("http://x.example")'
 
 
 def test_causes_export_lists_the_cases_behind_the_report(

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
 from pytest_django import Settings
 
 from diagnosis.cases import services
 from diagnosis.models import Case, Deflection, EventKind, OutboundEmail
 from tests.diagnosis.conftest import MSG_ID, proposal_for, store_report, ticket
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def image_bytes(kind: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), "white").save(buffer, kind)
+    return buffer.getvalue()
+
+
+PNG = image_bytes("PNG")
 
 
 def errors_of(response) -> list[str]:  # noqa: ANN001
@@ -197,19 +206,21 @@ def test_only_an_impossible_number_is_refused_and_no_tick_lets_it_through(client
 
 
 @pytest.mark.django_db
-def test_rate_limits_per_email_and_per_ip(client: Client, settings: Settings) -> None:
-    settings.TICKET_LIMIT_PER_EMAIL_PER_HOUR = 2
+def test_filing_is_limited_per_address_never_per_email(client: Client, settings: Settings) -> None:
+    settings.CUSTOMER_EMAILS_PER_ADDRESS_PER_HOUR = 2
     settings.TICKET_LIMIT_PER_IP_PER_HOUR = 2
     email, ip = f"{uuid.uuid4().hex}@example.com", f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"
 
     assert client.post("/support/new/", ticket(email=email), REMOTE_ADDR=ip).status_code == 302
     assert client.post("/support/new/", ticket(email=email), REMOTE_ADDR=ip).status_code == 302
-    by_email = client.post("/support/new/", ticket(email=email), REMOTE_ADDR="192.0.2.1")
+    same_email = client.post("/support/new/", ticket(email=email), REMOTE_ADDR="192.0.2.1")
     by_ip = client.post("/support/new/", ticket(email=f"x{email}"), REMOTE_ADDR=ip)
 
-    assert by_email.status_code == by_ip.status_code == 429
-    assert "several tickets in the last hour" in by_email.content.decode()
-    assert Case.objects.count() == 2
+    assert same_email.status_code == 302 and "unsent=1" in same_email["Location"]
+    assert by_ip.status_code == 429
+    assert "Several tickets were filed from your network" in by_ip.content.decode()
+    assert Case.objects.count() == 3
+    assert OutboundEmail.objects.filter(to=email).count() == 2
 
 
 @pytest.mark.django_db
