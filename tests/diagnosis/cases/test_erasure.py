@@ -58,7 +58,7 @@ def file_rich_case(agent: User, lead: User, guide: Guide, *, email: str = "rosa@
             screenshot=SimpleUploadedFile("shot.png", PNG, content_type="image/png"),
             self_help={},
         )
-    )
+    ).case
     tickets.add_customer_message(case.pk, "Rosa again: please call me on +49 151 23456789.")
     services.assign(case.pk, assignee=agent, actor=agent, claim=True)
     route = route_to(guide, "E_no_report_after_72h")
