@@ -266,7 +266,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # The axes backend comes first: it refuses a locked-out sign-in before any password check.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "portal.accounts.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Brute-force protection (portal.accounts.lockout): 5 failures for one username, or from
