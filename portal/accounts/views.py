@@ -105,6 +105,8 @@ def remove_authenticator(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = RemoveAuthenticatorForm(request.POST)
     if form.is_valid():
         if not request.user.check_password(form.cleaned_data["password"]):
+            username = request.user.get_username()
+            mfa.logger.warning("authenticator removal refused, wrong password: user=%r", username)
             form.add_error("password", "That password is not right.")
         else:
             try:
