@@ -11,6 +11,7 @@ class PortalConfig(AppConfig):
         from django.conf import settings
 
         from portal import embedded_broker
+        from portal.accounts import audit, mfa, sessions  # noqa: F401  (signal receivers)
 
         if embedded_broker.is_embedded(settings.CELERY_BROKER_URL):
             embedded_broker.prepare(

@@ -23,13 +23,16 @@ ITEMS: tuple[NavItem, ...] = (
     NavItem("Home", "home"),
     NavItem("Case queue", "diagnosis:case-list", permission=roles.WORK_CASES),
     NavItem("Team overview", "diagnosis:lead-dashboard", permission=roles.REVIEW_TEAM),
+    NavItem("Locked sign-ins", "accounts:lockouts", permission=roles.REVIEW_TEAM),
     NavItem("Admin", "admin:index", staff_only=True),
+    NavItem("Account security", "accounts:security"),
 )
 
 
 def items_for(request: HttpRequest) -> list[dict[str, Any]]:
     user = request.user
-    if not user.is_authenticated:
+    # Nothing to navigate to while the sign-in still owes a code (portal.accounts.mfa).
+    if not user.is_authenticated or getattr(request, "mfa_step", None):
         return []
     visible = []
     for item in ITEMS:

@@ -62,6 +62,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    # Accounts: sign-in lockout and one-time codes (see the Accounts section below).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal",
     "diagnosis",
 ]
@@ -78,11 +83,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Accounts: which one-time-code device verified this session (request.user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
     # Every view needs a login unless it is explicitly marked public.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Accounts: end idle or too-old sessions, then hold unverified sessions at the code step.
+    "portal.accounts.sessions.SessionLimitsMiddleware",
+    "portal.accounts.mfa.RequireVerifiedMiddleware",
+    # Last, as django-axes asks: turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -284,6 +296,38 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# The axes backend comes first: it refuses a locked-out sign-in before any password check.
+AUTHENTICATION_BACKENDS = [
+    "portal.accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Brute-force protection (portal.accounts.lockout): 5 failures for one username, or from
+# one address, within the cool-off lock that username or address for the cool-off.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.accounts.lockout.lockout_response"
+# A success does not wipe the count: axes would also wipe the address's failures on other
+# usernames, so an attacker with one account of their own could reset their counter.
+AXES_RESET_ON_SUCCESS = False
+# Sign-ins are logged by portal.accounts.audit; no second copy of who signed in where.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# Staff one-time codes (portal.accounts.mfa). Required in production; a developer running
+# `make run` may skip it unless STAFF_MFA_REQUIRED=1.
+STAFF_MFA_REQUIRED = env_bool("STAFF_MFA_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "SMS delivery support")
+
+# Sessions end after this much inactivity, and this long after signing in whatever happens
+# (portal.accounts.sessions). Background polling does not count as activity.
+STAFF_SESSION_IDLE_MINUTES = env_int("STAFF_SESSION_IDLE_MINUTES", 30, minimum=1)
+STAFF_SESSION_MAX_HOURS = env_int("STAFF_SESSION_MAX_HOURS", 12, minimum=1)
+# The cookie outlives the idle limit by a few minutes, so the next request still carries it
+# and the sign-in page can say why the session ended; the middleware enforces the limit.
+SESSION_COOKIE_AGE = (STAFF_SESSION_IDLE_MINUTES + 5) * 60
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -355,6 +399,10 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
+# Secure cookies get the __Host- prefix: the browser then refuses one set by a subdomain
+# or over plain HTTP, so nobody can plant a session or CSRF cookie for us.
+SESSION_COOKIE_NAME = "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if CSRF_COOKIE_SECURE else "csrftoken"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -406,6 +454,12 @@ LOGGING = {
     "filters": {"retried": {"()": "portal.db_retry.SkipRetriedRequestErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     # A request retried after a lost connection logs a warning, not an error, unless the retry fails too.
-    "loggers": {"django.request": {"filters": ["retried"]}},
+    "loggers": {
+        "django.request": {"filters": ["retried"]},
+        # Sign-ins, failures, lockouts and code checks (portal.accounts.audit).
+        "portal.security": {"level": "INFO"},
+        # axes' own lines repeat ours with the username masked; keep only its warnings.
+        "axes": {"level": "WARNING"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

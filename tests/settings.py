@@ -22,6 +22,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# The __Host- prefix needs Secure cookies, which plain HTTP cannot carry.
+SESSION_COOKIE_NAME = "sessionid"
+CSRF_COOKIE_NAME = "csrftoken"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -45,3 +48,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 
 # Trends are computed on every request in tests; one test switches the cache on.
 TRENDS_CACHE_SECONDS = 0
+
+# Accounts: most tests sign in with force_login and no code; the MFA tests switch this on.
+STAFF_MFA_REQUIRED = False

@@ -47,19 +47,26 @@ def _nav_labels(client: Client) -> list[str]:
 
 def test_agent_navigation(client: Client, agent: User) -> None:
     client.force_login(agent)
-    assert _nav_labels(client) == ["Home", "Case queue"]
+    assert _nav_labels(client) == ["Home", "Case queue", "Account security"]
 
 
 def test_lead_navigation(client: Client, lead: User) -> None:
     client.force_login(lead)
     labels = _nav_labels(client)
-    assert labels == ["Home", "Case queue", "Team overview"]
+    assert labels == ["Home", "Case queue", "Team overview", "Locked sign-ins", "Account security"]
     assert b'href="/leads/"' in client.get("/").content
 
 
 def test_admin_navigation_includes_the_admin_site(client: Client, admin_user: User) -> None:
     client.force_login(admin_user)
-    assert _nav_labels(client) == ["Home", "Case queue", "Team overview", "Admin"]
+    assert _nav_labels(client) == [
+        "Home",
+        "Case queue",
+        "Team overview",
+        "Locked sign-ins",
+        "Admin",
+        "Account security",
+    ]
     assert client.get("/admin/").status_code == 200
 
 

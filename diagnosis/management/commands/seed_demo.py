@@ -59,6 +59,8 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins:")
         for username, _, _, _, description in DEMO_USERS:
             self.stdout.write(f"  {username:<6} / {password}   {description}")
+        if settings.STAFF_MFA_REQUIRED:
+            self.stdout.write("Each demo user sets up an authenticator app at first sign-in.")
 
     def _upsert_user(self, username: str, first: str, last: str, group: Group | None, password: str) -> None:
         user, _ = User.objects.get_or_create(username=username)

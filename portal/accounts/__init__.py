@@ -1,0 +1,7 @@
+"""Staff accounts: how people sign in and how long they stay signed in.
+
+- `lockout`: brute-force protection on the password step (django-axes), and the leads' unlock.
+- `mfa`: one-time codes from an authenticator app, with recovery codes (django-otp).
+- `sessions`: sessions end after inactivity and a fixed time after signing in.
+- `audit`: the security log lines (`portal.security`) for sign-ins and code checks.
+"""
