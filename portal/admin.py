@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.models import BeatProcess, Heartbeat
 
@@ -26,3 +29,17 @@ class BeatProcessAdmin(ReadOnlyAdmin):
 
     list_display = ["beat_id", "last_tick"]
     ordering = ["-last_tick"]
+
+
+class AuthenticatorAdmin(TOTPDeviceAdmin):
+    """Administrators remove a lost authenticator; only its owner adds one, by scanning its key."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+admin.site.unregister(TOTPDevice)
+admin.site.register(TOTPDevice, AuthenticatorAdmin)

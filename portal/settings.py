@@ -319,6 +319,8 @@ AXES_VERBOSE = False
 # `make run` may skip it unless STAFF_MFA_REQUIRED=1.
 STAFF_MFA_REQUIRED = env_bool("STAFF_MFA_REQUIRED", default=not DEBUG)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "SMS delivery support")
+# An administrator may remove someone's lost authenticator, never read its key or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Sessions end after this much inactivity, and this long after signing in whatever happens
 # (portal.accounts.sessions). Background polling does not count as activity.

@@ -8,6 +8,7 @@ Violations are caught twice: the browser's console messages ("Refused to ...") a
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from django.contrib.auth.models import User
 from django.db.models import Model
 from django.test import Client, RequestFactory
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve, reverse
+from django_otp.oath import totp
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
 from diagnosis.cases import services
@@ -41,6 +43,8 @@ NOT_PAGES = {
     "admin/jsi18n/": "a script file, loaded by the admin pages visited here",
     "admin/autocomplete/": "JSON for autocomplete widgets",
     "admin/r/<path:content_type_id>/<path:object_id>/": "a redirect to the object's page on the site",
+    "admin/otp_totp/totpdevice/<int:pk>/config/": "refused: the admin never shows an authenticator's key",
+    "admin/otp_totp/totpdevice/<int:pk>/qrcode/": "refused: the admin never shows an authenticator's key",
 }
 # Routes that answer POST only (checked below: a GET gets 405). Their answers are regions
 # of pages the browser loads, or redirects; the swaps the browser does make are visited.
@@ -62,6 +66,9 @@ POST_ONLY = {
     "preferences/",
     "leads/cases/<ref:reference>/close/",
     "leads/cases/<ref:reference>/reopen/",
+    "accounts/lockouts/unlock/",
+    "accounts/security/recovery-codes/",
+    "accounts/security/remove/",
 }
 ADMIN_REDIRECT = "a redirect to the object's change form"
 
@@ -278,6 +285,44 @@ def lead_pages(visitor: Visitor, data: Seeded) -> None:
     visitor.open(f"/leads/reassign/?case={data.waiting.reference}&case={data.new.reference}")
     visitor.open("/leads/import/")
     visitor.open("/cases/?tab=all")
+    visitor.open("/accounts/lockouts/")
+    visitor.open(f"/leads/cases/{data.resolved.reference}/erase/")
+
+
+def account_pages(visitor: Visitor, user: User) -> None:
+    """Sign in through the form, set up an authenticator, then sign in again with a recovery code."""
+    page = visitor.page
+
+    def sign_in(next_url: str) -> None:
+        visitor.open(f"/accounts/login/?next={next_url}")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill("pw-" + user.username)
+        page.get_by_role("button", name="Sign in").click()
+
+    sign_in("/accounts/security/")
+    page.wait_for_url("**/accounts/security/")
+    visitor.watch.settle(page, visitor.who)
+    page.get_by_role("link", name="Set up an authenticator app").click()
+    page.wait_for_url("**/accounts/security/setup/**")
+    visitor.watch.settle(page, visitor.who)
+    secret = page.locator(".secret-key").inner_text().replace(" ", "")
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    page.get_by_label("Code").fill(f"{totp(key):06d}")
+    page.get_by_role("button", name="Confirm").click()
+    codes = page.locator(".recovery-codes li").all_inner_texts()
+    assert len(codes) == 10
+    visitor.watch.settle(page, visitor.who)
+    visitor.open("/accounts/security/")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/accounts/login/**")
+
+    sign_in("/cases/")
+    page.wait_for_url("**/accounts/code/**")
+    visitor.watch.settle(page, visitor.who)
+    page.get_by_label("Code").fill(codes[0])
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/cases/")
+    visitor.watch.settle(page, visitor.who)
 
 
 def first_object(model: type[Model]) -> Model | None:
@@ -326,14 +371,16 @@ def test_every_page_runs_without_a_csp_violation(
     agent: User,
     lead: User,
     admin_user: User,
+    other_agent: User,
 ) -> None:
     watch = Watch(base_url=live_server.url)
-    contexts = [browser.new_context(base_url=live_server.url) for _ in range(4)]
+    contexts = [browser.new_context(base_url=live_server.url) for _ in range(5)]
     try:
         customer_pages(new_visitor(contexts[0], "customer", watch), agent)
         agent_pages(new_visitor(contexts[1], "agent", watch, agent), seeded)
         lead_pages(new_visitor(contexts[2], "lead", watch, lead), seeded)
         admin_skipped = admin_pages(new_visitor(contexts[3], "admin", watch, admin_user), seeded, admin_user)
+        account_pages(new_visitor(contexts[4], "staff signing in", watch), other_agent)
     finally:
         for context in contexts:
             context.close()
