@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django.db import models
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+
+from portal.accounts.codes import recovery_digest
 
 
 class Heartbeat(models.Model):
@@ -78,3 +81,53 @@ class AccessRight(models.Model):
 
     def __str__(self) -> str:
         return "Portal access rights"
+
+
+class RecoveryCodes(TimestampMixin, ThrottlingMixin, Device):
+    """A staff member's single-use recovery codes, as a django-otp device.
+
+    Replaces django-otp's static device, which stores its codes in plain text. Only
+    SHA-256 digests are kept (see `portal.accounts.codes`); wrong codes are throttled
+    like any other django-otp device.
+    """
+
+    # Set on codes carried over from django-otp's static tokens (8 characters, about 40
+    # bits): they still work, and the security page asks for new ones. (Annotated because
+    # django-otp is untyped, so mypy cannot infer fields on its subclasses.)
+    short_codes: models.BooleanField[bool, bool] = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = "recovery code set"
+        constraints = [models.UniqueConstraint(fields=["user"], name="portal_recoverycodes_one_per_user")]
+
+    def get_throttle_factor(self) -> int:
+        return 1  # the same as django-otp's static device
+
+    def verify_token(self, token: str) -> bool:
+        """Use up the matching code: one DELETE, so a code works once even for two parallel requests."""
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        used, _ = self.codes.filter(digest=recovery_digest(token)).delete()
+        if not used:
+            self.throttle_increment()
+            return False
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+
+class RecoveryCode(models.Model):
+    """One unused recovery code, by its digest; the row is deleted when the code is used."""
+
+    device = models.ForeignKey(RecoveryCodes, related_name="codes", on_delete=models.CASCADE)
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["device", "digest"], name="portal_recoverycode_unique_per_device")
+        ]
+
+    def __str__(self) -> str:
+        return f"Recovery code of device {self.device_id}"

@@ -2,6 +2,7 @@
 
 - `lockout`: brute-force protection on the password step (django-axes), and the leads' unlock.
 - `mfa`: one-time codes from an authenticator app, with recovery codes (django-otp).
+- `codes`: what a typed code is; recovery codes are made here and stored as digests only.
 - `sessions`: sessions end after inactivity and a fixed time after signing in.
 - `audit`: the security log lines (`portal.security`) for sign-ins and code checks.
 """

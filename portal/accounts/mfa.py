@@ -29,10 +29,11 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django_htmx.http import HttpResponseClientRedirect
 from django_otp import login as otp_login
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.accounts.audit import address
+from portal.accounts.codes import new_recovery_code, normalise, recovery_digest
+from portal.models import RecoveryCode, RecoveryCodes
 
 logger = logging.getLogger("portal.security")
 
@@ -144,19 +145,30 @@ def secret_text(device: TOTPDevice) -> str:
 
 
 def issue_recovery_codes(user: AbstractBaseUser) -> list[str]:
-    """Replace the user's recovery codes with ten new ones; returns them to show once."""
-    device, _ = StaticDevice.objects.get_or_create(
-        user=user, name=RECOVERY_NAME, defaults={"confirmed": True}
-    )
-    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    """Replace the user's recovery codes with ten new ones; returns them to show once.
+
+    Only their digests are stored, so they cannot be shown again.
+    """
+    device, _ = RecoveryCodes.objects.get_or_create(user=user, defaults={"name": RECOVERY_NAME})
+    codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     with transaction.atomic():
-        device.token_set.all().delete()
-        StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+        device.codes.all().delete()
+        if device.short_codes:
+            device.short_codes = False
+            device.save(update_fields=["short_codes"])
+        RecoveryCode.objects.bulk_create(
+            RecoveryCode(device=device, digest=recovery_digest(c)) for c in codes
+        )
     return codes
 
 
 def recovery_codes_left(user: AbstractBaseUser) -> int:
-    return StaticToken.objects.filter(device__user_id=user.pk).count()
+    return RecoveryCode.objects.filter(device__user_id=user.pk).count()
+
+
+def has_short_recovery_codes(user: AbstractBaseUser) -> bool:
+    """Whether the user still holds codes from the previous version, weaker than today's."""
+    return RecoveryCodes.objects.filter(user_id=user.pk, short_codes=True, codes__isnull=False).exists()
 
 
 def confirm_authenticator(request: HttpRequest, device: TOTPDevice, code: str) -> list[str] | None:
@@ -185,7 +197,7 @@ def remove_authenticator(request: HttpRequest) -> None:
     """Delete the user's authenticator and recovery codes; the session is no longer verified."""
     user = request.user
     TOTPDevice.objects.filter(user_id=user.pk).delete()
-    StaticDevice.objects.filter(user_id=user.pk).delete()
+    RecoveryCodes.objects.filter(user_id=user.pk).delete()
     request.session.pop("otp_device_id", None)
     request.session[SESSION_HAS_AUTHENTICATOR] = False
     request.user.otp_device = None  # type: ignore[union-attr]
@@ -197,16 +209,11 @@ def remove_authenticator(request: HttpRequest) -> None:
 _SIX_DIGITS = re.compile(r"^\d{6}$")
 
 
-def normalise(code: str) -> str:
-    """What people type: spaces and dashes between groups, any letter case."""
-    return re.sub(r"[\s-]", "", code).lower()
-
-
 class CodeRefused(Exception):
     """The code did not verify; the message says what to do."""
 
 
-def check_code(request: HttpRequest, code: str) -> TOTPDevice | StaticDevice:
+def check_code(request: HttpRequest, code: str) -> TOTPDevice | RecoveryCodes:
     """Verify the session with a code from the authenticator or a recovery code (used up).
 
     django-otp throttles each device: after a wrong code the next try must wait 1, 2,
@@ -215,9 +222,9 @@ def check_code(request: HttpRequest, code: str) -> TOTPDevice | StaticDevice:
     user = request.user
     code = normalise(code)
     if _SIX_DIGITS.match(code):
-        device: TOTPDevice | StaticDevice | None = authenticator(user)  # type: ignore[arg-type]
+        device: TOTPDevice | RecoveryCodes | None = authenticator(user)  # type: ignore[arg-type]
     else:
-        device = StaticDevice.objects.filter(user_id=user.pk, confirmed=True).first()
+        device = RecoveryCodes.objects.filter(user_id=user.pk, confirmed=True).first()
     allowed, details = True, None
     if device is not None:
         with transaction.atomic():

@@ -79,6 +79,7 @@ def security(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "has_authenticator": mfa.has_authenticator(request.user),
         "codes_left": mfa.recovery_codes_left(request.user),
+        "short_codes": mfa.has_short_recovery_codes(request.user),
         "required": settings.STAFF_MFA_REQUIRED,
         "remove_form": RemoveAuthenticatorForm(),
     }
@@ -117,6 +118,7 @@ def remove_authenticator(request: AuthenticatedHttpRequest) -> HttpResponse:
         context = {
             "has_authenticator": True,
             "codes_left": mfa.recovery_codes_left(request.user),
+            "short_codes": mfa.has_short_recovery_codes(request.user),
             "required": settings.STAFF_MFA_REQUIRED,
             "remove_form": form,
         }

@@ -7,6 +7,9 @@ import base64
 import pytest
 from django_otp.oath import totp
 
+from portal.accounts.codes import recovery_digest
+from portal.models import RecoveryCode
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -32,6 +35,9 @@ def test_authenticator_setup_then_sign_in_with_a_recovery_code(page, settings, a
     page.get_by_role("heading", name="Your recovery codes").wait_for()
     codes = page.locator(".recovery-codes li").all_inner_texts()
     assert len(codes) == 10
+    # Only digests are stored: the page is the one place the codes ever appear.
+    stored = RecoveryCode.objects.filter(device__user=agent).values_list("digest", flat=True)
+    assert sorted(stored) == sorted(recovery_digest(code) for code in codes)
     page.get_by_role("link", name="I have saved them, continue").click()
     page.wait_for_url("**/cases/")
     page.get_by_role("button", name="Sign out").click()
