@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from typing import NamedTuple
 
 import phonenumbers
 from django.conf import settings
@@ -23,7 +24,16 @@ from diagnosis.cases import outbox, services
 from diagnosis.delivery import numbers
 from diagnosis.guide import GUIDES, Guide, Kind, Node, Result, engine, get_guide
 from diagnosis.guide.evidence import ReportFact
-from diagnosis.models import Case, CaseState, Deflection, Event, EventKind, StatusCode, StatusReport
+from diagnosis.models import (
+    Case,
+    CaseState,
+    Deflection,
+    Event,
+    EventKind,
+    StatusCode,
+    StatusReport,
+    TrackingLink,
+)
 
 # The shape every documented smsMsgId has: a UUID, an underscore, a decimal sequence.
 MSG_ID_RE = re.compile(
@@ -289,8 +299,19 @@ class Ticket:
     self_help: dict[str, str]
 
 
-def file_ticket(ticket: Ticket) -> Case:
-    """Open the case through the guide engine and email the customer their private link."""
+class Filed(NamedTuple):
+    """A filed ticket and its first private link's token (shown once, on the confirmation redirect)."""
+
+    case: Case
+    token: str
+
+
+def file_ticket(ticket: Ticket) -> Filed:
+    """Open the case through the guide engine and email the customer their private link.
+
+    The email is rendered here, at enqueue, so the raw token lives only in the outgoing
+    email's body and in the returned value; the database keeps its hash (TrackingLink).
+    """
     with transaction.atomic():
         case = services.open_case(
             services.NewCase(
@@ -310,21 +331,29 @@ def file_ticket(ticket: Ticket) -> Case:
                 extension = screenshot_extension(ticket.screenshot)
                 case.screenshot.save(f"{case.reference}{extension}", ticket.screenshot, save=False)
             case.save(update_fields=["customer_answers", "screenshot", "updated_at"])
-        context = {"case": case, "tracking_url": tracking_url(case)}
+        token = TrackingLink.issue(case)
+        context = {"case": case, "tracking_url": tracking_url(token)}
         subject, body = outbox.render_email("ticket_received", context)
         outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
-        return case
+        return Filed(case, token)
 
 
-def tracking_url(case: Case) -> str:
-    return f"{settings.PORTAL_BASE_URL}/support/t/{case.tracking_token}/"
+def tracking_path(token: str) -> str:
+    return f"/support/t/{token}/"
+
+
+def tracking_url(token: str) -> str:
+    return settings.PORTAL_BASE_URL + tracking_path(token)
 
 
 def resend_links(email: str) -> int:
-    """Email the tracking links of the address's recent tickets; the caller says the same either way."""
+    """Email fresh tracking links to the address's recent tickets; the caller says the same either way.
+
+    Each is a new link: the old ones cannot be rebuilt from their hashes, and they stay valid.
+    """
     cases = list(Case.objects.filter(reporter_email__iexact=email.strip()).order_by("-created_at")[:5])
     if cases:
-        links = [(c.reference, tracking_url(c)) for c in cases]
+        links = [(c.reference, tracking_url(TrackingLink.issue(c))) for c in cases]
         subject, body = outbox.render_email("ticket_links", {"links": links})
         outbox.queue_email(to=cases[0].reporter_email, subject=subject, body=body)
     return len(cases)

@@ -10,13 +10,13 @@ from typing import TypedDict
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from diagnosis.cases import services
 from diagnosis.guide import Node
-from diagnosis.models import Case
+from diagnosis.models import Case, TrackingLink
 from diagnosis.support import tickets
 from diagnosis.support.forms import FindTicketForm, TicketForm, TrackingMessageForm
 from portal.http import PublicHttpRequest
@@ -71,7 +71,7 @@ def ticket_new(request: PublicHttpRequest) -> HttpResponse:
         )
         return render(request, "support/ticket_form.html", {"form": form, "help": help_state}, status=429)
     data = form.cleaned_data
-    case = tickets.file_ticket(
+    filed = tickets.file_ticket(
         tickets.Ticket(
             name=data["name"],
             email=data["email"],
@@ -85,7 +85,8 @@ def ticket_new(request: PublicHttpRequest) -> HttpResponse:
             self_help=help_state.get("answers", {}),
         )
     )
-    return redirect(f"/support/t/{case.tracking_token}/?filed=1")
+    # The raw token is in this redirect and in the email, nowhere else (the database keeps its hash).
+    return redirect(tickets.tracking_path(filed.token) + "?filed=1")
 
 
 @login_not_required
@@ -105,11 +106,20 @@ def ticket_check(request: PublicHttpRequest, field: str) -> HttpResponse:
     return render(request, "support/ticket_form.html#checked-field", context)
 
 
+def _tracked_case(token: str) -> Case:
+    """The case a tracking link opens, or 404: the one way the public reaches a case."""
+    case = TrackingLink.find_case(token)
+    if case is None:
+        raise Http404("No ticket at this address.")
+    return case
+
+
 @login_not_required
 @require_http_methods(["GET"])
 def tracking(request: PublicHttpRequest, token: str) -> HttpResponse:
-    case = get_object_or_404(Case, tracking_token=token)
+    case = _tracked_case(token)
     context = {
+        "token": token,
         "view": tickets.tracking_view(case),
         "form": TrackingMessageForm(),
         "filed": "filed" in request.GET,
@@ -120,7 +130,7 @@ def tracking(request: PublicHttpRequest, token: str) -> HttpResponse:
 @login_not_required
 @require_POST
 def tracking_message(request: PublicHttpRequest, token: str) -> HttpResponse:
-    case = get_object_or_404(Case, tracking_token=token)
+    case = _tracked_case(token)
     form = TrackingMessageForm(request.POST)
     if form.is_valid():
         try:
@@ -128,8 +138,9 @@ def tracking_message(request: PublicHttpRequest, token: str) -> HttpResponse:
         except services.CaseError as exc:
             form.add_error("text", str(exc))
         else:
-            return redirect(f"/support/t/{token}/?sent=1#conversation")
-    return render(request, "support/tracking.html", {"view": tickets.tracking_view(case), "form": form})
+            return redirect(tickets.tracking_path(token) + "?sent=1#conversation")
+    context = {"token": token, "view": tickets.tracking_view(case), "form": form}
+    return render(request, "support/tracking.html", context)
 
 
 @login_not_required

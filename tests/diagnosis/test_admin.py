@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from diagnosis.models import Case, CaseState
-from tests.diagnosis.conftest import MSG_ID, store_report
+from diagnosis.models import Case, CaseState, StatusSource, token_digest
+from tests.diagnosis.conftest import MSG_ID, rows_holding, store_report
 
 
 @pytest.fixture
@@ -93,3 +94,18 @@ def test_sources_rejected_payloads_and_outgoing_emails_are_in_the_admin(admin_cl
         response = admin_client_.get(f"/admin/diagnosis/{model}/")
         assert response.status_code == 200
         assert shown in response.content.decode()
+
+
+def test_adding_a_status_source_shows_its_callback_address_once(admin_client_: Client) -> None:
+    response = admin_client_.post("/admin/diagnosis/statussource/add/", {"name": "huawei-intl"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    match = re.search(r"/hooks/sms-status/([\w-]{43})/", page)
+    assert match is not None, page
+    token = match.group(1)
+    source = StatusSource.objects.get()
+    assert source.token_hash == token_digest(token)
+    assert rows_holding(token) == []  # not in a message either: those live in the session
+    change_page = admin_client_.get(f"/admin/diagnosis/statussource/{source.pk}/change/").content.decode()
+    assert token not in change_page and token_digest(token) not in change_page
