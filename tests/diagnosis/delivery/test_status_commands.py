@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -133,3 +134,19 @@ def test_the_database_keeps_only_the_hash_of_a_callback_token(capsys: pytest.Cap
     assert client.post(f"/hooks/sms-status/{token}/", data=body, content_type=form).status_code == 200
     stored = StatusSource.objects.get().token_hash
     assert client.post(f"/hooks/sms-status/{stored}/", data=body, content_type=form).status_code == 404
+
+
+@pytest.mark.django_db
+def test_rotating_a_source_prints_a_new_url_and_the_old_one_stops_working(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = run("status_source", "create", "huawei-intl", capsys=capsys).strip()
+    new = run("status_source", "rotate", "huawei-intl", capsys=capsys).strip()
+
+    body = "smsMsgId=rotated-1&status=DELIVRD&updateTime=2026-11-20T10:00:00Z"
+    client, form = Client(), "application/x-www-form-urlencoded"
+    assert new != old
+    assert client.post(urlsplit(old).path, data=body, content_type=form).status_code == 404
+    assert client.post(urlsplit(new).path, data=body, content_type=form).status_code == 200
+    with pytest.raises(CommandError, match="No active source named 'nobody'"):
+        call_command("status_source", "rotate", "nobody")
