@@ -1,7 +1,7 @@
 """Check a test run's log for secrets and personal data: `python -m tests.log_audit FILE`.
 
 The suite writes every record of every logger, at every level, to `var/test-logs/suite.log`
-(`log_file` in pyproject.toml); `make test` runs this afterwards and fails on any line that
+(tests/conftest.py); `make test` runs this afterwards and fails on any line that
 shows an unmasked token path, an E.164 phone number with more than its last 3 digits, or
 an email address. It reuses the masker's own patterns, so what it flags is exactly what
 `portal.log_masking` should have masked; masked text (`[token]`, `+49*******789`,

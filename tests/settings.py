@@ -44,3 +44,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 
 # Trends are computed on every request in tests; one test switches the cache on.
 TRENDS_CACHE_SECONDS = 0
+
+# Celery's embedded test worker would replace the root logger's handlers with its own,
+# removing pytest's: the suite's log file (see tests/log_audit.py) must see every record.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
