@@ -52,7 +52,7 @@ def main(argv: list[str]) -> int:
     leaks = audit(path)
     for leak in leaks[:50]:
         # The finding itself is shown masked: this output lands in CI logs too.
-        print(f"{path}:{leak.line}: unmasked {leak.kind}: {mask(leak.text)}", file=sys.stderr)
+        print(f"{path}:{leak.line}: unmasked {leak.kind} (masked here): {mask(leak.text)}", file=sys.stderr)
     if leaks:
         print(f"log audit: {len(leaks)} unmasked values in {path}", file=sys.stderr)
         return 1
