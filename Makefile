@@ -64,10 +64,13 @@ test: lint typecheck
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
 	# The guide engine carries the product: keep its branch coverage at 95% or more.
 	$(BIN)/pytest --cov=diagnosis.guide --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
+	# The run's log (every record, every level) must hold no token, phone number or email address.
+	$(BIN)/python -m tests.log_audit var/test-logs/suite.log
 
 # The test suite without the tests marked slow, for a quicker run while working.
 test-fast: $(VENV)/.dev-deps
 	$(BIN)/pytest -m "not slow"
+	$(BIN)/python -m tests.log_audit var/test-logs/suite.log
 
 # Benchmarks on a PostgreSQL database of their own (BENCH_DB, default `bench`), seeded when empty
 # with BENCH_CASES / BENCH_REPORTS (default 1,000,000 / 10,000,000). See "Performance" in README.md.

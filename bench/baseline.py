@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from diagnosis.models import OPEN_STATES, Case, CaseState
+from diagnosis.models import OPEN_STATES, Case, CaseState, token_digest
 
 LIST_ROWS = 25  # queue.PAGE_SIZE
 DASHBOARD_ROWS = 30  # three panels of dashboard.PANEL_ROWS
@@ -56,7 +56,7 @@ def case_row(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_not_required
 def tracking_row(request: HttpRequest, token: str) -> HttpResponse:
-    return _rows(request, list(Case.objects.filter(tracking_token=token)[:1]))
+    return _rows(request, list(Case.objects.filter(tracking_links__token_hash=token_digest(token))[:1]))
 
 
 @login_not_required

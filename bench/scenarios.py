@@ -21,7 +21,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.test import Client
 
-from bench.seed_scale import BENCH_AGENT, BENCH_LEAD
+from bench.seed_scale import BENCH_AGENT, BENCH_LEAD, bench_tracking_token
 from diagnosis.guide import get_guide
 from diagnosis.models import Case, CaseState, StatusSource
 
@@ -99,7 +99,10 @@ def prepare(pool_size: int) -> Fixtures:
     """Sessions, sample rows and a pool of fresh cases for the step submissions."""
     users = get_user_model().objects
     agent, lead = users.get(username=BENCH_AGENT), users.get(username=BENCH_LEAD)
-    source, _ = StatusSource.objects.get_or_create(name=SOURCE_NAME)
+    # Only the hash of a callback token is stored: give the bench source a fresh one each run.
+    source = StatusSource.objects.filter(name=SOURCE_NAME).first() or StatusSource(name=SOURCE_NAME)
+    source.token = secrets.token_urlsafe(32)
+    source.save()
     with connection.cursor() as cursor:
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM diagnosis_case")
         top = cursor.fetchone()[0]
@@ -107,9 +110,8 @@ def prepare(pool_size: int) -> Fixtures:
     references = _sample(
         "SELECT reference FROM diagnosis_case WHERE id %% %s = 0 ORDER BY id LIMIT %s", [step], SAMPLE
     )
-    tokens = _sample(
-        "SELECT tracking_token FROM diagnosis_case WHERE id %% %s = 1 ORDER BY id LIMIT %s", [step], SAMPLE
-    )
+    tracked = _sample("SELECT id FROM diagnosis_case WHERE id %% %s = 1 ORDER BY id LIMIT %s", [step], SAMPLE)
+    tokens = [bench_tracking_token(int(case_id)) for case_id in tracked]
     numbers = _sample(
         "SELECT e164 FROM diagnosis_recipient WHERE case_id %% %s = 2 ORDER BY id LIMIT %s", [step], SAMPLE
     )

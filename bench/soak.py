@@ -36,6 +36,7 @@ One progress line a minute; a summary at the end; exit status 1 if any check fai
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
 import math
@@ -646,8 +647,12 @@ def cases_with_tokens(database: Path, tokens: list[str]) -> int:
     with read_only(database) as db:
         for chunk in chunks(tokens):
             marks = ",".join("?" * len(chunk))
-            query = f"SELECT COUNT(*) FROM diagnosis_case WHERE tracking_token IN ({marks})"
-            found += db.execute(query, chunk).fetchone()[0]
+            # Only the tokens' SHA-256 is stored (diagnosis.models.token_digest).
+            query = (
+                f"SELECT COUNT(DISTINCT case_id) FROM diagnosis_trackinglink WHERE token_hash IN ({marks})"
+            )
+            hashes = [hashlib.sha256(token.encode()).hexdigest() for token in chunk]
+            found += db.execute(query, hashes).fetchone()[0]
     return found
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -240,7 +241,20 @@ class EventAdmin(_ModelAdmin):
 @admin.register(StatusSource)
 class StatusSourceAdmin(_ModelAdmin):
     list_display = ["name", "created_at", "revoked_at", "last_report_at"]
-    readonly_fields = ["token", "created_at", "last_report_at"]
+    readonly_fields = ["created_at", "last_report_at"]
+
+    def response_add(
+        self, request: HttpRequest, obj: StatusSource, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        """Show the callback address once, on this page: only its hash is stored, and a message
+        would keep it in the session or a cookie."""
+        context = {
+            **self.admin_site.each_context(request),
+            "source": obj,
+            "url": settings.PORTAL_BASE_URL + obj.callback_path(),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/diagnosis/statussource/created.html", context)
 
 
 class ReadOnlyAdmin(_ModelAdmin):

@@ -8,6 +8,7 @@ and reason, states from a fixed set.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,7 +43,23 @@ def new_reference() -> str:
 
 
 def new_tracking_token() -> str:
+    """A fresh 256-bit URL token (tracking links and callback addresses)."""
     return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """What the database keeps of a URL token: its SHA-256, in hex.
+
+    The tokens are 256-bit random values, so the hash cannot be reversed or the token
+    guessed by trying: a slow password hash (PBKDF2, Argon2) only helps secrets people
+    choose, and would cost every callback and tracking page a deliberate delay for nothing.
+    """
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def digest_matches(token: str, stored: str) -> bool:
+    """Whether `token` hashes to `stored`, compared in constant time."""
+    return hmac.compare_digest(token_digest(token), stored)
 
 
 class CaseState(models.TextChoices):
@@ -62,8 +79,6 @@ class Case(models.Model):
     """One report of a missing SMS, worked through the guide version it started with."""
 
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
-    # The customer's private link; the reference alone is quotable, so it must not open the case.
-    tracking_token = models.CharField(max_length=64, unique=True, default=new_tracking_token, editable=False)
     reporter_name = models.CharField(max_length=120)
     reporter_email = models.EmailField()
     sent_at = models.DateTimeField(null=True, blank=True, help_text="When the SMS was sent (approximately).")
@@ -172,6 +187,35 @@ class Case(models.Model):
         """The wait limit after sending; from now when the send time is unknown (or in the future)."""
         start = self.sent_at if self.sent_at and self.sent_at <= now else now
         return wait_deadline_after(start)
+
+
+class TrackingLink(models.Model):
+    """One private link to a case that was sent to its customer; only the token's hash is kept.
+
+    A case gets a new link each time one is sent (on filing, and whenever someone asks for
+    the links of an email address). Earlier links keep working: anyone may ask for links for
+    any address, so a request must never break a link the customer already has.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tracking_links")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"link to {self.case_id} made {self.created_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def issue(cls, case: Case) -> str:
+        """Make a new link for `case` and return its raw token, which exists only in the caller's hands."""
+        token = new_tracking_token()
+        cls.objects.create(case=case, token_hash=token_digest(token))
+        return token
+
+    @classmethod
+    def find_case(cls, token: str) -> Case | None:
+        """The case a link's token opens, looked up by hash; None for any other string."""
+        link = cls.objects.select_related("case").filter(token_hash=token_digest(token)).first()
+        return link.case if link is not None and digest_matches(token, link.token_hash) else None
 
 
 class Recipient(models.Model):
@@ -372,10 +416,14 @@ def new_source_token() -> str:
 
 
 class StatusSource(models.Model):
-    """A configured sender of status reports: its secret URL token and optional push AK/SK."""
+    """A configured sender of status reports: its secret URL token and optional push AK/SK.
+
+    Only the token's hash is stored. The token itself is known while the source object that
+    made it is alive (`token`), so its callback address is shown once, at creation.
+    """
 
     name = models.CharField(max_length=80, unique=True)
-    token = models.CharField(max_length=64, unique=True, default=new_source_token, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
     push_access_key = models.CharField(max_length=128, blank=True, help_text="Push AK, when signing is on")
     push_secret_key = models.CharField(max_length=128, blank=True, help_text="Push SK, when signing is on")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -395,6 +443,11 @@ class StatusSource(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.token_hash:
+            self.token = new_tracking_token()
+        super().save(*args, **kwargs)
+
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
@@ -403,8 +456,31 @@ class StatusSource(models.Model):
     def signs_pushes(self) -> bool:
         return bool(self.push_access_key and self.push_secret_key)
 
+    @property
+    def token(self) -> str:
+        """The raw token, only on the object that was given or made it (never read from the database)."""
+        raw: str | None = self.__dict__.get("_raw_token")
+        if raw is None:
+            raise TokenUnavailable(f"The callback token of {self.name!r} is only known when it is created.")
+        return raw
+
+    @token.setter
+    def token(self, raw: str) -> None:
+        self.__dict__["_raw_token"] = raw
+        self.token_hash = token_digest(raw)
+
+    @classmethod
+    def active_for_token(cls, token: str) -> StatusSource | None:
+        """The active source whose token this is, looked up by hash."""
+        source = cls.objects.filter(token_hash=token_digest(token), revoked_at__isnull=True).first()
+        return source if source is not None and digest_matches(token, source.token_hash) else None
+
     def callback_path(self) -> str:
         return f"/hooks/sms-status/{self.token}/"
+
+
+class TokenUnavailable(Exception):
+    """The raw token was asked for where only its hash is known."""
 
 
 class RejectedPayload(models.Model):

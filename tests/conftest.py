@@ -6,10 +6,12 @@ is not configured; with REQUIRE_SERVICES=1 (CI) every skip is turned into a fail
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -40,6 +42,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # Playwright's sync API runs an event loop in this thread; the ORM must allow it.
     if any(item.get_closest_marker("browser") for item in items):
         os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+# Every record of every logger, at every level, goes to this file; `make test` then runs the
+# log audit (tests/log_audit.py) over it: no token, phone number or email address may show.
+SUITE_LOG = Path(__file__).resolve().parent.parent / "var" / "test-logs" / "suite.log"
+_suite_log: logging.FileHandler | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _suite_log
+    SUITE_LOG.parent.mkdir(parents=True, exist_ok=True)
+    SUITE_LOG.write_text("")
+    # Append mode: a test that reconfigures logging closes every handler, and a handler
+    # opened for appending reopens itself on its next record (one opened with "w" never does).
+    _suite_log = logging.FileHandler(SUITE_LOG, mode="a", encoding="utf-8")
+    _suite_log.setLevel(logging.DEBUG)
+    _suite_log.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+
+
+@pytest.fixture(autouse=True)
+def _suite_log_records_everything() -> None:
+    """Attach the suite's log file to the root logger, at DEBUG, before every test.
+
+    Tests that run `manage.py` in-process (django.setup() applies LOGGING again) or start a
+    Celery worker replace the root logger's handlers and level; the log audit is only worth
+    something if the file sees every test.
+    """
+    root = logging.getLogger()
+    if _suite_log is not None and _suite_log not in root.handlers:
+        root.addHandler(_suite_log)
+    root.setLevel(logging.DEBUG)
 
 
 def make_user(username: str, group_name: str | None = None, **extra: Any) -> User:
@@ -132,8 +165,13 @@ def celery_worker(transactional_db: None, requires_redis: str) -> Iterator[Any]:
 
     from portal.celery import app
 
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+    # The worker sets the root logger's level; keep the suite's, so its log file misses nothing.
+    level = logging.getLogger().level
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel=level
+    ) as worker:
         yield worker
+    logging.getLogger().setLevel(level)
     connections.close_all()
 
 

@@ -51,3 +51,7 @@ TRENDS_CACHE_SECONDS = 0
 
 # Accounts: most tests sign in with force_login and no code; the MFA tests switch this on.
 STAFF_MFA_REQUIRED = False
+
+# Celery's embedded test worker would replace the root logger's handlers with its own,
+# removing pytest's: the suite's log file (see tests/log_audit.py) must see every record.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

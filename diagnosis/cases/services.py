@@ -77,7 +77,7 @@ def open_case(data: NewCase, *, actor: User | None = None) -> Case:
                 return _create_case(data, actor)
         except IntegrityError as exc:
             # A reference collision (one in a billion) is retried; anything else is real.
-            if "reference" not in str(exc) and "tracking_token" not in str(exc):
+            if "reference" not in str(exc):
                 raise
     raise CaseError("Could not allocate a case reference; please try again.")
 

@@ -8,13 +8,17 @@ message ids: its report shows on the case's test panel and never drives a propos
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from diagnosis.cases import services
 from diagnosis.huawei import sms_api
-from diagnosis.models import Case, EventKind, Recipient, StatusSource, TestMessage
+from diagnosis.models import Case, EventKind, Recipient, StatusSource, TestMessage, digest_matches
 
 TEST_SOURCE_NAME = "portal-test-sms"
 
@@ -23,12 +27,26 @@ class TestSmsError(services.CaseError):
     """Why the test SMS could not be sent; shown to the agent."""
 
 
+def _test_source_token() -> str:
+    """The test source's token, derived from SECRET_KEY rather than stored: the database keeps
+    only its hash, yet every test SMS needs the raw token in its statusCallback."""
+    key = hmac.new(settings.SECRET_KEY.encode(), b"portal-test-sms status source", hashlib.sha256)
+    return base64.urlsafe_b64encode(key.digest()).rstrip(b"=").decode()
+
+
 def callback_url() -> str:
-    source, _ = StatusSource.objects.get_or_create(name=TEST_SOURCE_NAME)
+    token = _test_source_token()
+    source, _ = StatusSource.objects.get_or_create(name=TEST_SOURCE_NAME, defaults={"token": token})
     if not source.is_active:
         raise TestSmsError(
             f"The status source {TEST_SOURCE_NAME!r} is revoked; test reports could not come back."
         )
+    if not digest_matches(token, source.token_hash):
+        # SECRET_KEY changed (or the source predates this scheme): re-key it. Reports for test
+        # messages sent before now are refused; the agent can send another test.
+        source.token = token
+        source.save(update_fields=["token_hash"])
+    source.token = token
     return settings.PORTAL_BASE_URL + source.callback_path()
 
 

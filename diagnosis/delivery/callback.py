@@ -185,7 +185,7 @@ def status_report(request: HttpRequest, token: str) -> HttpResponse:
     if len(token) > MAX_TOKEN or not token.isprintable():
         source = None
     else:
-        source = StatusSource.objects.filter(token=token, revoked_at__isnull=True).first()
+        source = StatusSource.active_for_token(token)
     if source is None:
         # Logged without the body: a wrong token is noise or probing, not data to keep.
         logger.warning(

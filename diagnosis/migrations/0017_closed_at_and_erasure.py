@@ -20,7 +20,7 @@ def fill_closed_at(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("diagnosis", "0015_event_kind_without_report"),
+        ("diagnosis", "0016_hashed_tokens"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -25,7 +25,16 @@ from diagnosis.cases import outbox, services
 from diagnosis.delivery import numbers
 from diagnosis.guide import GUIDES, Guide, Kind, Node, Result, engine, get_guide
 from diagnosis.guide.evidence import ReportFact
-from diagnosis.models import Case, CaseState, Deflection, Event, EventKind, StatusCode, StatusReport
+from diagnosis.models import (
+    Case,
+    CaseState,
+    Deflection,
+    Event,
+    EventKind,
+    StatusCode,
+    StatusReport,
+    TrackingLink,
+)
 from portal.client_address import address_bucket
 
 # The shape every documented smsMsgId has: a UUID, an underscore, a decimal sequence.
@@ -341,14 +350,20 @@ class Ticket:
 
 @dataclass(frozen=True)
 class Filed:
+    """A filed ticket, its first private link's token (shown once, on the confirmation
+    redirect), and whether the link was emailed (not when the address had too many emails)."""
+
     case: Case
-    emailed: bool  # False when the address had too many emails this hour: the page shows the link
+    token: str
+    emailed: bool
 
 
 def file_ticket(ticket: Ticket) -> Filed:
     """Open the case through the guide engine and email the customer their private link.
 
-    The ticket is filed even when the email is over the address's cap; only the email is skipped.
+    The ticket is filed even when the email is over the address's cap; only the email is
+    skipped. The email is rendered here, at enqueue, so the raw token lives only in the
+    outgoing email's body and in the returned value; the database keeps its hash (TrackingLink).
     """
     with transaction.atomic():
         case = services.open_case(
@@ -369,29 +384,35 @@ def file_ticket(ticket: Ticket) -> Filed:
                 extension = screenshot_extension(ticket.screenshot)
                 case.screenshot.save(f"{case.reference}{extension}", ticket.screenshot, save=False)
             case.save(update_fields=["customer_answers", "screenshot", "updated_at"])
+        token = TrackingLink.issue(case)
         emailed = may_email(case.reporter_email)
         if emailed:
-            context = {"case": case, "tracking_url": tracking_url(case)}
+            context = {"case": case, "tracking_url": tracking_url(token)}
             subject, body = outbox.render_email("ticket_received", context)
             outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
-        return Filed(case, emailed)
+        return Filed(case, token, emailed)
 
 
-def tracking_url(case: Case) -> str:
-    return f"{settings.PORTAL_BASE_URL}/support/t/{case.tracking_token}/"
+def tracking_path(token: str) -> str:
+    return f"/support/t/{token}/"
+
+
+def tracking_url(token: str) -> str:
+    return settings.PORTAL_BASE_URL + tracking_path(token)
 
 
 def resend_links(email: str) -> int:
-    """Email the tracking links of the address's recent tickets; the caller says the same either way.
+    """Email fresh tracking links to the address's recent tickets; the caller says the same either way.
 
-    Every request counts against the address's email cap, known or not, so the cap
-    tells nothing about whether the address has tickets.
+    Every request counts against the address's email cap, known or not, so the cap tells
+    nothing about whether the address has tickets. Each link is new: the old ones cannot
+    be rebuilt from their hashes, and they stay valid.
     """
     if not may_email(email):
         return 0
     cases = list(Case.objects.filter(reporter_email__iexact=email.strip()).order_by("-created_at")[:5])
     if cases:
-        links = [(c.reference, tracking_url(c)) for c in cases]
+        links = [(c.reference, tracking_url(TrackingLink.issue(c))) for c in cases]
         subject, body = outbox.render_email("ticket_links", {"links": links})
         outbox.queue_email(to=cases[0].reporter_email, subject=subject, body=body)
     return len(cases)

@@ -10,14 +10,14 @@ from typing import TypedDict
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from diagnosis.cases import services
 from diagnosis.guide import Node
-from diagnosis.models import Case
+from diagnosis.models import Case, TrackingLink
 from diagnosis.support import tickets
 from diagnosis.support.forms import FindTicketForm, TicketForm, TrackingMessageForm
 from portal.client_address import client_ip
@@ -88,8 +88,9 @@ def ticket_new(request: PublicHttpRequest) -> HttpResponse:
             self_help=help_state.get("answers", {}),
         )
     )
-    emailed = "" if filed.emailed else "&unsent=1"
-    return redirect(f"/support/t/{filed.case.tracking_token}/?filed=1{emailed}")
+    # The raw token is in this redirect and in the email, nowhere else (the database keeps its hash).
+    unsent = "" if filed.emailed else "&unsent=1"
+    return redirect(tickets.tracking_path(filed.token) + "?filed=1" + unsent)
 
 
 @login_not_required
@@ -110,8 +111,10 @@ def ticket_check(request: PublicHttpRequest, field: str) -> HttpResponse:
 
 
 def _tracked_case(token: str) -> Case | None:
-    """The ticket behind a tracking link; None once the link has expired. Unknown links are 404."""
-    case = get_object_or_404(Case, tracking_token=token)
+    """The case a tracking link opens, None once the link has expired; unknown links are 404."""
+    case = TrackingLink.find_case(token)
+    if case is None:
+        raise Http404("No ticket at this address.")
     return case if tickets.tracking_link_open(case, timezone.now()) else None
 
 
@@ -126,11 +129,12 @@ def tracking(request: PublicHttpRequest, token: str) -> HttpResponse:
     if case is None:
         return _link_expired(request)
     context = {
+        "token": token,
         "view": tickets.tracking_view(case),
         "form": TrackingMessageForm(),
         "filed": "filed" in request.GET,
         "unsent": "unsent" in request.GET,
-        "link": tickets.tracking_url(case),
+        "link": tickets.tracking_url(token),
     }
     return render(request, "support/tracking.html", context)
 
@@ -148,8 +152,9 @@ def tracking_message(request: PublicHttpRequest, token: str) -> HttpResponse:
         except services.CaseError as exc:
             form.add_error("text", str(exc))
         else:
-            return redirect(f"/support/t/{token}/?sent=1#conversation")
-    return render(request, "support/tracking.html", {"view": tickets.tracking_view(case), "form": form})
+            return redirect(tickets.tracking_path(token) + "?sent=1#conversation")
+    context = {"token": token, "view": tickets.tracking_view(case), "form": form}
+    return render(request, "support/tracking.html", context)
 
 
 @login_not_required

@@ -6,12 +6,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.apps import apps
+from django.db import models
 from django.utils import timezone
 
 from diagnosis.cases import services
 from diagnosis.delivery import case_reports, numbers
 from diagnosis.guide import Guide, engine, get_guide
-from diagnosis.models import Case, ReportChannel, StatusReport
+from diagnosis.models import Case, ReportChannel, StatusReport, TrackingLink
 
 MSG_ID = "2ea20735-f856-4376-afbf-570bd70a46ee_11840135"
 
@@ -98,6 +100,31 @@ def walk_to(case: Case, route: list[tuple[str, str]], actor: Any) -> Case:
             services.answer_step(case.pk, node=node_id, value=value, actor=actor)
     case.refresh_from_db()
     return case
+
+
+def rows_holding(text: str, *, except_fields: frozenset[str] = frozenset()) -> list[str]:
+    """Every `app.Model.field` whose stored value contains `text` (every text and JSON column)."""
+    found = []
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            label = f"{model._meta.label}.{field.name}"
+            rows = model._default_manager.all()
+            if label in except_fields:
+                continue
+            if isinstance(field, models.CharField | models.TextField):
+                held = rows.filter(**{f"{field.name}__contains": text}).exists()
+            elif isinstance(field, models.JSONField):
+                held = any(text in str(value) for value in rows.values_list(field.name, flat=True))
+            else:
+                continue
+            if held:
+                found.append(label)
+    return found
+
+
+def tracking_path(case: Case) -> str:
+    """A new private link to `case`, as the customer would get one by email."""
+    return f"/support/t/{TrackingLink.issue(case)}/"
 
 
 def ticket(**overrides: object) -> dict[str, object]:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from diagnosis.models import Case, CaseState
-from tests.diagnosis.conftest import MSG_ID, store_report
+from diagnosis.models import Case, CaseState, StatusSource, token_digest
+from tests.diagnosis.conftest import MSG_ID, rows_holding, store_report
 
 
 @pytest.fixture
@@ -141,3 +142,18 @@ def test_the_admin_erases_the_selected_cases(admin_client_: Client, make_case: C
     assert response.status_code == 200 and "Personal data erased in 1 case(s)" in response.content.decode()
     case.refresh_from_db()
     assert case.erased_at is not None and case.reporter_email == "erased@erased.invalid"
+
+
+def test_adding_a_status_source_shows_its_callback_address_once(admin_client_: Client) -> None:
+    response = admin_client_.post("/admin/diagnosis/statussource/add/", {"name": "huawei-intl"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    match = re.search(r"/hooks/sms-status/([\w-]{43})/", page)
+    assert match is not None, page
+    token = match.group(1)
+    source = StatusSource.objects.get()
+    assert source.token_hash == token_digest(token)
+    assert rows_holding(token) == []  # not in a message either: those live in the session
+    change_page = admin_client_.get(f"/admin/diagnosis/statussource/{source.pk}/change/").content.decode()
+    assert token not in change_page and token_digest(token) not in change_page

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from pytest_django import Settings
 
-from diagnosis.models import Case
+from diagnosis.models import Case, TrackingLink
 from portal.security_headers import DENIED_FEATURES
 from tests.diagnosis.conftest import make_case  # noqa: F401 (a fixture)
 
@@ -58,7 +58,7 @@ def test_every_page_gets_a_strict_content_security_policy(client: Client, admin_
 def test_every_response_denies_powerful_browser_features(client: Client, agent: User, tracked: Case) -> None:
     responses = [
         client.get("/"),
-        client.get(f"/support/t/{tracked.tracking_token}/"),
+        client.get(f"/support/t/{TrackingLink.issue(tracked)}/"),
         client.post("/hooks/sms-status/not-a-token/", {}),
         client.get("/healthz"),
     ]
@@ -92,7 +92,7 @@ def test_staff_pages_and_exports_are_never_stored(client: Client, lead: User, tr
 
 
 def test_tracking_pages_and_their_replies_are_never_stored(client: Client, tracked: Case) -> None:
-    url = f"/support/t/{tracked.tracking_token}/"
+    url = f"/support/t/{TrackingLink.issue(tracked)}/"
     page = client.get(url)
     sent = client.post(url + "message/", {"text": "It still does not arrive."})
     refused = client.post(url + "message/", {"text": ""}, headers={"HX-Request": "true"})

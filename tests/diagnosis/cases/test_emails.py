@@ -7,6 +7,7 @@ forgot to switch autoescaping off would turn them into entities.
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from diagnosis.cases import notifications, services
 from diagnosis.delivery import numbers
-from diagnosis.models import Case, OutboundEmail, StaffPreference, StatusReport
+from diagnosis.models import Case, OutboundEmail, StaffPreference, StatusReport, TrackingLink
 from diagnosis.support import tickets
 from tests.diagnosis.conftest import MSG_ID, route_to, store_report, walk_to
 
@@ -66,14 +67,14 @@ def test_the_ticket_received_email(db: None) -> None:
     filed = tickets.file_ticket(ticket)
 
     assert filed.emailed
-    case = filed.case
+    case, token = filed.case, filed.token
     email = OutboundEmail.objects.get(case=case)
     assert email.subject == f"We received your report {case.reference}"
     assert email.body == (
         f"Hello {NAME},\n\n"
         f"Thank you for your report. Its reference is {case.reference}.\n\n"
         "Follow it here (keep this link private, it opens your ticket):\n"
-        f"{settings.PORTAL_BASE_URL}/support/t/{case.tracking_token}/\n\n"
+        f"{settings.PORTAL_BASE_URL}/support/t/{token}/\n\n"
         "SMS delivery support\n"
     )
 
@@ -92,13 +93,17 @@ def test_the_find_my_tickets_email(case: Case) -> None:
 
     email = OutboundEmail.objects.get()
     assert (email.to, email.subject) == ("ZOE@example.com", "Your SMS delivery support tickets")
-    base = settings.PORTAL_BASE_URL
-    assert email.body == (
+    base = re.escape(settings.PORTAL_BASE_URL)
+    match = re.fullmatch(
         "Hello,\n\nHere are the links to your tickets:\n"
-        f"- {other.reference}: {base}/support/t/{other.tracking_token}/\n"
-        f"- {case.reference}: {base}/support/t/{case.tracking_token}/\n\n"
-        "SMS delivery support\n"
+        f"- {other.reference}: {base}/support/t/(?P<other>[\\w-]{{43}})/\n"
+        f"- {case.reference}: {base}/support/t/(?P<case>[\\w-]{{43}})/\n\n"
+        "SMS delivery support\n",
+        email.body,
     )
+    assert match is not None, email.body
+    assert TrackingLink.find_case(match["other"]) == other
+    assert TrackingLink.find_case(match["case"]) == case
 
 
 def test_the_assignee_email_when_a_case_resumes(case: Case, agent: User) -> None:

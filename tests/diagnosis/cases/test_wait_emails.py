@@ -12,7 +12,7 @@ from django.test import Client
 
 from diagnosis.cases import matching, outbox, services, sweep
 from diagnosis.models import Case, CaseState, OutboundEmail, StatusReport, StatusSource
-from tests.diagnosis.conftest import MSG_ID, walk_to
+from tests.diagnosis.conftest import MSG_ID, tracking_path, walk_to
 
 CALLBACK = f"sequence=1&total=1&updateTime=2026-11-20T10%3A00%3A00Z&source=2&smsMsgId={MSG_ID}&status=DELIVRD"
 
@@ -28,7 +28,7 @@ def customer_emails(case: Case) -> list[OutboundEmail]:
 
 
 def tracking_page(client: Client, case: Case) -> str:
-    return client.get(f"/support/t/{case.tracking_token}/").content.decode()
+    return client.get(tracking_path(case)).content.decode()
 
 
 def test_a_wait_that_runs_out_emails_the_customer_once(

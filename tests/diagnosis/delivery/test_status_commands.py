@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -12,8 +14,8 @@ from django.test import Client
 from pytest_django import Settings
 
 from diagnosis.delivery import ingest
-from diagnosis.models import Case, StatusSource
-from tests.diagnosis.conftest import MSG_ID, store_report
+from diagnosis.models import Case, StatusSource, token_digest
+from tests.diagnosis.conftest import MSG_ID, rows_holding, store_report
 
 
 def run(*args: str, capsys: pytest.CaptureFixture[str]) -> str:
@@ -27,13 +29,15 @@ def test_create_list_and_revoke_sources(capsys: pytest.CaptureFixture[str], sett
 
     url = run("status_source", "create", "huawei-intl", capsys=capsys).strip()
     source = StatusSource.objects.get(name="huawei-intl")
-    assert url == f"https://support.example.com/hooks/sms-status/{source.token}/"
-    assert len(source.token) >= 32
+    match = re.fullmatch(r"https://support\.example\.com/hooks/sms-status/([\w-]{43})/", url)
+    assert match is not None, url
+    assert source.token_hash == token_digest(match.group(1))
     run("status_source", "create", "signed", "--push-ak", "ak", "--push-sk", "sk", capsys=capsys)
 
     listing = run("status_source", "list", capsys=capsys)
-    assert "huawei-intl\tactive\tunsigned\t" + url in listing
+    assert "huawei-intl\tactive\tunsigned\tcreated " in listing
     assert "signed\tactive\tsigned" in listing
+    assert "/hooks/" not in listing  # the address is shown once, at creation
 
     assert "Revoked huawei-intl." in run("status_source", "revoke", "huawei-intl", capsys=capsys)
     source.refresh_from_db()
@@ -116,3 +120,33 @@ def test_delivery_status_json_names_the_platform_fields_as_the_platform_does(
 def test_delivery_status_text(db: None, capsys: pytest.CaptureFixture[str]) -> None:
     out = run("delivery_status", "unknown-id", capsys=capsys)
     assert "no status report stored" in out
+
+
+@pytest.mark.django_db
+def test_the_database_keeps_only_the_hash_of_a_callback_token(capsys: pytest.CaptureFixture[str]) -> None:
+    url = run("status_source", "create", "huawei-intl", capsys=capsys).strip()
+    token = url.rstrip("/").rsplit("/", 1)[1]
+
+    assert rows_holding(token) == []
+    body = "smsMsgId=hashed-1&status=DELIVRD&updateTime=2026-11-20T10:00:00Z"
+    client = Client()
+    form = "application/x-www-form-urlencoded"
+    assert client.post(f"/hooks/sms-status/{token}/", data=body, content_type=form).status_code == 200
+    stored = StatusSource.objects.get().token_hash
+    assert client.post(f"/hooks/sms-status/{stored}/", data=body, content_type=form).status_code == 404
+
+
+@pytest.mark.django_db
+def test_rotating_a_source_prints_a_new_url_and_the_old_one_stops_working(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = run("status_source", "create", "huawei-intl", capsys=capsys).strip()
+    new = run("status_source", "rotate", "huawei-intl", capsys=capsys).strip()
+
+    body = "smsMsgId=rotated-1&status=DELIVRD&updateTime=2026-11-20T10:00:00Z"
+    client, form = Client(), "application/x-www-form-urlencoded"
+    assert new != old
+    assert client.post(urlsplit(old).path, data=body, content_type=form).status_code == 404
+    assert client.post(urlsplit(new).path, data=body, content_type=form).status_code == 200
+    with pytest.raises(CommandError, match="No active source named 'nobody'"):
+        call_command("status_source", "rotate", "nobody")

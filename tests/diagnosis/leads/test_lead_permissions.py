@@ -13,7 +13,7 @@ from django.test import Client
 from diagnosis.cases import services
 from diagnosis.guide import Guide
 from diagnosis.models import Case
-from tests.diagnosis.conftest import route_to, walk_to
+from tests.diagnosis.conftest import route_to, tracking_path, walk_to
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,7 @@ def _client_as(persona: str, request: pytest.FixtureRequest, cases: dict[str, Ca
     client = Client()
     if persona == "customer":
         # A customer holds only the private tracking link of their case: it opens that page, nothing more.
-        assert client.get(f"/support/t/{cases['resolved'].tracking_token}/").status_code == 200
+        assert client.get(tracking_path(cases["resolved"])).status_code == 200
     elif persona != "anonymous":
         client.force_login(request.getfixturevalue(persona))
     return client
