@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from diagnosis.cases import erasure
+from diagnosis.cases import erasure, outbox
 from diagnosis.models import Case, CaseState, OutboundEmail, RejectedPayload
 from portal.periodic import once_per_slot
 
@@ -82,10 +82,11 @@ def apply_retention(
     old_rejected = RejectedPayload.objects.filter(received_at__lt=rejected_cutoff)
     result.rejected_payloads = _delete_in_batches(old_rejected)
     email_cutoff = now - timedelta(days=settings.SENT_EMAIL_RETENTION_DAYS)
-    # sent_at set means sent: a pending email (sent_at empty) is never deleted here.
-    result.sent_emails = _delete_in_batches(
-        OutboundEmail.objects.filter(sent_at__isnull=False, sent_at__lt=email_cutoff)
+    # Sent, or given up after its last attempt: an email still to be tried is never deleted.
+    done = Q(sent_at__isnull=False, sent_at__lt=email_cutoff) | Q(
+        sent_at__isnull=True, attempts__gte=outbox.MAX_ATTEMPTS, created_at__lt=email_cutoff
     )
+    result.sent_emails = _delete_in_batches(OutboundEmail.objects.filter(done))
     return result
 
 

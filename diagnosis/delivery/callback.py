@@ -35,6 +35,7 @@ from django.views.decorators.http import require_POST
 from diagnosis.delivery import ingest, signals
 from diagnosis.huawei import signing
 from diagnosis.models import RejectedPayload, ReportChannel, StatusSource
+from portal.client_address import client_ip
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
@@ -188,9 +189,7 @@ def status_report(request: HttpRequest, token: str) -> HttpResponse:
         source = StatusSource.active_for_token(token)
     if source is None:
         # Logged without the body: a wrong token is noise or probing, not data to keep.
-        logger.warning(
-            "Status report for an unknown or revoked token from %s", request.META.get("REMOTE_ADDR")
-        )
+        logger.warning("Status report for an unknown or revoked token from %s", client_ip(request))
         return HttpResponse("unknown callback address\n", status=404, content_type="text/plain")
     body = b""
     try:
@@ -240,7 +239,7 @@ def _rejected(source: StatusSource, request: HttpRequest, body: str, reason: str
         reason=ingest.clean_text(reason)[:500],
         content_type=ingest.clean_text(request.headers.get("content-type") or "")[:200],
         body=body,
-        remote_addr=ingest.clean_text(request.META.get("REMOTE_ADDR") or "")[:64],
+        remote_addr=ingest.clean_text(client_ip(request))[:64],
     )
 
 

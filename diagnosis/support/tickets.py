@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 from phonenumbers import geocoder
 from PIL import Image
 
@@ -410,7 +412,8 @@ def resend_links(email: str) -> int:
     """
     if not may_email(email):
         return 0
-    cases = list(Case.objects.filter(reporter_email__iexact=email.strip()).order_by("-created_at")[:5])
+    mine = Case.objects.filter(reporter_email__iexact=email.strip())
+    cases = list(with_open_tracking(mine, timezone.now()).order_by("-created_at")[:5])
     if cases:
         links = [(c.reference, tracking_url(TrackingLink.issue(c))) for c in cases]
         subject, body = outbox.render_email("ticket_links", {"links": links})
@@ -441,6 +444,12 @@ def tracking_link_open(case: Case, now: datetime) -> bool:
     if case.state != CaseState.CLOSED or case.closed_at is None:
         return True
     return now < case.closed_at + timedelta(days=settings.TRACKING_LINK_DAYS_AFTER_CLOSE)
+
+
+def with_open_tracking(cases: QuerySet[Case], now: datetime) -> QuerySet[Case]:
+    """The cases whose tracking link still opens: `tracking_link_open` as a query."""
+    expired = now - timedelta(days=settings.TRACKING_LINK_DAYS_AFTER_CLOSE)
+    return cases.filter(erased_at__isnull=True).exclude(state=CaseState.CLOSED, closed_at__lte=expired)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from diagnosis.cases import erasure, retention, services
+from diagnosis.cases.outbox import MAX_ATTEMPTS
 from diagnosis.guide import Guide
 from diagnosis.models import Case, CaseState, EventKind, OutboundEmail, Recipient, RejectedPayload
 from tests.diagnosis.conftest import route_to, walk_to
@@ -40,6 +41,21 @@ def emails_and_payloads(now: datetime) -> dict[str, int]:
         ),
         "old pending": OutboundEmail.objects.create(
             to="a@example.com", subject="s", body="b", created_at=now - timedelta(days=400)
+        ),
+        # Given up after the last attempt: done with, like a sent one, once it is old enough.
+        "old given up": OutboundEmail.objects.create(
+            to="a@example.com",
+            subject="s",
+            body="b",
+            created_at=now - timedelta(days=91),
+            attempts=MAX_ATTEMPTS,
+        ),
+        "new given up": OutboundEmail.objects.create(
+            to="a@example.com",
+            subject="s",
+            body="b",
+            created_at=now - timedelta(days=89),
+            attempts=MAX_ATTEMPTS,
         ),
     }
     return {name: row.pk for name, row in made.items()}
@@ -72,7 +88,7 @@ def test_cases_closed_longer_than_the_retention_are_erased_once(
         1,
         0,
         1,
-        1,
+        2,
     )
     old.refresh_from_db()
     recent.refresh_from_db()
@@ -81,7 +97,7 @@ def test_cases_closed_longer_than_the_retention_are_erased_once(
     assert old.events.get(kind=EventKind.ERASED).summary == "Personal data erased (retention rule)"
     assert recent.erased_at is None and recent.reporter_email == "dana@example.com"
     assert Case.objects.get(pk=resolved_long_ago.pk).erased_at is None  # not closed: not erased
-    assert remaining(rows) == {"new rejected", "new sent", "old pending"}
+    assert remaining(rows) == {"new rejected", "new sent", "old pending", "new given up"}
 
     # Run again two days later: the second case is due now, the first is not erased twice.
     with time_machine.travel(now + timedelta(days=2), tick=False):
@@ -144,9 +160,14 @@ def test_the_beat_task_erases_and_prunes_through_a_real_worker(
     retention.apply_retention_task.delay()
 
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and remaining(rows) != {"new rejected", "new sent", "old pending"}:
+    while time.monotonic() < deadline and remaining(rows) != {
+        "new rejected",
+        "new sent",
+        "old pending",
+        "new given up",
+    }:
         time.sleep(0.2)
-    assert remaining(rows) == {"new rejected", "new sent", "old pending"}
+    assert remaining(rows) == {"new rejected", "new sent", "old pending", "new given up"}
     assert Case.objects.get(pk=old.pk).erased_at is not None
     assert Case.objects.get(pk=recent.pk).erased_at is None
 

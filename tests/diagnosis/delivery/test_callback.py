@@ -430,3 +430,14 @@ def test_an_escape_codec_is_no_charset(client: Client, source: StatusSource, cha
     assert response.status_code == 415
     assert b"unsupported charset" in response.content
     assert not StatusReport.objects.exists()
+
+
+def test_a_rejected_body_records_the_senders_address_as_the_proxy_saw_it(
+    client: Client, source: StatusSource, settings: Any
+) -> None:
+    settings.TRUSTED_PROXY_COUNT = 1
+    response = post(client, source, "{not json", "application/json", x_forwarded_for="6.6.6.6, 203.0.113.9")
+
+    assert response.status_code == 400
+    # The proxy appended the platform's address; what the sender wrote before it is ignored.
+    assert RejectedPayload.objects.get().remote_addr == "203.0.113.9"

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from diagnosis.cases import erasure, services
 from diagnosis.guide import Guide
-from diagnosis.models import Case, EventKind, TrackingLink
+from diagnosis.models import Case, EventKind, OutboundEmail, TrackingLink
 from diagnosis.support import tickets
 from tests.diagnosis.conftest import route_to, walk_to
 
@@ -82,3 +82,13 @@ def test_open_cases_keep_their_link(make_case: Callable[..., Case]) -> None:
 
 def test_an_unknown_link_is_still_a_plain_404(client: Client) -> None:
     assert client.get("/support/t/not-a-token/").status_code == 404
+
+
+def test_find_my_ticket_sends_only_links_that_still_open(closed: Case) -> None:
+    assert closed.closed_at is not None
+    with time_machine.travel(closed.closed_at + timedelta(days=29), tick=False):
+        assert tickets.resend_links(closed.reporter_email) == 1
+    with time_machine.travel(closed.closed_at + timedelta(days=30), tick=False):
+        assert tickets.resend_links(closed.reporter_email) == 0
+    links = OutboundEmail.objects.filter(case=None, to=closed.reporter_email)
+    assert links.count() == 1  # only the one sent while the link still opened
