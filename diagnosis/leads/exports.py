@@ -24,7 +24,7 @@ from diagnosis.models import Case, Recipient
 
 CHUNK_SIZE = 500
 # A cell a spreadsheet would run as a formula. A signed plain number (+4915...) is safe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 _SIGNED_NUMBER = re.compile(r"^[+-]\d[\d .]*$")
 # Where a spreadsheet may start a new cell or row when it reads the file with another
 # separator than ours (German Excel splits on ";"): a formula may start after each of them.

@@ -120,6 +120,7 @@ def test_cells_that_look_like_formulas_stay_text(
         ("x,@cmd|' /C calc'!A0", "x,'@cmd|' /C calc'!A0"),
         ("a\t-2+3|b", "a\t'-2+3|b"),
         ("Rosa; =HYPERLINK(1)", "Rosa; '=HYPERLINK(1)"),
+        ("a;\0=1", "a;'\0=1"),  # a NUL some spreadsheets skip before a formula
         ("+4915123456789 +14155550123", "'+4915123456789 +14155550123"),
         ("+4915123456789;+14155550123", "+4915123456789;+14155550123"),
         ("Lima, Rosa", "Lima, Rosa"),
@@ -130,12 +131,12 @@ def test_safe_cell(value: object, cell: str) -> None:
     assert exports.safe_cell(value) == cell
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 SEPARATORS = re.compile(r"[,;\t|\r\n]")
 
 
 # Mostly the characters that matter, so that separators next to formula starts are common.
-@given(st.text(alphabet=st.sampled_from("=+-@\t\r\n,;| 'a1.")) | st.text())
+@given(st.text(alphabet=st.sampled_from("=+-@\t\r\0\n,;| 'a1.")) | st.text())
 def test_no_piece_of_a_cell_starts_a_formula_whatever_the_separator(text: str) -> None:
     cell = exports.safe_cell(text)
 
