@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
@@ -23,16 +22,16 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
-from django_htmx.http import HttpResponseClientRedirect
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.accounts.audit import address
 from portal.accounts.codes import new_recovery_code, normalise, recovery_digest
+from portal.accounts.redirects import send_to
 from portal.models import RecoveryCode, RecoveryCodes
 
 logger = logging.getLogger("portal.security")
@@ -96,8 +95,7 @@ def allowed_during(*steps: Step) -> Callable[[View], View]:
 class RequireVerifiedMiddleware:
     """Hold a session that owes a code (or a set-up) at that step, on every kind of request.
 
-    Runs for every resolved view, the admin and htmx partials included; an htmx request
-    gets an HX-Redirect so the whole page moves instead of a fragment being swapped in.
+    Runs for every resolved view, the admin and htmx partials included.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -115,12 +113,7 @@ class RequireVerifiedMiddleware:
         request.mfa_step = step  # type: ignore[attr-defined]  # the navigation hides itself
         if step in getattr(view_func, "mfa_steps", ()):
             return None
-        url = reverse(f"accounts:mfa-{step.value}")
-        if request.method == "GET" and not getattr(request, "htmx", False):
-            url += "?" + urlencode({"next": request.get_full_path()})
-        if getattr(request, "htmx", False):
-            return HttpResponseClientRedirect(url)
-        return HttpResponseRedirect(url)
+        return send_to(request, reverse(f"accounts:mfa-{step.value}"))
 
 
 # Setting up -------------------------------------------------------------------------

@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,11 +20,11 @@ from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django_htmx.http import HttpResponseClientRedirect
 
 from portal.accounts.audit import address
+from portal.accounts.redirects import send_to
 
 logger = logging.getLogger("portal.security")
 
@@ -96,9 +95,4 @@ class SessionLimitsMiddleware:
         logout(request)
         messages.info(request, reason)
         logger.info("session ended: user=%r address=%s reason=%s", username, address(request), reason)
-        url = reverse(settings.LOGIN_URL)
-        if getattr(request, "htmx", False):
-            return HttpResponseClientRedirect(url)
-        if request.method == "GET":
-            url += "?" + urlencode({"next": request.get_full_path()})
-        return HttpResponseRedirect(url)
+        return send_to(request, reverse(settings.LOGIN_URL))
