@@ -1,14 +1,20 @@
-"""The agents' queue: tabs, search, filters and ordering, as querysets with a fixed number of queries."""
+"""The agents' queue: tabs, search, filters, ordering, keyset pages and cached tab counts."""
 
 from __future__ import annotations
 
+import base64
 import re
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, Q, QuerySet
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, F, OrderBy, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from diagnosis.delivery import numbers
@@ -196,74 +202,231 @@ def parse_search(text: str, default_region: str | None = None) -> Search:
     return Search(text, "message", text)
 
 
-def cases(tab: Tab, user: User, search: Search, sort: Sort) -> QuerySet[Case]:
-    """The queue's rows: one query for the page plus one for the numbers shown on it."""
-    queryset = Case.objects.filter(_tab_filter(tab, user)).select_related("assigned_to")
+def matching(tab: Tab, user: User, search: Search) -> QuerySet[Case]:
+    """The cases of a tab that a search keeps, unordered; an unreadable number keeps none."""
+    queryset = Case.objects.filter(_tab_filter(tab, user))
     if search.kind:
-        # An unreadable number matches nothing rather than everything.
         queryset = queryset.filter(search.filter) if search.value else queryset.none()
-    ordering = {
-        Sort.OLDEST: ["created_at", "pk"],
-        Sort.NEWEST: ["-created_at", "-pk"],
-        Sort.DEADLINE: ["wait_deadline", "created_at", "pk"],
-    }[sort]
-    return queryset.order_by(*ordering).prefetch_related(
-        Prefetch("recipients", queryset=Recipient.objects.order_by("pk"))
+    return queryset
+
+
+def _ordering(sort: Sort, *, reverse: bool = False) -> list[OrderBy]:
+    """The sort's order, `id` last so every row has one place; NULL deadlines last on every database."""
+    ascending = (sort != Sort.NEWEST) != reverse
+    keys = [F("created_at"), F("pk")]
+    if sort == Sort.DEADLINE:
+        deadline = F("wait_deadline")
+        first = deadline.asc(nulls_last=True) if ascending else deadline.desc(nulls_first=True)
+        return [first, *(key.asc() if ascending else key.desc() for key in keys)]
+    return [key.asc() if ascending else key.desc() for key in keys]
+
+
+def cases(tab: Tab, user: User, search: Search, sort: Sort) -> QuerySet[Case]:
+    """Every row of the filtered queue in order, with all its numbers (the CSV export)."""
+    return (
+        matching(tab, user, search)
+        .select_related("assigned_to")
+        .order_by(*_ordering(sort))
+        .prefetch_related(Prefetch("recipients", queryset=Recipient.objects.order_by("pk")))
     )
 
 
-# Only the two tabs agents pick work from get a count, each an index-only scan of its
-# own index; the others can hold hundreds of thousands of cases, and counting them on
-# every queue view is what made the queue slow at scale.
+# Only the two tabs agents pick work from get a count; the others can hold hundreds of
+# thousands of cases.
 COUNTED_TABS = (Tab.UNASSIGNED, Tab.MINE)
+COUNTS_TIMEOUT = 15  # seconds; the backstop for changes that bypass Case.save()
+_GENERATION_KEY = "queue:counts:generation"
 
 
 def tab_counts(user: User) -> dict[Tab, int | None]:
-    """How many open cases each work tab holds.
+    """How many open cases each work tab holds, from the cache; no COUNT on most requests.
 
-    One COUNT per tab rather than one aggregate with filters: each count is an
-    index-only scan of that tab's own (partial) index, where a combined aggregate
-    would read every open case.
+    Counts are cached under a generation token that every saved or deleted case replaces
+    (`forget_counts`, at once and again when its transaction commits, so a count taken
+    before the commit cannot outlive it). Claims, assignments and state changes all go
+    through `Case.save()`, so the queue shows them on the next request. Writes that bypass
+    it (bulk updates, another process's locmem cache in the embedded setup) show within
+    `COUNTS_TIMEOUT` seconds. A miss costs one COUNT per tab, each an index-only scan of
+    its partial index. Mine is cached per user.
     """
+    generation = cache.get(_GENERATION_KEY) or _new_generation()
+    keys = {
+        Tab.UNASSIGNED: f"queue:counts:{generation}:unassigned",
+        Tab.MINE: f"queue:counts:{generation}:mine:{user.pk}",
+    }
+    cached = cache.get_many(keys.values())
     counts: dict[Tab, int | None] = dict.fromkeys(Tab)
-    for tab in COUNTED_TABS:
-        counts[tab] = Case.objects.filter(_tab_filter(tab, user)).count()
+    missing = {}
+    for tab, key in keys.items():
+        if key in cached:
+            counts[tab] = cached[key]
+        else:
+            counts[tab] = missing[key] = Case.objects.filter(_tab_filter(tab, user)).count()
+    if missing:
+        cache.set_many(missing, COUNTS_TIMEOUT)
     return counts
+
+
+def _new_generation() -> str:
+    generation = uuid.uuid4().hex
+    cache.set(_GENERATION_KEY, generation, None)
+    return generation
+
+
+def forget_counts() -> None:
+    """Make every cached tab count stale (a new generation); the next queue view counts again."""
+    _new_generation()
+
+
+@receiver(post_save, sender=Case, dispatch_uid="queue-counts-save")
+@receiver(post_delete, sender=Case, dispatch_uid="queue-counts-delete")
+def _case_changed(**kwargs: object) -> None:
+    forget_counts()
+    transaction.on_commit(forget_counts, robust=True)
+
+
+# Keyset paging: a page is the rows after (or before) one row in the sort's order, found
+# by a range condition on (sort key, id) that an index answers directly, so page 200 costs
+# what page 1 does. The cursor names that row by its sort values, not by its position.
+_SORT_TAGS = {Sort.OLDEST: "o", Sort.NEWEST: "n", Sort.DEADLINE: "d"}
+
+
+@dataclass(frozen=True)
+class _Key:
+    deadline: datetime | None
+    created_at: datetime
+    pk: int
+
+
+def encode_cursor(case: Case, sort: Sort) -> str:
+    """The cursor of the page that starts right after `case` in `sort`'s order (opaque in URLs)."""
+    parts = [_SORT_TAGS[sort]]
+    if sort == Sort.DEADLINE:
+        parts.append(case.wait_deadline.isoformat() if case.wait_deadline else "")
+    parts += [case.created_at.isoformat(), str(case.pk)]
+    return base64.urlsafe_b64encode("|".join(parts).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: Sort) -> _Key | None:
+    """The row a cursor names, or None for anything malformed or made for another sort."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        tag, *values = text.split("|")
+        if tag != _SORT_TAGS[sort] or len(values) != (3 if sort == Sort.DEADLINE else 2):
+            return None
+        deadline = None
+        if sort == Sort.DEADLINE:
+            deadline_text = values.pop(0)
+            deadline = _aware(deadline_text) if deadline_text else None
+        pk = int(values[1])
+        if not 0 < pk < 2**63:  # beyond a bigint the database would refuse the query
+            return None
+        return _Key(deadline, _aware(values[0]), pk)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _aware(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if timezone.is_naive(moment):
+        raise ValueError("a cursor's time carries its offset")
+    return moment
+
+
+def _beyond(key: _Key, *, later: bool) -> Q:
+    """Rows after (`later`) or before `key` by (created_at, id).
+
+    Written as `created_at >= c AND (created_at > c OR id > i)` rather than a plain OR,
+    so the first part is an index range rather than a filter over the whole scan.
+    """
+    if later:
+        return Q(created_at__gte=key.created_at) & (Q(created_at__gt=key.created_at) | Q(pk__gt=key.pk))
+    return Q(created_at__lte=key.created_at) & (Q(created_at__lt=key.created_at) | Q(pk__lt=key.pk))
+
+
+def _after(key: _Key, sort: Sort, *, forward: bool) -> Q:
+    """The rows that come after `key` in `sort`'s order (`forward`), or before it."""
+    if sort != Sort.DEADLINE:
+        return _beyond(key, later=forward == (sort == Sort.OLDEST))
+    # Deadlines ascend with NULLs last; ties go by (created_at, id) ascending.
+    tail = _beyond(key, later=forward)
+    if key.deadline is None:
+        nulls = Q(wait_deadline__isnull=True)
+        return nulls & tail if forward else ~nulls | (nulls & tail)
+    same = Q(wait_deadline=key.deadline) & tail
+    if forward:
+        return Q(wait_deadline__gt=key.deadline) | Q(wait_deadline__isnull=True) | same
+    return Q(wait_deadline__lt=key.deadline) | same
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of the queue, found without counting every matching case.
+    """One page of the queue, found without counting or skipping rows.
 
-    Fetching one row more than the page shows tells whether a next page exists.
+    Fetching one row more than the page shows tells whether there is another page in
+    the direction of travel; a page reached by a cursor always has one the other way.
     """
 
     object_list: list[Case]
-    number: int
+    sort: Sort
+    has_previous: bool
     has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
 
     @property
     def has_other_pages(self) -> bool:
         return self.has_next or self.has_previous
 
     @property
-    def next_page_number(self) -> int:
-        return self.number + 1
+    def next_cursor(self) -> str:
+        return encode_cursor(self.object_list[-1], self.sort) if self.object_list else ""
 
     @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
+    def previous_cursor(self) -> str:
+        return encode_cursor(self.object_list[0], self.sort) if self.object_list else ""
 
 
-def page_of(queryset: QuerySet[Case], number: object, size: int = PAGE_SIZE) -> Page:
-    try:
-        page = max(int(str(number)), 1)
-    except (TypeError, ValueError):
-        page = 1
-    start = (page - 1) * size
-    rows = list(queryset[start : start + size + 1])
-    return Page(rows[:size], page, len(rows) > size)
+def page(
+    tab: Tab,
+    user: User,
+    search: Search,
+    sort: Sort,
+    *,
+    after: str = "",
+    before: str = "",
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One page of the queue in one query: the rows after `after`, before `before`, or the first.
+
+    Each row carries its first number (`first_number`) and how many numbers the case has
+    (`number_count`) instead of every recipient, and its assignee. A cursor that cannot be
+    read, or that leads to no rows, gives the first page.
+    """
+    first_numbers = Recipient.objects.filter(case=OuterRef("pk")).order_by("pk").values("e164")
+    number_counts = (
+        Recipient.objects.filter(case=OuterRef("pk"))
+        .order_by()
+        .values("case")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
+        matching(tab, user, search)
+        .select_related("assigned_to")
+        .annotate(first_number=Subquery(first_numbers[:1]), number_count=Subquery(number_counts))
+    )
+    forward = bool(after)
+    key = _decode_cursor(after or before, sort) if (after or before) else None
+    if key is not None:
+        found = list(
+            rows.filter(_after(key, sort, forward=forward)).order_by(*_ordering(sort, reverse=not forward))[
+                : size + 1
+            ]
+        )
+        more = len(found) > size
+        found = found[:size]
+        if forward and found:
+            return Page(found, sort, has_previous=True, has_next=more)
+        if not forward and len(found) == size:
+            return Page(found[::-1], sort, has_previous=more, has_next=True)
+    found = list(rows.order_by(*_ordering(sort))[: size + 1])
+    return Page(found[:size], sort, has_previous=False, has_next=len(found) > size)
