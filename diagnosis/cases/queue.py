@@ -12,13 +12,27 @@ from enum import StrEnum
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, OrderBy, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    DateTimeField,
+    F,
+    Func,
+    OrderBy,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.lookups import GreaterThan, LessThan
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from diagnosis.delivery import numbers
 from diagnosis.models import (
+    NO_DEADLINE,
     OPEN_STATES,
     REFERENCE_ALPHABET,
     REFERENCE_LENGTH,
@@ -28,6 +42,7 @@ from diagnosis.models import (
     Escalation,
     Message,
     Recipient,
+    deadline_order,
 )
 
 # A reference as people type it: "SMS-" optional, its dash too, any case.
@@ -211,23 +226,26 @@ def matching(tab: Tab, user: User, search: Search) -> QuerySet[Case]:
 
 
 def _ordering(sort: Sort, *, reverse: bool = False) -> list[OrderBy]:
-    """The sort's order, `id` last so every row has one place; NULL deadlines last on every database."""
+    """The sort's order on `_sorted` rows, `id` last so every row has one place."""
     ascending = (sort != Sort.NEWEST) != reverse
-    keys = [F("created_at"), F("pk")]
+    return [F(name).asc() if ascending else F(name).desc() for name in _sort_keys(sort)]
+
+
+def _sort_keys(sort: Sort) -> list[str]:
+    return ["deadline_key", "created_at", "pk"] if sort == Sort.DEADLINE else ["created_at", "pk"]
+
+
+def _sorted(queryset: QuerySet[Case], sort: Sort, *, reverse: bool = False) -> QuerySet[Case]:
+    """The rows in the sort's order (or its reverse); by deadline, cases without one come last."""
     if sort == Sort.DEADLINE:
-        deadline = F("wait_deadline")
-        first = deadline.asc(nulls_last=True) if ascending else deadline.desc(nulls_first=True)
-        return [first, *(key.asc() if ascending else key.desc() for key in keys)]
-    return [key.asc() if ascending else key.desc() for key in keys]
+        queryset = queryset.alias(deadline_key=deadline_order())
+    return queryset.order_by(*_ordering(sort, reverse=reverse))
 
 
 def cases(tab: Tab, user: User, search: Search, sort: Sort) -> QuerySet[Case]:
     """Every row of the filtered queue in order, with all its numbers (the CSV export)."""
-    return (
-        matching(tab, user, search)
-        .select_related("assigned_to")
-        .order_by(*_ordering(sort))
-        .prefetch_related(Prefetch("recipients", queryset=Recipient.objects.order_by("pk")))
+    return _sorted(matching(tab, user, search).select_related("assigned_to"), sort).prefetch_related(
+        Prefetch("recipients", queryset=Recipient.objects.order_by("pk"))
     )
 
 
@@ -291,13 +309,6 @@ def _case_changed(**kwargs: object) -> None:
 _SORT_TAGS = {Sort.OLDEST: "o", Sort.NEWEST: "n", Sort.DEADLINE: "d"}
 
 
-@dataclass(frozen=True)
-class _Key:
-    deadline: datetime | None
-    created_at: datetime
-    pk: int
-
-
 def encode_cursor(case: Case, sort: Sort) -> str:
     """The cursor of the page that starts right after `case` in `sort`'s order (opaque in URLs)."""
     parts = [_SORT_TAGS[sort]]
@@ -307,21 +318,18 @@ def encode_cursor(case: Case, sort: Sort) -> str:
     return base64.urlsafe_b64encode("|".join(parts).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, sort: Sort) -> _Key | None:
-    """The row a cursor names, or None for anything malformed or made for another sort."""
+def _decode_cursor(cursor: str, sort: Sort) -> list[object] | None:
+    """The sort values of the row a cursor names, or None for anything malformed or made for another sort."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         tag, *values = text.split("|")
-        if tag != _SORT_TAGS[sort] or len(values) != (3 if sort == Sort.DEADLINE else 2):
+        if tag != _SORT_TAGS[sort] or len(values) != len(_sort_keys(sort)):
             return None
-        deadline = None
-        if sort == Sort.DEADLINE:
-            deadline_text = values.pop(0)
-            deadline = _aware(deadline_text) if deadline_text else None
-        pk = int(values[1])
-        if not 0 < pk < 2**63:  # beyond a bigint the database would refuse the query
+        *times, pk = values
+        key: list[object] = [_aware(moment) if moment else NO_DEADLINE for moment in times]
+        if not times[-1] or not 0 < int(pk) < 2**63:  # beyond a bigint the database would refuse it
             return None
-        return _Key(deadline, _aware(values[0]), pk)
+        return [*key, int(pk)]
     except (ValueError, UnicodeDecodeError):
         return None
 
@@ -333,30 +341,23 @@ def _aware(text: str) -> datetime:
     return moment
 
 
-def _beyond(key: _Key, *, later: bool) -> Q:
-    """Rows after (`later`) or before `key` by (created_at, id).
+class _Row(Func):
+    """A row value, `(a, b, c)`: compared as a tuple by PostgreSQL and SQLite alike."""
 
-    Written as `created_at >= c AND (created_at > c OR id > i)` rather than a plain OR,
-    so the first part is an index range rather than a filter over the whole scan.
+    template = "(%(expressions)s)"
+    output_field = DateTimeField()  # only compared, never read; the first key is a time
+
+
+def _beyond(keys: list[tuple[str, object]], *, later: bool) -> GreaterThan | LessThan:
+    """Rows after (`later`) or before the given sort values, compared as one row value.
+
+    `(a, b, c) > (x, y, z)` rather than its expansion into ORs: PostgreSQL reads the
+    whole comparison as a range of the matching index, wherever the cursor's row lies
+    (the expansion ranges only over the first column, slow among many equal deadlines).
     """
-    if later:
-        return Q(created_at__gte=key.created_at) & (Q(created_at__gt=key.created_at) | Q(pk__gt=key.pk))
-    return Q(created_at__lte=key.created_at) & (Q(created_at__lt=key.created_at) | Q(pk__lt=key.pk))
-
-
-def _after(key: _Key, sort: Sort, *, forward: bool) -> Q:
-    """The rows that come after `key` in `sort`'s order (`forward`), or before it."""
-    if sort != Sort.DEADLINE:
-        return _beyond(key, later=forward == (sort == Sort.OLDEST))
-    # Deadlines ascend with NULLs last; ties go by (created_at, id) ascending.
-    tail = _beyond(key, later=forward)
-    if key.deadline is None:
-        nulls = Q(wait_deadline__isnull=True)
-        return nulls & tail if forward else ~nulls | (nulls & tail)
-    same = Q(wait_deadline=key.deadline) & tail
-    if forward:
-        return Q(wait_deadline__gt=key.deadline) | Q(wait_deadline__isnull=True) | same
-    return Q(wait_deadline__lt=key.deadline) | same
+    names = _Row(*(F(name) for name, _ in keys))
+    values = _Row(*(Value(value) for _, value in keys))
+    return GreaterThan(names, values) if later else LessThan(names, values)
 
 
 @dataclass(frozen=True)
@@ -417,16 +418,14 @@ def page(
     forward = bool(after)
     key = _decode_cursor(after or before, sort) if (after or before) else None
     if key is not None:
-        found = list(
-            rows.filter(_after(key, sort, forward=forward)).order_by(*_ordering(sort, reverse=not forward))[
-                : size + 1
-            ]
-        )
+        later = forward == (sort != Sort.NEWEST)
+        beyond = _beyond(list(zip(_sort_keys(sort), key, strict=True)), later=later)
+        found = list(_sorted(rows, sort, reverse=not forward).filter(beyond)[: size + 1])
         more = len(found) > size
         found = found[:size]
         if forward and found:
             return Page(found, sort, has_previous=True, has_next=more)
         if not forward and len(found) == size:
             return Page(found[::-1], sort, has_previous=more, has_next=True)
-    found = list(rows.order_by(*_ordering(sort))[: size + 1])
+    found = list(_sorted(rows, sort)[: size + 1])
     return Page(found[:size], sort, has_previous=False, has_next=len(found) > size)
