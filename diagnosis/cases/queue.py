@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.cache import cache
@@ -25,7 +26,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.lookups import GreaterThan, LessThan
+from django.db.models.lookups import GreaterThan, LessThan, Lookup
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -348,7 +349,7 @@ class _Row(Func):
     output_field = DateTimeField()  # only compared, never read; the first key is a time
 
 
-def _beyond(keys: list[tuple[str, object]], *, later: bool) -> GreaterThan | LessThan:
+def _beyond(keys: list[tuple[str, object]], *, later: bool) -> Lookup[Any]:
     """Rows after (`later`) or before the given sort values, compared as one row value.
 
     `(a, b, c) > (x, y, z)` rather than its expansion into ORs: PostgreSQL reads the
