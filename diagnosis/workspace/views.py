@@ -29,6 +29,7 @@ from diagnosis.delivery import ingest, send_details
 from diagnosis.guide import Kind
 from diagnosis.guide.engine import GuideError
 from diagnosis.models import Case, Escalation, StaffNotification, StaffPreference
+from diagnosis.workspace import queue_rows
 from diagnosis.workspace.forms import (
     AssignForm,
     EscalationAnswerForm,
@@ -73,6 +74,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     after, before = form.cursors()
     search = queue.parse_search(text, settings.PHONE_REGION or None)
     page = queue.page(tab, request.user, search, sort, after=after, before=before)
+    queue_rows.label(page.object_list)
     context = {
         "form": form,
         "tab": tab,
