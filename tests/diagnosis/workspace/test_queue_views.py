@@ -277,3 +277,17 @@ def test_queue_methods_and_roles(client: Client, outsider: User, agent: User) ->
     assert client.get("/cases/").status_code == 403
     client.force_login(agent)
     assert client.post("/cases/").status_code == 405
+
+
+def test_row_labels_show_assignee_age_and_time(
+    agent_client: Client, make_case: Callable[..., Case], agent: User
+) -> None:
+    case = make_case()
+    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
+    case.refresh_from_db()
+
+    html = agent_client.get("/cases/?tab=mine").content.decode()
+
+    assert "<td>Avery</td>" in html
+    assert f'<time datetime="{timezone.localtime(case.created_at).isoformat()}"' in html
+    assert "Claim</button>" not in html  # an assigned case cannot be claimed again
