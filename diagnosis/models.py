@@ -15,7 +15,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from diagnosis.guide import CURRENT_VERSION, Guide, Node, get_guide
@@ -73,6 +74,14 @@ class CaseState(models.TextChoices):
 
 OPEN_STATES = (CaseState.NEW, CaseState.IN_PROGRESS, CaseState.WAITING, CaseState.ESCALATED)
 OPEN_STATE_VALUES = [state.value for state in OPEN_STATES]
+
+# The queue's deadline order puts cases without a deadline last by reading theirs as this
+# far-off time: one plain sort key, the same on every database, that an index can hold.
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def deadline_order() -> models.Func:
+    return Coalesce("wait_deadline", models.Value(NO_DEADLINE, output_field=models.DateTimeField()))
 
 
 class Case(models.Model):
@@ -134,18 +143,21 @@ class Case(models.Model):
             # The queue: by state, oldest first; and "mine".
             models.Index(fields=["state", "created_at"], name="diagnosis_case_state_age"),
             models.Index(fields=["assigned_to", "state"], name="diagnosis_case_assignee_state"),
-            # The default queue tab: open cases nobody has claimed, oldest first.
+            # The default queue tab: open cases nobody has claimed, in (created_at, id) order,
+            # the queue's keyset; also what its count reads.
             models.Index(
-                fields=["created_at"],
+                fields=["created_at", "id"],
                 condition=Q(assigned_to__isnull=True, state__in=OPEN_STATE_VALUES),
-                name="diagnosis_case_unassigned",
+                name="diagnosis_case_unassigned_key",
             ),
-            # "Mine": an agent's open cases, oldest first.
+            # "Mine": an agent's open cases, in the same order.
             models.Index(
-                fields=["assigned_to", "created_at"],
+                fields=["assigned_to", "created_at", "id"],
                 condition=Q(state__in=OPEN_STATE_VALUES),
-                name="diagnosis_case_mine",
+                name="diagnosis_case_mine_key",
             ),
+            # The queue sorted by deadline (cases without one last), in any tab.
+            models.Index(deadline_order(), F("created_at"), F("id"), name="diagnosis_case_deadline_key"),
             # Trends and exports select cases opened or settled in a period.
             models.Index(fields=["created_at"], name="diagnosis_case_created"),
             models.Index(

@@ -102,6 +102,14 @@ def _no_lingering_sessions(django_db_setup: None, django_db_blocker: Any) -> Ite
 
 
 @pytest.fixture(autouse=True)
+def _fresh_queue_counts() -> None:
+    """The queue's tab counts are cached; a rolled-back test must not hand its counts to the next."""
+    from diagnosis.cases import queue
+
+    queue.forget_counts()
+
+
+@pytest.fixture(autouse=True)
 def _reference_data(request: pytest.FixtureRequest) -> None:
     """Give transactional tests the rows data migrations made and a flush removed."""
     marker = request.node.get_closest_marker("django_db")

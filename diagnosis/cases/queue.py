@@ -1,18 +1,39 @@
-"""The agents' queue: tabs, search, filters and ordering, as querysets with a fixed number of queries."""
+"""The agents' queue: tabs, search, filters, ordering, keyset pages and cached tab counts."""
 
 from __future__ import annotations
 
+import base64
 import re
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, Q, QuerySet
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import (
+    Count,
+    DateTimeField,
+    F,
+    Func,
+    OrderBy,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.lookups import GreaterThan, LessThan, Lookup
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from diagnosis.delivery import numbers
 from diagnosis.models import (
+    NO_DEADLINE,
     OPEN_STATES,
     REFERENCE_ALPHABET,
     REFERENCE_LENGTH,
@@ -22,6 +43,7 @@ from diagnosis.models import (
     Escalation,
     Message,
     Recipient,
+    deadline_order,
 )
 
 # A reference as people type it: "SMS-" optional, its dash too, any case.
@@ -196,74 +218,215 @@ def parse_search(text: str, default_region: str | None = None) -> Search:
     return Search(text, "message", text)
 
 
-def cases(tab: Tab, user: User, search: Search, sort: Sort) -> QuerySet[Case]:
-    """The queue's rows: one query for the page plus one for the numbers shown on it."""
-    queryset = Case.objects.filter(_tab_filter(tab, user)).select_related("assigned_to")
+def matching(tab: Tab, user: User, search: Search) -> QuerySet[Case]:
+    """The cases of a tab that a search keeps, unordered; an unreadable number keeps none."""
+    queryset = Case.objects.filter(_tab_filter(tab, user))
     if search.kind:
-        # An unreadable number matches nothing rather than everything.
         queryset = queryset.filter(search.filter) if search.value else queryset.none()
-    ordering = {
-        Sort.OLDEST: ["created_at", "pk"],
-        Sort.NEWEST: ["-created_at", "-pk"],
-        Sort.DEADLINE: ["wait_deadline", "created_at", "pk"],
-    }[sort]
-    return queryset.order_by(*ordering).prefetch_related(
+    return queryset
+
+
+def _ordering(sort: Sort, *, reverse: bool = False) -> list[OrderBy]:
+    """The sort's order on `_sorted` rows, `id` last so every row has one place."""
+    ascending = (sort != Sort.NEWEST) != reverse
+    return [F(name).asc() if ascending else F(name).desc() for name in _sort_keys(sort)]
+
+
+def _sort_keys(sort: Sort) -> list[str]:
+    return ["deadline_key", "created_at", "pk"] if sort == Sort.DEADLINE else ["created_at", "pk"]
+
+
+def _sorted(queryset: QuerySet[Case], sort: Sort, *, reverse: bool = False) -> QuerySet[Case]:
+    """The rows in the sort's order (or its reverse); by deadline, cases without one come last."""
+    if sort == Sort.DEADLINE:
+        queryset = queryset.alias(deadline_key=deadline_order())
+    return queryset.order_by(*_ordering(sort, reverse=reverse))
+
+
+def cases(tab: Tab, user: User, search: Search, sort: Sort) -> QuerySet[Case]:
+    """Every row of the filtered queue in order, with all its numbers (the CSV export)."""
+    return _sorted(matching(tab, user, search).select_related("assigned_to"), sort).prefetch_related(
         Prefetch("recipients", queryset=Recipient.objects.order_by("pk"))
     )
 
 
-# Only the two tabs agents pick work from get a count, each an index-only scan of its
-# own index; the others can hold hundreds of thousands of cases, and counting them on
-# every queue view is what made the queue slow at scale.
+# Only the two tabs agents pick work from get a count; the others can hold hundreds of
+# thousands of cases.
 COUNTED_TABS = (Tab.UNASSIGNED, Tab.MINE)
+COUNTS_TIMEOUT = 15  # seconds; the backstop for changes that bypass Case.save()
+_GENERATION_KEY = "queue:counts:generation"
 
 
 def tab_counts(user: User) -> dict[Tab, int | None]:
-    """How many open cases each work tab holds.
+    """How many open cases each work tab holds, from the cache; no COUNT on most requests.
 
-    One COUNT per tab rather than one aggregate with filters: each count is an
-    index-only scan of that tab's own (partial) index, where a combined aggregate
-    would read every open case.
+    Counts are cached under a generation token that every saved or deleted case replaces
+    (`forget_counts`, at once and again when its transaction commits, so a count taken
+    before the commit cannot outlive it). Claims, assignments and state changes all go
+    through `Case.save()`, so the queue shows them on the next request. Writes that bypass
+    it (bulk updates, another process's locmem cache in the embedded setup) show within
+    `COUNTS_TIMEOUT` seconds. A miss costs one COUNT per tab, each an index-only scan of
+    its partial index. Mine is cached per user.
     """
+    generation = cache.get(_GENERATION_KEY) or _new_generation()
+    keys = {
+        Tab.UNASSIGNED: f"queue:counts:{generation}:unassigned",
+        Tab.MINE: f"queue:counts:{generation}:mine:{user.pk}",
+    }
+    cached = cache.get_many(keys.values())
     counts: dict[Tab, int | None] = dict.fromkeys(Tab)
-    for tab in COUNTED_TABS:
-        counts[tab] = Case.objects.filter(_tab_filter(tab, user)).count()
+    missing = {}
+    for tab, key in keys.items():
+        if key in cached:
+            counts[tab] = cached[key]
+        else:
+            counts[tab] = missing[key] = Case.objects.filter(_tab_filter(tab, user)).count()
+    if missing:
+        cache.set_many(missing, COUNTS_TIMEOUT)
     return counts
+
+
+def _new_generation() -> str:
+    generation = uuid.uuid4().hex
+    cache.set(_GENERATION_KEY, generation, None)
+    return generation
+
+
+def forget_counts() -> None:
+    """Make every cached tab count stale (a new generation); the next queue view counts again."""
+    _new_generation()
+
+
+@receiver(post_save, sender=Case, dispatch_uid="queue-counts-save")
+@receiver(post_delete, sender=Case, dispatch_uid="queue-counts-delete")
+def _case_changed(**kwargs: object) -> None:
+    forget_counts()
+    transaction.on_commit(forget_counts, robust=True)
+
+
+# Keyset paging: a page is the rows after (or before) one row in the sort's order, found
+# by a range condition on (sort key, id) that an index answers directly, so page 200 costs
+# what page 1 does. The cursor names that row by its sort values, not by its position.
+_SORT_TAGS = {Sort.OLDEST: "o", Sort.NEWEST: "n", Sort.DEADLINE: "d"}
+
+
+def encode_cursor(case: Case, sort: Sort) -> str:
+    """The cursor of the page that starts right after `case` in `sort`'s order (opaque in URLs)."""
+    parts = [_SORT_TAGS[sort]]
+    if sort == Sort.DEADLINE:
+        parts.append(case.wait_deadline.isoformat() if case.wait_deadline else "")
+    parts += [case.created_at.isoformat(), str(case.pk)]
+    return base64.urlsafe_b64encode("|".join(parts).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: Sort) -> list[object] | None:
+    """The sort values of the row a cursor names, or None for anything malformed or made for another sort."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        tag, *values = text.split("|")
+        if tag != _SORT_TAGS[sort] or len(values) != len(_sort_keys(sort)):
+            return None
+        *times, pk = values
+        key: list[object] = [_aware(moment) if moment else NO_DEADLINE for moment in times]
+        if not times[-1] or not 0 < int(pk) < 2**63:  # beyond a bigint the database would refuse it
+            return None
+        return [*key, int(pk)]
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _aware(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if timezone.is_naive(moment):
+        raise ValueError("a cursor's time carries its offset")
+    return moment
+
+
+class _Row(Func):
+    """A row value, `(a, b, c)`: compared as a tuple by PostgreSQL and SQLite alike."""
+
+    template = "(%(expressions)s)"
+    output_field = DateTimeField()  # only compared, never read; the first key is a time
+
+
+def _beyond(keys: list[tuple[str, object]], *, later: bool) -> Lookup[Any]:
+    """Rows after (`later`) or before the given sort values, compared as one row value.
+
+    `(a, b, c) > (x, y, z)` rather than its expansion into ORs: PostgreSQL reads the
+    whole comparison as a range of the matching index, wherever the cursor's row lies
+    (the expansion ranges only over the first column, slow among many equal deadlines).
+    """
+    names = _Row(*(F(name) for name, _ in keys))
+    values = _Row(*(Value(value) for _, value in keys))
+    return GreaterThan(names, values) if later else LessThan(names, values)
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of the queue, found without counting every matching case.
+    """One page of the queue, found without counting or skipping rows.
 
-    Fetching one row more than the page shows tells whether a next page exists.
+    Fetching one row more than the page shows tells whether there is another page in
+    the direction of travel; a page reached by a cursor always has one the other way.
     """
 
     object_list: list[Case]
-    number: int
+    sort: Sort
+    has_previous: bool
     has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
 
     @property
     def has_other_pages(self) -> bool:
         return self.has_next or self.has_previous
 
     @property
-    def next_page_number(self) -> int:
-        return self.number + 1
+    def next_cursor(self) -> str:
+        return encode_cursor(self.object_list[-1], self.sort) if self.object_list else ""
 
     @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
+    def previous_cursor(self) -> str:
+        return encode_cursor(self.object_list[0], self.sort) if self.object_list else ""
 
 
-def page_of(queryset: QuerySet[Case], number: object, size: int = PAGE_SIZE) -> Page:
-    try:
-        page = max(int(str(number)), 1)
-    except (TypeError, ValueError):
-        page = 1
-    start = (page - 1) * size
-    rows = list(queryset[start : start + size + 1])
-    return Page(rows[:size], page, len(rows) > size)
+def page(
+    tab: Tab,
+    user: User,
+    search: Search,
+    sort: Sort,
+    *,
+    after: str = "",
+    before: str = "",
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One page of the queue in one query: the rows after `after`, before `before`, or the first.
+
+    Each row carries its first number (`first_number`) and how many numbers the case has
+    (`number_count`) instead of every recipient, and its assignee. A cursor that cannot be
+    read, or that leads to no rows, gives the first page.
+    """
+    first_numbers = Recipient.objects.filter(case=OuterRef("pk")).order_by("pk").values("e164")
+    number_counts = (
+        Recipient.objects.filter(case=OuterRef("pk"))
+        .order_by()
+        .values("case")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
+        matching(tab, user, search)
+        .select_related("assigned_to")
+        .annotate(first_number=Subquery(first_numbers[:1]), number_count=Subquery(number_counts))
+    )
+    forward = bool(after)
+    key = _decode_cursor(after or before, sort) if (after or before) else None
+    if key is not None:
+        later = forward == (sort != Sort.NEWEST)
+        beyond = _beyond(list(zip(_sort_keys(sort), key, strict=True)), later=later)
+        found = list(_sorted(rows, sort, reverse=not forward).filter(beyond)[: size + 1])
+        more = len(found) > size
+        found = found[:size]
+        if forward and found:
+            return Page(found, sort, has_previous=True, has_next=more)
+        if not forward and len(found) == size:
+            return Page(found[::-1], sort, has_previous=more, has_next=True)
+    found = list(_sorted(rows, sort)[: size + 1])
+    return Page(found[:size], sort, has_previous=False, has_next=len(found) > size)

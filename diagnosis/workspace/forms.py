@@ -30,6 +30,9 @@ class QueueForm(forms.Form):
         required=False,
         label="Sort",
     )
+    # Keyset paging cursors (queue.encode_cursor): the rows after or before one row.
+    after = forms.CharField(required=False, max_length=200)
+    before = forms.CharField(required=False, max_length=200)
 
     def values(self) -> tuple[Tab, str, Sort]:
         """Tab, search text and sort; anything unreadable falls back to the defaults."""
@@ -39,6 +42,11 @@ class QueueForm(forms.Form):
             data.get("q") or "",
             Sort(data.get("sort") or Sort.OLDEST),
         )
+
+    def cursors(self) -> tuple[str, str]:
+        """The `after` and `before` cursors as given; the queue ignores any it cannot read."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return data.get("after") or "", data.get("before") or ""
 
 
 def status_code_choices() -> list[tuple[str, str]]:

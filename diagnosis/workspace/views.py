@@ -19,6 +19,7 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
@@ -28,6 +29,7 @@ from diagnosis.delivery import ingest, send_details
 from diagnosis.guide import Kind
 from diagnosis.guide.engine import GuideError
 from diagnosis.models import Case, Escalation, StaffNotification, StaffPreference
+from diagnosis.workspace import queue_rows
 from diagnosis.workspace.forms import (
     AssignForm,
     EscalationAnswerForm,
@@ -69,8 +71,10 @@ def _wants_partial(request: AuthenticatedHttpRequest) -> bool:
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = QueueForm(request.GET)
     tab, text, sort = form.values()
+    after, before = form.cursors()
     search = queue.parse_search(text, settings.PHONE_REGION or None)
-    page = queue.page_of(queue.cases(tab, request.user, search, sort), request.GET.get("page"))
+    page = queue.page(tab, request.user, search, sort, after=after, before=before)
+    queue_rows.label(page.object_list)
     context = {
         "form": form,
         "tab": tab,
@@ -79,6 +83,8 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "search": search,
         "sort": sort,
         "page": page,
+        # Tab, search and sort for the pager's links, which add a cursor.
+        "links_query": urlencode({"tab": tab, "q": search.text, "sort": sort}),
     }
     template = (
         "diagnosis/case_list.html#queue-results" if _wants_partial(request) else "diagnosis/case_list.html"
