@@ -88,7 +88,7 @@ bench: $(VENV)/.run-deps /usr/bin/wrk
 bench-seed: $(VENV)/.run-deps
 	-createdb -h 127.0.0.1 -U postgres $(BENCH_DB) 2>/dev/null
 	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(BIN)/python manage.py migrate --noinput --verbosity 0
-	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(BIN)/python -m bench.seed_scale --reset \
+	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(BIN)/python -m bench.seed --reset \
 		--cases $(or $(BENCH_CASES),1000000) --reports $(or $(BENCH_REPORTS),10000000)
 
 format: $(VENV)/.dev-deps
