@@ -26,8 +26,8 @@ def block(result: dict[str, Any]) -> str:
     when = result["started"][:16].replace("T", " ")
     intro = (
         f"**Latest run** ({when} UTC, {scale['cases']:,} cases, {scale['reports']:,} reports, "
-        f"{config.get('cpus', '?')} cores shared by wrk, gunicorn ({config.get('gunicorn', '?')}) and "
-        f"PostgreSQL; wrk 1 thread × {config.get('connections', '?')} connections × "
+        f"{config.get('cpus', '?')} cores shared by wrk, PostgreSQL and gunicorn, "
+        f"{config.get('gunicorn', '?')}; wrk 1 thread × {config.get('connections', '?')} connections × "
         f'{config.get("duration_s", "?")} s per side; latencies in ms; "ratio" is p50 ÷ baseline p50 '
         "for pages and req/s ÷ baseline req/s for callbacks):"
     )
@@ -35,11 +35,14 @@ def block(result: dict[str, Any]) -> str:
 
 
 def rewrite(readme: str, result: dict[str, Any]) -> str:
-    before, found, rest = readme.partition(START)
-    if not found or END not in rest:
+    """The README with the block between the marker lines (markers alone on their line) replaced."""
+    lines = readme.splitlines(keepends=True)
+    stripped = [line.strip() for line in lines]
+    if START not in stripped or END not in stripped[stripped.index(START) :]:
         raise ValueError(f"README.md has no {START} … {END} block")
-    _, _, after = rest.partition(END)
-    return f"{before}{START}\n{block(result)}\n{END}{after}"
+    first = stripped.index(START)
+    last = stripped.index(END, first)
+    return "".join([*lines[: first + 1], block(result) + "\n", *lines[last:]])
 
 
 def main(argv: list[str] | None = None) -> int:
