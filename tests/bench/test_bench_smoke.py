@@ -100,18 +100,18 @@ def test_bench_measurements_run_at_small_scale(
 
     point = growth.point({"cases": 2000, "reports": 5000}, rows, asdict(swept))
     curve = growth.summarize([point, {**point, "cases": 200, "label": "200"}])
-    result = {
+    result: dict[str, Any] = {
         "started": "2026-01-01T00:00:00+00:00",
         "scale": {"cases": 2000, "reports": 5000},
         "http": rows,
         "sweep": asdict(swept),
         "growth": curve,
     }
-    result["table"] = run.table(result)
-    assert "| Growth | 200 cases | 2k cases |" in result["table"]
+    result["table"] = markdown = run.table(result)
+    assert "| Growth | 200 cases | 2k cases |" in markdown
     text = f"intro\n{readme.START}\nold\n{readme.END}\nafter\n"
     rewritten = readme.rewrite(text, result)
-    assert "old" not in rewritten and result["table"] in rewritten and rewritten.endswith("after\n")
+    assert "old" not in rewritten and markdown in rewritten and rewritten.endswith("after\n")
 
     path = tmp_path / "send-details.csv"
     offline.write_send_details(path, 300)
