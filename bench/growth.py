@@ -49,7 +49,9 @@ def point(scale: dict[str, int], http: list[dict[str, Any]], sweep: dict[str, An
     out: dict[str, Any] = {"label": label(scale["cases"]), **scale}
     for key, name, _, metric in PAGES:
         measured = by_name.get(name)
-        out[key] = None if measured is None else measured["rps" if metric == "rps" else "p50_ms"]
+        # No completed request (all slower than the run) leaves wrk's percentiles at 0: no figure.
+        done = measured is not None and measured["requests"] > 0 and not measured["errors"]
+        out[key] = measured["rps" if metric == "rps" else "p50_ms"] if done and measured else None
     out[SWEEP[0]] = round(sweep["seconds_per_case"] * 1000, 3) if sweep and sweep.get("examined") else None
     return out
 

@@ -161,7 +161,9 @@ def _ratio(scenario: Any, portal: dict[str, Any], baseline: dict[str, Any]) -> t
         ratio = portal["rps"] / baseline["rps"] if baseline["rps"] else 0.0
     else:
         ratio = portal["p50_ms"] / baseline["p50_ms"] if baseline["p50_ms"] else 0.0
-    return round(ratio, 2), scenario.target.met(ratio, portal["errors"])
+    # A side with no completed request has no figures (wrk reports 0): never a met target.
+    failed = portal["errors"] + (0 if portal["requests"] and baseline["requests"] else 1)
+    return round(ratio, 2), scenario.target.met(ratio, failed)
 
 
 def measure_http(
@@ -227,6 +229,8 @@ def _http_line(row: dict[str, Any]) -> str:
         )
     elif p["errors"]:
         flags.append(f"{p['errors']} non-2xx")
+    elif not p["requests"]:
+        flags.append("no request completed within the run")
     if p["wrapped"] and row.get("unique"):
         flags.append(f"{p['wrapped']} requests reused a case")
     flagged = f" ({', '.join(flags)})" if flags else ""
