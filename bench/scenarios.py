@@ -275,9 +275,20 @@ def _add_heavy_case(actor_id: int) -> str:
 
 def _clear_heavy() -> None:
     """Remove the busy case's extra reports and notes (also those of an interrupted run)."""
+    # The reports name their case in the dedupe key (found through its index); the notes are
+    # added after the reports, so every case that has such notes still has such reports here.
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT split_part(dedupe_key, '|', 2)::bigint FROM diagnosis_statusreport "
+            "WHERE dedupe_key LIKE %s",
+            [HEAVY_KEY + "%"],
+        )
+        cases = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "DELETE FROM diagnosis_event WHERE case_id = ANY(%s) AND kind = 'note' AND data ? 'bench_heavy'",
+            [cases],
+        )
         cursor.execute("DELETE FROM diagnosis_statusreport WHERE dedupe_key LIKE %s", [HEAVY_KEY + "%"])
-        cursor.execute("DELETE FROM diagnosis_event WHERE kind = 'note' AND data ? 'bench_heavy'")
 
 
 def release(fixtures: Fixtures, since_epoch: float) -> None:
