@@ -73,7 +73,10 @@ test-fast: $(VENV)/.dev-deps
 	$(BIN)/python -m tests.log_audit var/test-logs/suite.log
 
 # Benchmarks on a PostgreSQL database of their own (BENCH_DB, default `bench`), seeded when empty
-# with BENCH_CASES / BENCH_REPORTS (default 1,000,000 / 10,000,000). See "Performance" in README.md.
+# with BENCH_CASES / BENCH_REPORTS (default 1,000,000 / 10,000,000); the growth curve also uses
+# <BENCH_DB>_10k and <BENCH_DB>_100k (seeded when empty; BENCH_GROWTH=0 skips it). Writes
+# bench/results/latest.json; `python -m bench.readme` copies its tables into README.md.
+# See "Performance" in README.md.
 BENCH_DB ?= bench
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_DB)
 
@@ -88,7 +91,7 @@ bench: $(VENV)/.run-deps /usr/bin/wrk
 bench-seed: $(VENV)/.run-deps
 	-createdb -h 127.0.0.1 -U postgres $(BENCH_DB) 2>/dev/null
 	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(BIN)/python manage.py migrate --noinput --verbosity 0
-	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(BIN)/python -m bench.seed_scale --reset \
+	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(BIN)/python -m bench.seed --reset \
 		--cases $(or $(BENCH_CASES),1000000) --reports $(or $(BENCH_REPORTS),10000000)
 
 format: $(VENV)/.dev-deps

@@ -1,7 +1,8 @@
 """Bare baselines: the least Django can do to serve the same rows or store the same report.
 
-Each view runs one query (the step baseline: a locked read and one UPDATE), renders a
-plain template and skips the portal's domain code, so `page p50 / baseline p50` shows
+Each view runs one query (the step baseline: a locked read and one UPDATE; the busy case:
+the case, its notes and its reports, three queries), renders a plain template and skips
+the portal's domain code, so `page p50 / baseline p50` shows
 what the portal adds on top of fetching its data. They are public (no session lookup),
 which keeps them at exactly one query; `bench/run.py` serves them next to the portal.
 """
@@ -20,7 +21,16 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from diagnosis.models import OPEN_STATES, Case, CaseState, token_digest
+from diagnosis.models import (
+    OPEN_STATES,
+    Case,
+    CaseState,
+    Event,
+    EventKind,
+    Message,
+    StatusReport,
+    token_digest,
+)
 
 LIST_ROWS = 25  # queue.PAGE_SIZE
 DASHBOARD_ROWS = 30  # three panels of dashboard.PANEL_ROWS
@@ -44,14 +54,43 @@ def case_rows(request: HttpRequest, kind: str) -> HttpResponse:
         # The query string's id as sent: the database compares it as a number.
         user_id: Any = request.GET.get("user")
         cases = Case.objects.filter(assigned_to_id=user_id, state__in=OPEN_STATES)
+    elif kind == "message":
+        cases = Case.objects.filter(messages__msg_id=request.GET.get("msg_id", ""))
+    elif kind == "after":
+        return _rows(request, _after(request))
     else:
         cases = Case.objects.filter(recipients__e164=request.GET.get("number", ""))
     return _rows(request, list(cases.order_by("created_at", "pk")[:LIST_ROWS]))
 
 
+def _after(request: HttpRequest) -> list[Case]:
+    """A keyset page of All, oldest first: the LIST_ROWS cases after (created, id), one query."""
+    created = datetime.fromisoformat(request.GET.get("created", ""))
+    after_id = int(request.GET.get("id", "0"))
+    return list(
+        Case.objects.raw(
+            "SELECT * FROM diagnosis_case WHERE (created_at, id) > (%s, %s) ORDER BY created_at, id LIMIT %s",
+            [created, after_id, LIST_ROWS],
+        )
+    )
+
+
 @login_not_required
 def case_row(request: HttpRequest, reference: str) -> HttpResponse:
     return _rows(request, list(Case.objects.filter(reference=reference)[:1]))
+
+
+@login_not_required
+def case_full(request: HttpRequest, reference: str) -> HttpResponse:
+    """The case, its notes and the reports for its message ids: three queries, one plain template."""
+    case = Case.objects.get(reference=reference)
+    notes = list(Event.objects.filter(case=case, kind=EventKind.NOTE).order_by("at", "pk"))
+    reports = list(
+        StatusReport.objects.filter(msg_id__in=Message.objects.filter(case=case).values("msg_id")).order_by(
+            "received_at"
+        )
+    )
+    return render(request, "bench/case.html", {"case": case, "notes": notes, "reports": reports})
 
 
 @login_not_required

@@ -1,13 +1,16 @@
 """`make bench`: seed if needed, serve the portal with production settings, measure, report.
 
 Every figure is measured beside its baseline in the same run, on the same database:
-HTTP pages and callbacks with wrk (`bench/wrk.lua`), the Send Details import and the
-waiting sweep in `bench/offline.py`. Prints a Markdown table and writes
-`bench/results/<time>.json` plus `bench/results/latest.json`.
+HTTP pages and callbacks with wrk (`bench/wrk.lua`, scenarios and their targets in
+`bench/scenarios.py`), the Send Details import and the waiting sweep in `bench/offline.py`,
+then the growth curve on smaller databases (`bench/growth.py`). Prints README-ready
+Markdown tables and writes `bench/results/<time>.json` plus `bench/results/latest.json`
+(`python -m bench.readme` copies the tables into README.md).
 
 Environment: BENCH_CASES / BENCH_REPORTS (seed size when the database is empty),
 BENCH_DB (database name, default `bench`), BENCH_DURATION (seconds per measurement),
-BENCH_CONNECTIONS, BENCH_PORT, BENCH_IMPORT_ROWS, BENCH_SWEEP_CASES, BENCH_WORKERS, BENCH_THREADS.
+BENCH_CONNECTIONS, BENCH_PORT, BENCH_IMPORT_ROWS, BENCH_SWEEP_CASES, BENCH_WORKERS, BENCH_THREADS,
+BENCH_GROWTH (0 skips the growth curve), BENCH_GROWTH_SCALES (default "10000,100000").
 """
 
 from __future__ import annotations
@@ -154,39 +157,52 @@ def _probe(request: Any, port: int) -> dict[str, Any] | None:
 
 
 def _ratio(scenario: Any, portal: dict[str, Any], baseline: dict[str, Any]) -> tuple[float, bool]:
-    if scenario.compare == "throughput":
+    if scenario.target.metric == "rps":
         ratio = portal["rps"] / baseline["rps"] if baseline["rps"] else 0.0
-        return round(ratio, 2), ratio >= 0.6
-    ratio = portal["p50_ms"] / baseline["p50_ms"] if baseline["p50_ms"] else 0.0
-    return round(ratio, 2), ratio <= 2.0 and portal["errors"] == 0
+    else:
+        ratio = portal["p50_ms"] / baseline["p50_ms"] if baseline["p50_ms"] else 0.0
+    # A side with no completed request has no figures (wrk reports 0): never a met target.
+    failed = portal["errors"] + (0 if portal["requests"] and baseline["requests"] else 1)
+    return round(ratio, 2), scenario.target.met(ratio, failed)
 
 
-def measure_http(fixtures: Any, port: int, seconds: int, run_id: str) -> list[dict[str, Any]]:
+def measure_http(
+    fixtures: Any, port: int, seconds: int, run_id: str, only: set[str] | None = None, baseline: bool = True
+) -> list[dict[str, Any]]:
+    """Each scenario (or those named in `only`): a warm-up pass, then baseline and portal under load."""
     from bench.scenarios import scenarios
 
     rows = []
     for scenario in scenarios(fixtures):
+        if only is not None and scenario.name not in only:
+            continue
+        started = time.monotonic()
         probe = None
         if scenario.portal.method == "GET":
             probe = _probe(scenario.portal, port)
             if probe is None:  # a short pass first, so both sides run with warm caches and connections
                 run_wrk(scenario.portal, port, 2, run_id + "w", fixtures.csrf)
-            run_wrk(scenario.baseline, port, 2, run_id + "w", fixtures.csrf)
-        baseline = run_wrk(scenario.baseline, port, seconds, run_id + "b", fixtures.csrf)
+            if baseline:
+                run_wrk(scenario.baseline, port, 2, run_id + "w", fixtures.csrf)
+        base = run_wrk(scenario.baseline, port, seconds, run_id + "b", fixtures.csrf) if baseline else None
         portal = probe or run_wrk(scenario.portal, port, seconds, run_id + "p", fixtures.csrf)
-        ratio, met = _ratio(scenario, portal, baseline)
+        ratio, met = _ratio(scenario, portal, base) if base else (0.0, False)
         row = {
             "name": scenario.name,
             "compare": scenario.compare,
+            "target": {"metric": scenario.target.metric, "limit": scenario.target.limit},
+            "target_label": scenario.target.label,
             "portal": portal,
-            "baseline": baseline,
+            "baseline": base,
             "ratio": ratio,
             "met": met,
             "note": scenario.note,
             "unique": scenario.portal.body == "step",
+            "seconds": round(time.monotonic() - started, 1),
         }
         rows.append(row)
-        print(_http_line(row), flush=True)
+        if base:
+            print(_http_line(row), flush=True)
     return rows
 
 
@@ -206,7 +222,6 @@ def _mark(met: bool) -> str:
 
 def _http_line(row: dict[str, Any]) -> str:
     p, b = row["portal"], row["baseline"]
-    target = "req/s ≥ 0.6×" if row["compare"] == "throughput" else "p50 ≤ 2×"
     flags = []
     if p.get("extra", {}).get("probe_status") is not None:
         flags.append(
@@ -214,49 +229,66 @@ def _http_line(row: dict[str, Any]) -> str:
         )
     elif p["errors"]:
         flags.append(f"{p['errors']} non-2xx")
+    elif not p["requests"]:
+        flags.append("no request completed within the run")
     if p["wrapped"] and row.get("unique"):
         flags.append(f"{p['wrapped']} requests reused a case")
     flagged = f" ({', '.join(flags)})" if flags else ""
     return (
         f"| {row['name']} | {p['rps']:.0f} | {p['p50_ms']:.1f} | {p['p99_ms']:.1f} | {p['queries_mean']:.1f} "
         f"| {b['rps']:.0f} | {b['p50_ms']:.1f} | {b['p99_ms']:.1f} | {b['queries_mean']:.1f} "
-        f"| {row['ratio']:.2f} | {target} {_mark(row['met'])}{flagged} |"
+        f"| {row['ratio']:.2f} | {row['target_label']} {_mark(row['met'])}{flagged} |"
+    )
+
+
+def _import_line(imp: dict[str, Any]) -> str:
+    from bench.offline import IMPORT_TARGET
+
+    met = IMPORT_TARGET.met(imp["ratio"], imp["peak_rss_mb"])
+    return (
+        f"| Send Details import, {imp['rows']:,} rows | {imp['seconds']:.1f} s "
+        f"| {imp['rows_per_second']:,} rows/s | {imp['peak_rss_mb']:.0f} MB "
+        f"| COPY {imp['copy_seconds']:.1f} s ({imp['copy_rows_per_second']:,} rows/s) "
+        f"| {imp['ratio']:.3f} | {IMPORT_TARGET.label} {_mark(met)} |"
+    )
+
+
+def _sweep_line(swp: dict[str, Any]) -> str:
+    from bench.offline import SWEEP_TARGET
+
+    met = SWEEP_TARGET.met(swp["ratio"], swp["handled_once"])
+    rate = swp["due"] / swp["seconds"] if swp["seconds"] else 0
+    borrowed = f" ({swp['borrowed']:,} borrowed from open cases)" if swp.get("borrowed") else ""
+    return (
+        f"| Waiting sweep, {swp['due']:,} due cases{borrowed} | {swp['seconds']:.1f} s "
+        f"| {rate:,.0f} cases/s | — "
+        f"| UPDATE {swp['update_seconds']:.2f} s | {swp['ratio']:.1f}× "
+        f"| {SWEEP_TARGET.label} {_mark(met)}; handled once: {'yes' if swp['handled_once'] else 'NO'} |"
     )
 
 
 def table(result: dict[str, Any]) -> str:
+    """The README-ready Markdown: the HTTP table, the batch jobs, and the growth curve if measured."""
     out = "\n".join([HTTP_HEADER, *(_http_line(row) for row in result["http"])])
     imp, swp = result.get("import"), result.get("sweep")
     if imp or swp:
         out += "\n\n" + JOB_HEADER
     if imp:
-        met = imp["ratio"] >= 1 / 3 and imp["peak_rss_mb"] < 250
-        out += (
-            f"\n| Send Details import, {imp['rows']:,} rows | {imp['seconds']:.1f} s "
-            f"| {imp['rows_per_second']:,} rows/s | {imp['peak_rss_mb']:.0f} MB "
-            f"| COPY {imp['copy_seconds']:.1f} s ({imp['copy_rows_per_second']:,} rows/s) "
-            f"| {imp['ratio']:.3f} | ≥ 0.333 and < 250 MB {_mark(met)} |"
-        )
+        out += "\n" + _import_line(imp)
     if swp:
-        met = swp["ratio"] <= 5 and swp["handled_once"]
-        rate = swp["due"] / swp["seconds"] if swp["seconds"] else 0
-        out += (
-            f"\n| Waiting sweep, {swp['due']:,} due cases | {swp['seconds']:.1f} s | {rate:,.0f} cases/s | — "
-            f"| UPDATE {swp['update_seconds']:.2f} s | {swp['ratio']:.1f}× "
-            f"| ≤ 5× {_mark(met)}; handled once: {'yes' if swp['handled_once'] else 'NO'} |"
-        )
+        out += "\n" + _sweep_line(swp)
+    if result.get("growth"):
+        from bench import growth
+
+        out += "\n\n" + growth.table(result["growth"])
     return out
 
 
-def main() -> int:
-    started = datetime.now(UTC)
-    env = bench_env()
+def _setup(env: dict[str, str]) -> dict[str, Any]:
+    """Django on the bench database: migrated, static files collected, seeded when empty."""
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     WORK.mkdir(parents=True, exist_ok=True)
-    if not shutil.which("wrk"):
-        print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
-        return 2
     ensure_database(env["DATABASE_URL"])
 
     import django
@@ -264,7 +296,7 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
 
-    from bench import offline, scenarios, seed_scale
+    from bench import seed_scale
     from diagnosis.models import Case, StatusReport
 
     call_command("migrate", "--noinput", verbosity=0)
@@ -277,13 +309,55 @@ def main() -> int:
         seed_scale.seed(cases=cases, reports=reports, reset=True)
         seed_seconds = round(time.perf_counter() - t0, 1)
     scale = {"cases": Case.objects.count(), "reports": StatusReport.objects.count()}
-    print(f"Database: {scale['cases']:,} cases, {scale['reports']:,} status reports", flush=True)
+    print(f"Database {env['DATABASE_URL'].rsplit('/', 1)[1]}: {scale['cases']:,} cases, ", end="")
+    print(f"{scale['reports']:,} status reports", flush=True)
+    return {"scale": scale, "seed_seconds": seed_seconds}
+
+
+def growth_point() -> int:
+    """Child mode (`--growth-point`): the growth figures of one smaller database, as one JSON line."""
+    from bench import growth
+
+    env = bench_env()
+    setup = _setup(env)
+    from bench import offline, scenarios
+
+    started = datetime.now(UTC)
+    run_id = started.strftime("%Y%m%d%H%M%S") + "g"
+    port, seconds = _int("BENCH_PORT", 8765), _int("BENCH_DURATION", 10)
+    fixtures = scenarios.prepare(pool_size=10)
+    server = start_server(env, port)
+    try:
+        http = measure_http(fixtures, port, seconds, run_id, {name for _, name, _, _ in growth.PAGES}, False)
+    finally:
+        stop_server(server)
+        scenarios.release(fixtures, started.timestamp())
+    swept = offline.measure_sweep(growth.GROWTH_SWEEP_CASES).as_dict()
+    _forget_tasks(env["REDIS_URL"])
+    print("BENCH_GROWTH_JSON " + json.dumps(growth.point(setup["scale"], http, swept)), flush=True)
+    return 0
+
+
+def _elapsed(since: float) -> str:
+    return f"[{time.monotonic() - since:.0f} s]"
+
+
+def main() -> int:
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    env = bench_env()
+    if not shutil.which("wrk"):
+        print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    setup = _setup(env)
+    from bench import growth, offline, scenarios
 
     run_id = started.strftime("%Y%m%d%H%M%S")
     port, seconds = _int("BENCH_PORT", 8765), _int("BENCH_DURATION", 10)
     fixtures = scenarios.prepare(pool_size=_int("BENCH_STEP_POOL", 3000))
     server = start_server(env, port)
     try:
+        print(f"{_elapsed(clock)} HTTP scenarios, {seconds} s per side", flush=True)
         print(HTTP_HEADER, flush=True)
         http = measure_http(fixtures, port, seconds, run_id)
     finally:
@@ -291,8 +365,8 @@ def main() -> int:
         scenarios.release(fixtures, started.timestamp())
     result: dict[str, Any] = {
         "started": started.isoformat(),
-        "scale": scale,
-        "seed_seconds": seed_seconds,
+        "scale": setup["scale"],
+        "seed_seconds": setup["seed_seconds"],
         "config": {
             "duration_s": seconds,
             "connections": _int("BENCH_CONNECTIONS", 4),
@@ -301,28 +375,44 @@ def main() -> int:
         },
         "http": http,
     }
+    measure_growth = os.environ.get("BENCH_GROWTH", "1") != "0"
+    small_sweep = None
+    if measure_growth:
+        print(
+            f"{_elapsed(clock)} Sweep per case over {growth.GROWTH_SWEEP_CASES:,} due cases ...", flush=True
+        )
+        small_sweep = offline.measure_sweep(growth.GROWTH_SWEEP_CASES).as_dict()
     sweep_cases = _int("BENCH_SWEEP_CASES", 100_000)
     if sweep_cases:
-        print(f"Waiting sweep over up to {sweep_cases:,} due cases ...", flush=True)
+        print(f"{_elapsed(clock)} Waiting sweep over up to {sweep_cases:,} due cases ...", flush=True)
         result["sweep"] = offline.measure_sweep(sweep_cases).as_dict()
-        print(json.dumps(result["sweep"]), flush=True)
+        print(_sweep_line(result["sweep"]), flush=True)
     import_rows = _int("BENCH_IMPORT_ROWS", 1_000_000)
     if import_rows:
         path = WORK / "send-details.csv"
         offline.write_send_details(path, import_rows)
-        print(f"Send Details import of {import_rows:,} rows ...", flush=True)
+        print(f"{_elapsed(clock)} Send Details import of {import_rows:,} rows ...", flush=True)
         result["import"] = offline.measure_import(path, import_rows, {**os.environ, **env}).as_dict()
-        print(json.dumps({k: v for k, v in result["import"].items() if k != "output"}), flush=True)
+        print(_import_line(result["import"]), flush=True)
         path.unlink()
     _forget_tasks(env["REDIS_URL"])
+    if measure_growth:
+        points = [growth.point(setup["scale"], http, small_sweep)]
+        for cases in growth.scales():
+            if cases >= setup["scale"]["cases"]:
+                continue
+            print(f"{_elapsed(clock)} Growth: {cases:,} cases (seeded when empty) ...", flush=True)
+            points.append(growth.measure_point(cases, env))
+        result["growth"] = growth.summarize(points)
     result["finished"] = datetime.now(UTC).isoformat()
     result["table"] = table(result)
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in (f"{run_id}.json", "latest.json"):
-        (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
+        (RESULTS / name).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print()
     print(result["table"])
-    print(f"\nWritten to bench/results/{run_id}.json")
+    print(f"\n{_elapsed(clock)} Written to bench/results/{run_id}.json and bench/results/latest.json")
+    print("README: python -m bench.readme rewrites its results block from latest.json")
     return 0
 
 
@@ -334,4 +424,5 @@ def _forget_tasks(url: str) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.path.insert(0, str(ROOT))  # run as a script: the project's packages (bench, portal) come from ROOT
+    raise SystemExit(growth_point() if "--growth-point" in sys.argv[1:] else main())

@@ -1,4 +1,4 @@
-"""`python -m bench.seed_scale --cases N --reports M [--reset]`: production-sized data for benchmarks.
+"""Production-sized data for benchmarks; run it as `python -m bench.seed --cases N --reports M [--reset]`.
 
 Writes realistic cases (every state and outcome of the guide, with consistent answer
 paths, events, recipients, messages and escalations) and status reports with the real
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import random
 import sys
 import time
@@ -21,7 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import django
 import phonenumbers
 import phonenumbers.carrier  # a submodule: `import phonenumbers` alone does not load it
 from django.contrib.auth import get_user_model
@@ -333,7 +331,7 @@ def seed(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.seed_scale", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.seed", description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--reports", type=int, default=10_000_000)
     parser.add_argument("--reset", action="store_true", help="Empty the seeded tables first.")
@@ -699,9 +697,3 @@ class CaseRows:
         if any(node.kind is Kind.WAIT for node, _ in place.steps) or place.node.kind is Kind.WAIT:
             return "DELIVRD"
         return self.s.codes.any_final()
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    django.setup()
-    sys.exit(main())

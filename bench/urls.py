@@ -9,6 +9,7 @@ from bench import baseline
 urlpatterns = [
     path("bench/list/<str:kind>/", baseline.case_rows, name="bench-list"),
     path("bench/case/<str:reference>/", baseline.case_row, name="bench-case"),
+    path("bench/case-full/<str:reference>/", baseline.case_full, name="bench-case-full"),
     path("bench/tracking/<str:token>/", baseline.tracking_row, name="bench-tracking"),
     path("bench/dashboard/", baseline.dashboard_rows, name="bench-dashboard"),
     path("bench/step/<str:reference>/", baseline.step_update, name="bench-step"),
