@@ -121,15 +121,16 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Tally:
-    """The counted part of the live panels: every figure, and who holds how much."""
+    """The counted part of the live panels: every figure with its queue link, and who holds what."""
 
     counted_at: datetime
-    by_state: dict[str, int]
-    unassigned: int
-    stale: int
-    escalations: int
-    # (username, display name, open, waiting) per person, most open cases first.
-    people: tuple[tuple[str, str, int, int], ...]
+    states: tuple[Figure, ...]
+    open_total: Figure
+    unassigned: Figure
+    waiting_total: Figure
+    escalations_total: Figure
+    stale_total: Figure
+    loads: tuple[Load, ...]
 
 
 def tally(stale_hours: int, now: datetime) -> Tally:
@@ -166,10 +167,25 @@ def tally(stale_hours: int, now: datetime) -> Tally:
         .only("pk", "username", "first_name", "last_name")
     )
     ranked = sorted(people, key=lambda p: (-held.get(p.pk, [0])[0], p.first_name, p.get_username()))
-    loads = tuple(
-        (p.get_username(), p.get_full_name() or p.get_username(), *held.get(p.pk, (0, 0))) for p in ranked
+    return Tally(
+        counted_at=now,
+        states=tuple(Figure(state.label, by_state[state.value], _state_url(state)) for state in OPEN_STATES),
+        open_total=Figure("Open", sum(by_state.values()), queue_url(filters=Filters(states=OPEN_STATES))),
+        unassigned=Figure("Unassigned", unassigned, queue_url(Tab.UNASSIGNED)),
+        waiting_total=Figure("Waiting", by_state[CaseState.WAITING.value], _state_url(CaseState.WAITING)),
+        escalations_total=Figure(
+            "With an open escalation", escalations, queue_url(filters=Filters(open_escalation=True))
+        ),
+        stale_total=Figure(
+            f"Untouched for {stale_hours} h or more",
+            stale,
+            queue_url(filters=Filters(states=STALE_STATES, untouched_hours=stale_hours)),
+        ),
+        loads=tuple(
+            _load(p.get_username(), p.get_full_name() or p.get_username(), *held.get(p.pk, (0, 0)))
+            for p in ranked
+        ),
     )
-    return Tally(now, by_state, unassigned, stale, escalations, loads)
 
 
 def cached_tally(stale_hours: int, now: datetime) -> Tally:
@@ -200,24 +216,12 @@ def snapshot(stale_hours: int, now: datetime | None = None, rows: int = PANEL_RO
     return Snapshot(
         now=counts.counted_at,
         stale_hours=stale_hours,
-        states=tuple(
-            Figure(state.label, counts.by_state[state.value], _state_url(state)) for state in OPEN_STATES
-        ),
-        open_total=Figure(
-            "Open", sum(counts.by_state.values()), queue_url(filters=Filters(states=OPEN_STATES))
-        ),
-        unassigned=Figure("Unassigned", counts.unassigned, queue_url(Tab.UNASSIGNED)),
-        waiting_total=Figure(
-            "Waiting", counts.by_state[CaseState.WAITING.value], _state_url(CaseState.WAITING)
-        ),
-        escalations_total=Figure(
-            "With an open escalation", counts.escalations, queue_url(filters=Filters(open_escalation=True))
-        ),
-        stale_total=Figure(
-            f"Untouched for {stale_hours} h or more",
-            counts.stale,
-            queue_url(filters=Filters(states=STALE_STATES, untouched_hours=stale_hours)),
-        ),
+        states=counts.states,
+        open_total=counts.open_total,
+        unassigned=counts.unassigned,
+        waiting_total=counts.waiting_total,
+        escalations_total=counts.escalations_total,
+        stale_total=counts.stale_total,
         waiting=tuple(
             WaitingRow(case, case.wait_deadline - now)
             for case in waiting.order_by("wait_deadline", "pk")[:rows]
@@ -230,7 +234,7 @@ def snapshot(stale_hours: int, now: datetime | None = None, rows: int = PANEL_RO
         stale=tuple(
             StaleRow(case, now - case.updated_at) for case in stale_cases.order_by("updated_at", "pk")[:rows]
         ),
-        loads=tuple(_load(*row) for row in counts.people),
+        loads=counts.loads,
     )
 
 
