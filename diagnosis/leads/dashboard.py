@@ -37,6 +37,8 @@ DEADLINE_SOON = timedelta(hours=12)
 STALE_STATES = (CaseState.NEW, CaseState.IN_PROGRESS)
 # Where the shared tally waits for the next poll (per stale limit, which settings may change).
 TALLY_CACHE_KEY = "lead-tally:{hours}"
+# What the rows show of the person holding a case.
+HOLDER_FIELDS = ("assigned_to__username", "assigned_to__first_name", "assigned_to__last_name")
 
 
 def queue_url(tab: Tab = Tab.ALL, filters: Filters | None = None, sort: Sort | None = None) -> str:
@@ -210,9 +212,23 @@ def snapshot(stale_hours: int, now: datetime | None = None, rows: int = PANEL_RO
     """Every figure of the live panels: the (cached) tally, and three short lists."""
     now = now or timezone.now()
     counts = cached_tally(stale_hours, now)
-    waiting = Case.objects.filter(state=CaseState.WAITING).select_related("assigned_to")
-    escalations = Escalation.objects.filter(closed_at__isnull=True).select_related("case__assigned_to")
-    stale_cases = Case.objects.filter(_stale(stale_hours, now)).select_related("assigned_to")
+    # Only the columns the rows show: a case's description and answers are not read here.
+    shown = ("reference", "state", "wait_deadline", "updated_at", "assigned_to", *HOLDER_FIELDS)
+    waiting = Case.objects.filter(state=CaseState.WAITING).select_related("assigned_to").only(*shown)
+    escalations = (
+        Escalation.objects.filter(closed_at__isnull=True)
+        .select_related("case")
+        .only(
+            "reason",
+            "opened_at",
+            "sent_at",
+            "provider_reference",
+            "case",
+            "case__reference",
+            "case__guide_version",
+        )
+    )
+    stale_cases = Case.objects.filter(_stale(stale_hours, now)).select_related("assigned_to").only(*shown)
     return Snapshot(
         now=counts.counted_at,
         stale_hours=stale_hours,
