@@ -60,6 +60,8 @@ RESULT_LABELS: dict[str, str] = {
 CACHE_KEY = "trends-summary:{days}"
 # Set while a refresh asked for by a page (on a cache miss) is on its way.
 REFRESH_ASKED_KEY = "trends-refresh-asked"
+# How long a summary may stand in for the next one if refreshes fall behind.
+SUMMARY_KEEP_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -315,8 +317,11 @@ def cached_summary(days: int) -> TrendSummary | None:
 
 
 def refresh_cached_summaries() -> None:
+    # Kept until the next refresh replaces them, however long that takes at production
+    # size (minutes per period): the page shows when a summary was worked out.
+    keep = max(settings.TRENDS_CACHE_SECONDS, SUMMARY_KEEP_SECONDS)
     for days in PERIOD_DAYS:
-        cache.set(CACHE_KEY.format(days=days), summarise(Period.ending(days)), settings.TRENDS_CACHE_SECONDS)
+        cache.set(CACHE_KEY.format(days=days), summarise(Period.ending(days)), keep)
 
 
 def summarise(period: Period) -> TrendSummary:

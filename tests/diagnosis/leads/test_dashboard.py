@@ -226,6 +226,7 @@ def test_trends_not_yet_computed_are_asked_for_never_computed_on_the_request(
     trends.refresh_cached_summaries()
     content = lead_client.get("/leads/", headers=headers).content.decode()
     assert '<svg class="chart" role="img"' in content and "hx-trigger" not in content.split("</h2>")[0]
+    assert 'id="trends-as-of"' in content  # precomputed, so the page says when
 
 
 def test_polling_gets_only_the_live_panels(team: dict[str, Case], lead_client: Client) -> None:
