@@ -37,6 +37,10 @@ DEADLINE_SOON = timedelta(hours=12)
 STALE_STATES = (CaseState.NEW, CaseState.IN_PROGRESS)
 # Where the shared tally waits for the next poll (per stale limit, which settings may change).
 TALLY_CACHE_KEY = "lead-tally:{hours}"
+# A due tally stands in while one request recounts: at most this many times its age...
+TALLY_KEEP_FACTOR = 4
+# ...and a count that crashed without letting go blocks others no longer than this.
+TALLY_COUNTING_SECONDS = 30
 # What the rows show of the person holding a case.
 HOLDER_FIELDS = ("assigned_to__username", "assigned_to__first_name", "assigned_to__last_name")
 
@@ -195,17 +199,25 @@ def cached_tally(stale_hours: int, now: datetime) -> Tally:
 
     Counting reads every open case (hundreds of thousands at production size), so
     polls within a few seconds of each other share one count; the lists beside the
-    figures are read fresh on every request, each a short index scan.
+    figures are read fresh on every request, each a short index scan. When the tally
+    is due, one request counts while the others show the previous one a moment longer.
     """
     seconds = settings.LEAD_COUNTS_CACHE_SECONDS
     if seconds <= 0:
         return tally(stale_hours, now)
     key = TALLY_CACHE_KEY.format(hours=stale_hours)
     cached: Tally | None = cache.get(key)
-    if cached is None:
-        cached = tally(stale_hours, now)
-        cache.set(key, cached, seconds)
-    return cached
+    if cached is not None and now - cached.counted_at < timedelta(seconds=seconds):
+        return cached
+    lock = key + ":counting"
+    if cached is not None and not cache.add(lock, True, TALLY_COUNTING_SECONDS):
+        return cached  # another request is counting
+    try:
+        fresh = tally(stale_hours, now)
+        cache.set(key, fresh, seconds * TALLY_KEEP_FACTOR)
+    finally:
+        cache.delete(lock)
+    return fresh
 
 
 def snapshot(stale_hours: int, now: datetime | None = None, rows: int = PANEL_ROWS) -> Snapshot:

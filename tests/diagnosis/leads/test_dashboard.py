@@ -396,6 +396,27 @@ def test_polls_close_together_share_one_count(
     assert lead_client.get("/leads/").context["live"].states != first.context["live"].states
 
 
+def test_a_due_tally_is_recounted_by_one_request_while_others_show_the_last(
+    team: dict[str, Case], settings: Settings
+) -> None:
+    from django.core.cache import cache
+
+    settings.LEAD_COUNTS_CACHE_SECONDS = 15
+    key = dashboard.TALLY_CACHE_KEY.format(hours=24)
+    cache.delete_many([key, key + ":counting"])
+    start = timezone.now()
+    first = dashboard.cached_tally(24, start)
+    Case.objects.filter(pk=team["n1"].pk).update(state=CaseState.IN_PROGRESS)
+
+    assert dashboard.cached_tally(24, start + timedelta(seconds=14)) == first  # still fresh
+    cache.add(key + ":counting", True, 30)  # another request is counting
+    assert dashboard.cached_tally(24, start + timedelta(seconds=20)) == first
+    cache.delete(key + ":counting")
+    recounted = dashboard.cached_tally(24, start + timedelta(seconds=20))
+    assert recounted.counted_at == start + timedelta(seconds=20) and recounted.states != first.states
+    assert cache.get(key + ":counting") is None
+
+
 # --- Queue filters the numbers link to -----------------------------------------------------------
 
 
