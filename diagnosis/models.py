@@ -160,6 +160,18 @@ class Case(models.Model):
             models.Index(deadline_order(), F("created_at"), F("id"), name="diagnosis_case_deadline_key"),
             # Trends and exports select cases opened or settled in a period.
             models.Index(fields=["created_at"], name="diagnosis_case_created"),
+            # The lead dashboard: open cases by state and holder, and how many are untouched,
+            # counted by an index-only scan of open work alone; the untouched list, oldest first.
+            models.Index(
+                fields=["state", "assigned_to", "updated_at"],
+                condition=Q(state__in=OPEN_STATE_VALUES),
+                name="diagnosis_case_open_holder",
+            ),
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(state__in=[CaseState.NEW, CaseState.IN_PROGRESS]),
+                name="diagnosis_case_untouched",
+            ),
             models.Index(
                 fields=["resolved_at"], condition=Q(resolved_at__isnull=False), name="diagnosis_case_resolved"
             ),

@@ -213,6 +213,8 @@ DIAGNOSIS_WAIT_GRACE_MINUTES = env_int("DIAGNOSIS_WAIT_GRACE_MINUTES", 60, minim
 DIAGNOSIS_SWEEP_SECONDS = env_int("DIAGNOSIS_SWEEP_SECONDS", 120, minimum=5)
 # The team overview flags a new or in-progress case nobody has touched for this many hours.
 LEAD_STALE_AFTER_HOURS = env_int("LEAD_STALE_AFTER_HOURS", 24, minimum=1)
+# Leads polling within this many seconds of each other share one count of the open work.
+LEAD_COUNTS_CACHE_SECONDS = env_int("LEAD_COUNTS_CACHE_SECONDS", 15, minimum=0)
 # Where escalations to the SMS provider's customer service are emailed.
 CUSTOMER_SERVICE_EMAIL = env_str("CUSTOMER_SERVICE_EMAIL", "sms-provider-support@example.com")
 # Public base URL of the portal, used in links sent by email and in statusCallback.

@@ -1,9 +1,10 @@
 """The team lead's live picture of open work, and the lead's bulk reassignment.
 
 The overview answers four questions: what is open, what is about to hit its wait
-deadline, what is stuck at customer service, and who carries how much. Each panel is
-one query however many cases there are, so polling it every 30 seconds stays cheap,
-and every number comes with the queue link that lists exactly the cases it counts.
+deadline, what is stuck at customer service, and who carries how much. The figures are
+counted from partial indexes that hold only open work, and polls a few seconds apart
+share one count; the lists are short index scans. Every number comes with the queue
+link that lists exactly the cases it counts.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -32,6 +35,14 @@ DEADLINE_SOON = timedelta(hours=12)
 # "Untouched" is only a problem where the next move is ours: waiting cases have their
 # own deadline panel and escalations their own age panel.
 STALE_STATES = (CaseState.NEW, CaseState.IN_PROGRESS)
+# Where the shared tally waits for the next poll (per stale limit, which settings may change).
+TALLY_CACHE_KEY = "lead-tally:{hours}"
+# A due tally stands in while one request recounts: at most this many times its age...
+TALLY_KEEP_FACTOR = 4
+# ...and a count that crashed without letting go blocks others no longer than this.
+TALLY_COUNTING_SECONDS = 30
+# What the rows show of the person holding a case.
+HOLDER_FIELDS = ("assigned_to__username", "assigned_to__first_name", "assigned_to__last_name")
 
 
 def queue_url(tab: Tab = Tab.ALL, filters: Filters | None = None, sort: Sort | None = None) -> str:
@@ -114,37 +125,131 @@ class Snapshot:
     loads: tuple[Load, ...]
 
 
-def snapshot(stale_hours: int, now: datetime | None = None, rows: int = PANEL_ROWS) -> Snapshot:
-    """Every figure of the live panels, in five queries."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(hours=stale_hours)
-    has_open_escalation = Q(pk__in=Escalation.objects.filter(closed_at__isnull=True).values("case_id"))
-    stale = Q(state__in=STALE_STATES, updated_at__lt=cutoff)
-    totals = Case.objects.filter(Q(state__in=OPEN_STATES) | has_open_escalation).aggregate(
-        **{state.value: Count("pk", filter=Q(state=state)) for state in OPEN_STATES},
-        open=Count("pk", filter=Q(state__in=OPEN_STATES)),
-        unassigned=Count("pk", filter=Q(state__in=OPEN_STATES, assigned_to__isnull=True)),
-        stale=Count("pk", filter=stale),
-        escalations=Count("pk", filter=has_open_escalation),
+@dataclass(frozen=True)
+class Tally:
+    """The counted part of the live panels: every figure with its queue link, and who holds what."""
+
+    counted_at: datetime
+    states: tuple[Figure, ...]
+    open_total: Figure
+    unassigned: Figure
+    waiting_total: Figure
+    escalations_total: Figure
+    stale_total: Figure
+    loads: tuple[Load, ...]
+
+
+def tally(stale_hours: int, now: datetime) -> Tally:
+    """Count open work in three small queries, index-only scans of partial indexes made for them.
+
+    Open cases by state and holder, and how many of them are untouched, come from
+    `diagnosis_case_open_holder` (open cases only, with their last change); open
+    escalations from `diagnosis_escalation_open`. Neither reads a closed case.
+    """
+    by_state: dict[str, int] = dict.fromkeys((s.value for s in OPEN_STATES), 0)
+    unassigned = stale = 0
+    held: dict[int, list[int]] = {}  # user id -> [open, waiting]
+    rows = (
+        Case.objects.filter(state__in=OPEN_STATES)
+        .values_list("state", "assigned_to_id")
+        .annotate(n=Count("*"), stale=Count("state", filter=_stale(stale_hours, now)))
+        .order_by()
     )
-    waiting = Case.objects.filter(state=CaseState.WAITING).select_related("assigned_to")
-    escalations = Escalation.objects.filter(closed_at__isnull=True).select_related("case__assigned_to")
-    stale_cases = Case.objects.filter(stale).select_related("assigned_to").order_by("updated_at", "pk")
-    return Snapshot(
-        now=now,
-        stale_hours=stale_hours,
-        states=tuple(Figure(state.label, totals[state.value], _state_url(state)) for state in OPEN_STATES),
-        open_total=Figure("Open", totals["open"], queue_url(filters=Filters(states=OPEN_STATES))),
-        unassigned=Figure("Unassigned", totals["unassigned"], queue_url(Tab.UNASSIGNED)),
-        waiting_total=Figure("Waiting", totals[CaseState.WAITING.value], _state_url(CaseState.WAITING)),
+    for state, holder, n, untouched in rows:
+        by_state[state] += n
+        stale += untouched
+        if holder is None:
+            unassigned += n
+            continue
+        counts = held.setdefault(holder, [0, 0])
+        counts[0] += n
+        if state == CaseState.WAITING:
+            counts[1] += n
+    # One open escalation per case (diagnosis_escalation_one_open), so this counts cases.
+    escalations = Escalation.objects.filter(closed_at__isnull=True).count()
+    people = (
+        get_user_model()
+        .objects.filter((access.works_cases() & Q(is_active=True)) | Q(pk__in=list(held)))
+        .only("pk", "username", "first_name", "last_name")
+    )
+    ranked = sorted(people, key=lambda p: (-held.get(p.pk, [0])[0], p.first_name, p.get_username()))
+    return Tally(
+        counted_at=now,
+        states=tuple(Figure(state.label, by_state[state.value], _state_url(state)) for state in OPEN_STATES),
+        open_total=Figure("Open", sum(by_state.values()), queue_url(filters=Filters(states=OPEN_STATES))),
+        unassigned=Figure("Unassigned", unassigned, queue_url(Tab.UNASSIGNED)),
+        waiting_total=Figure("Waiting", by_state[CaseState.WAITING.value], _state_url(CaseState.WAITING)),
         escalations_total=Figure(
-            "With an open escalation", totals["escalations"], queue_url(filters=Filters(open_escalation=True))
+            "With an open escalation", escalations, queue_url(filters=Filters(open_escalation=True))
         ),
         stale_total=Figure(
             f"Untouched for {stale_hours} h or more",
-            totals["stale"],
+            stale,
             queue_url(filters=Filters(states=STALE_STATES, untouched_hours=stale_hours)),
         ),
+        loads=tuple(
+            _load(p.get_username(), p.get_full_name() or p.get_username(), *held.get(p.pk, (0, 0)))
+            for p in ranked
+        ),
+    )
+
+
+def cached_tally(stale_hours: int, now: datetime) -> Tally:
+    """The tally, shared by every lead's poll for `LEAD_COUNTS_CACHE_SECONDS`.
+
+    Counting reads every open case (hundreds of thousands at production size), so
+    polls within a few seconds of each other share one count; the lists beside the
+    figures are read fresh on every request, each a short index scan. When the tally
+    is due, one request counts while the others show the previous one a moment longer.
+    """
+    seconds = settings.LEAD_COUNTS_CACHE_SECONDS
+    if seconds <= 0:
+        return tally(stale_hours, now)
+    key = TALLY_CACHE_KEY.format(hours=stale_hours)
+    cached: Tally | None = cache.get(key)
+    if cached is not None and now - cached.counted_at < timedelta(seconds=seconds):
+        return cached
+    lock = key + ":counting"
+    if cached is not None and not cache.add(lock, True, TALLY_COUNTING_SECONDS):
+        return cached  # another request is counting
+    try:
+        fresh = tally(stale_hours, now)
+        cache.set(key, fresh, seconds * TALLY_KEEP_FACTOR)
+    finally:
+        cache.delete(lock)
+    return fresh
+
+
+def snapshot(stale_hours: int, now: datetime | None = None, rows: int = PANEL_ROWS) -> Snapshot:
+    """Every figure of the live panels: the (cached) tally, and three short lists."""
+    now = now or timezone.now()
+    counts = cached_tally(stale_hours, now)
+    # Only the columns the rows show: a case's description and answers are not read here.
+    shown = ("reference", "state", "wait_deadline", "updated_at", "assigned_to", *HOLDER_FIELDS)
+    waiting = Case.objects.filter(state=CaseState.WAITING).select_related("assigned_to").only(*shown)
+    escalations = (
+        Escalation.objects.filter(closed_at__isnull=True)
+        .select_related("case")
+        .only(
+            "reason",
+            "opened_at",
+            "sent_at",
+            "provider_reference",
+            "case",
+            "case__reference",
+            "case__guide_version",
+        )
+    )
+    stale_cases = Case.objects.filter(_stale(stale_hours, now)).select_related("assigned_to").only(*shown)
+    return Snapshot(
+        now=counts.counted_at,
+        stale_hours=stale_hours,
+        states=counts.states,
+        open_total=counts.open_total,
+        unassigned=counts.unassigned,
+        waiting_total=counts.waiting_total,
+        escalations_total=counts.escalations_total,
+        stale_total=counts.stale_total,
         waiting=tuple(
             WaitingRow(case, case.wait_deadline - now)
             for case in waiting.order_by("wait_deadline", "pk")[:rows]
@@ -154,9 +259,15 @@ def snapshot(stale_hours: int, now: datetime | None = None, rows: int = PANEL_RO
             EscalationRow(e, _reason_title(e.case, e.reason), now - e.opened_at)
             for e in escalations.order_by("opened_at", "pk")[:rows]
         ),
-        stale=tuple(StaleRow(case, now - case.updated_at) for case in stale_cases[:rows]),
-        loads=tuple(_loads()),
+        stale=tuple(
+            StaleRow(case, now - case.updated_at) for case in stale_cases.order_by("updated_at", "pk")[:rows]
+        ),
+        loads=counts.loads,
     )
+
+
+def _stale(stale_hours: int, now: datetime) -> Q:
+    return Q(state__in=STALE_STATES, updated_at__lt=now - timedelta(hours=stale_hours))
 
 
 def _state_url(state: CaseState) -> str:
@@ -176,34 +287,17 @@ def _reason_title(case: Case, reason: str) -> str:
     return next((n.title for n in guide.nodes if n.kind is Kind.OUTCOME and n.cause == reason), reason)
 
 
-def _loads() -> list[Load]:
-    """Open and waiting cases per person: everyone who works cases, plus anyone still holding one."""
-    holders = Case.objects.filter(state__in=OPEN_STATES, assigned_to__isnull=False).values("assigned_to_id")
-    people = (
-        get_user_model()
-        .objects.filter((access.works_cases() & Q(is_active=True)) | Q(pk__in=holders))
-        .annotate(
-            open_count=Count("assigned_cases", filter=Q(assigned_cases__state__in=OPEN_STATES)),
-            waiting_count=Count("assigned_cases", filter=Q(assigned_cases__state=CaseState.WAITING)),
-        )
-        .order_by("-open_count", "first_name", "username")
+def _load(username: str, name: str, open_count: int, waiting_count: int) -> Load:
+    """One person's row: open and waiting cases, each linking to the queue filtered to them."""
+    return Load(
+        name,
+        Figure("Open", open_count, queue_url(filters=Filters(states=OPEN_STATES, assignee=username))),
+        Figure(
+            "Waiting",
+            waiting_count,
+            queue_url(filters=Filters(states=(CaseState.WAITING,), assignee=username)),
+        ),
     )
-    return [
-        Load(
-            person.get_full_name() or person.get_username(),
-            Figure(
-                "Open",
-                person.open_count,
-                queue_url(filters=Filters(states=OPEN_STATES, assignee=person.get_username())),
-            ),
-            Figure(
-                "Waiting",
-                person.waiting_count,
-                queue_url(filters=Filters(states=(CaseState.WAITING,), assignee=person.get_username())),
-            ),
-        )
-        for person in people
-    ]
 
 
 def reassign(case_ids: Iterable[int], *, assignee: User | None, actor: User) -> list[Case]:

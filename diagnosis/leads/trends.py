@@ -41,6 +41,7 @@ from diagnosis.guide import Result, get_guide
 from diagnosis.leads import charts
 from diagnosis.models import Case, Deflection, Message, Recipient, StatusReport, TestMessage
 from portal.periodic import once_per_slot
+from portal.publish import publish
 
 PERIOD_DAYS = (7, 30, 90)
 DEFAULT_DAYS = 7
@@ -57,6 +58,10 @@ RESULT_LABELS: dict[str, str] = {
 # Where beat leaves each period's summary. Renaming the class means a new key: a cached
 # object of the old class could not be read back.
 CACHE_KEY = "trends-summary:{days}"
+# Set while a refresh asked for by a page (on a cache miss) is on its way.
+REFRESH_ASKED_KEY = "trends-refresh-asked"
+# How long a summary may stand in for the next one if refreshes fall behind.
+SUMMARY_KEEP_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -293,26 +298,30 @@ def final_statuses(cases: QuerySet[Case]) -> dict[int, FinalStatus]:
     return result
 
 
-def cached_summary(days: int) -> TrendSummary:
-    """The summary of the last `days`, as computed by the periodic refresh (or now, if none is cached).
+def cached_summary(days: int) -> TrendSummary | None:
+    """The summary of the last `days` as the periodic refresh left it; None until there is one.
 
-    Trends over days do not need to be fresher than a few minutes, and at production
-    size one summary reads every case of the period, so beat recomputes them in the
-    background (`refresh_cached_summaries`) and the dashboard reads the result.
+    At production size one summary reads every case of the period and their reports,
+    so it is never computed on a request: beat recomputes them in the background
+    (`refresh_cached_summaries`) and the dashboard reads the result. On a miss (a cache
+    just flushed or a fresh install) a refresh is asked for, once per refresh interval,
+    and the page says the trends are on their way. With the cache switched off
+    (`TRENDS_CACHE_SECONDS` 0, as in the tests) the summary is computed here instead.
     """
     if settings.TRENDS_CACHE_SECONDS <= 0:
         return summarise(Period.ending(days))
-    key = CACHE_KEY.format(days=days)
-    cached: TrendSummary | None = cache.get(key)
-    if cached is None:
-        cached = summarise(Period.ending(days))
-        cache.set(key, cached, settings.TRENDS_CACHE_SECONDS)
+    cached: TrendSummary | None = cache.get(CACHE_KEY.format(days=days))
+    if cached is None and cache.add(REFRESH_ASKED_KEY, True, settings.TRENDS_REFRESH_SECONDS or 60):
+        publish(refresh_trends_task)
     return cached
 
 
 def refresh_cached_summaries() -> None:
+    # Kept until the next refresh replaces them, however long that takes at production
+    # size (minutes per period): the page shows when a summary was worked out.
+    keep = max(settings.TRENDS_CACHE_SECONDS, SUMMARY_KEEP_SECONDS)
     for days in PERIOD_DAYS:
-        cache.set(CACHE_KEY.format(days=days), summarise(Period.ending(days)), settings.TRENDS_CACHE_SECONDS)
+        cache.set(CACHE_KEY.format(days=days), summarise(Period.ending(days)), keep)
 
 
 def summarise(period: Period) -> TrendSummary:

@@ -43,7 +43,12 @@ TRENDS = "trends"
 @review_team
 @vary_on_headers("HX-Request")
 def lead_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """One page with two parts refreshed on their own: live panels poll, trends follow the period."""
+    """The live panels, which poll; the trends follow the period and load after the page.
+
+    The first response carries only the live panels: the trends section asks for itself
+    once the page has loaded (`hx-trigger="load"`), and is read from the precomputed
+    summaries, so nothing on this path reads the reports.
+    """
     part = request.htmx.target if request.htmx and not request.htmx.history_restore_request else None
     part = part if part in (LIVE_PANELS, TRENDS) else None
     days = PeriodForm(request.GET).value()
@@ -55,9 +60,9 @@ def lead_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     }
     if part != TRENDS:
         context["live"] = dashboard.snapshot(settings.LEAD_STALE_AFTER_HOURS)
-    if part != LIVE_PANELS:
+    if part == TRENDS:
         summary = trends.cached_summary(days)
-        context.update(summary=summary, charts=trends.summary_charts(summary))
+        context.update(summary=summary, charts=trends.summary_charts(summary) if summary else None)
     template = "diagnosis/leads/dashboard.html" + (f"#{part}" if part else "")
     return render(request, template, context)
 
