@@ -8,6 +8,5 @@ class DiagnosisConfig(AppConfig):
     verbose_name = "Diagnosis"
 
     def ready(self) -> None:
-        # Signal receivers: matching of received reports, and the staff home page's panel.
-        from diagnosis.cases import matching  # noqa: F401
+        # Signal receivers: the staff home page's panel.
         from diagnosis.workspace import home  # noqa: F401

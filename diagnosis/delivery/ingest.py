@@ -86,7 +86,7 @@ class ReportError(ValueError):
 
 @dataclass(frozen=True)
 class StoreResult:
-    # The reports inserted now, without primary keys (`bulk_create` with `ignore_conflicts`).
+    # The reports inserted now (with their primary keys where the database returns them).
     new: tuple[StatusReport, ...]
     msg_ids: tuple[str, ...]
     numbers: tuple[str, ...]
@@ -374,24 +374,71 @@ def read_batch(
 def store(reports: Iterable[StatusReport]) -> StoreResult:
     """Insert the reports that are new; a redelivered report is acknowledged, not stored twice.
 
-    Duplicates are found by the unique `dedupe_key`; `ignore_conflicts` makes two
-    concurrent deliveries of the same report safe without locking. Of reports repeated
-    in one batch the first is kept.
+    Duplicates are found by the unique `dedupe_key`: one `INSERT … ON CONFLICT DO NOTHING
+    RETURNING` stores the new ones and says which they were, so two concurrent deliveries of
+    the same report are safe without locking, and no transaction of its own is needed. Of
+    reports repeated in one batch the first is kept.
     """
     batch: dict[str, StatusReport] = {}
     for report in reports:
         batch.setdefault(report.dedupe_key, report)
-    # No savepoint of its own: callers that already hold a transaction (the callback) save two statements.
-    with transaction.atomic(savepoint=False):
-        existing = _stored_keys(list(batch))
-        fresh = tuple(r for key, r in batch.items() if key not in existing)
-        StatusReport.objects.bulk_create(fresh, ignore_conflicts=True)
+    rows = list(batch.values())
+    if connection.features.can_return_rows_from_bulk_insert:
+        fresh = tuple(report for chunk in _row_chunks(rows) for report in _insert_new(chunk))
+    else:
+        fresh = _insert_unseen(rows)
     return StoreResult(
         new=fresh,
-        msg_ids=tuple(sorted({r.msg_id for r in batch.values()})),
-        numbers=tuple(sorted({r.to_number for r in batch.values() if r.to_number})),
+        msg_ids=tuple(sorted({r.msg_id for r in rows})),
+        numbers=tuple(sorted({r.to_number for r in rows if r.to_number})),
         keys=tuple(sorted(batch)),
     )
+
+
+# Every column but the primary key, which the database assigns.
+_COLUMNS = tuple(f for f in StatusReport._meta.concrete_fields if not f.primary_key)
+_PK = StatusReport._meta.pk.column
+# PostgreSQL binds at most 65,535 parameters per statement.
+_MAX_PARAMS = 65_535
+
+
+def _row_chunks(rows: Sequence[StatusReport]) -> Iterator[Sequence[StatusReport]]:
+    """Rows in statements the database takes: an import's batch can be larger than one bind."""
+    size = max(1, (connection.features.max_query_params or _MAX_PARAMS) // len(_COLUMNS))
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _insert_new(rows: Sequence[StatusReport]) -> list[StatusReport]:
+    """One statement: insert the rows whose key is not stored yet; the ones inserted, with their ids."""
+    if not rows:
+        return []
+    quote = connection.ops.quote_name
+    table = quote(StatusReport._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in _COLUMNS)
+    values = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * len(rows))
+    params = [f.get_db_prep_save(getattr(r, f.attname), connection) for r in rows for f in _COLUMNS]
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES {values} "
+        f"ON CONFLICT ({quote('dedupe_key')}) DO NOTHING RETURNING {quote(_PK)}, {quote('dedupe_key')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = {key: pk for pk, key in cursor.fetchall()}
+    fresh = [r for r in rows if r.dedupe_key in inserted]
+    for report in fresh:
+        report.pk = inserted[report.dedupe_key]
+        report._state.adding = False
+    return fresh
+
+
+def _insert_unseen(rows: Sequence[StatusReport]) -> tuple[StatusReport, ...]:
+    """The same for an SQLite older than 3.35 (no RETURNING): look the keys up, insert the rest."""
+    with transaction.atomic(savepoint=False):
+        existing = _stored_keys([r.dedupe_key for r in rows])
+        fresh = tuple(r for r in rows if r.dedupe_key not in existing)
+        StatusReport.objects.bulk_create(fresh, ignore_conflicts=True)
+    return fresh
 
 
 def key_chunks(keys: Sequence[str]) -> Iterator[Sequence[str]]:
