@@ -30,7 +30,7 @@ from typing import cast
 from django.db import connection, transaction
 from django.utils import timezone
 
-from diagnosis.delivery import numbers
+from diagnosis.delivery import insert_new, numbers
 from diagnosis.models import ReportChannel, StatusReport
 
 # Casts: these are CharFields, whose max_length is always set (the stubs allow None for any field).
@@ -111,6 +111,8 @@ def clean_text(text: str) -> str:
     NULs and other control characters become `\\x00`-style escapes, undecodable bytes `\\xff`, and
     lone surrogates `\\ud800`; everything else, tab and newline included, is left as it is.
     """
+    if text.isprintable():  # the usual case, checked in C: every unsafe character is non-printable
+        return text
     return _UNSAFE.sub(_escape, text)
 
 
@@ -383,53 +385,13 @@ def store(reports: Iterable[StatusReport]) -> StoreResult:
     for report in reports:
         batch.setdefault(report.dedupe_key, report)
     rows = list(batch.values())
-    if connection.features.can_return_rows_from_bulk_insert:
-        fresh = tuple(report for chunk in _row_chunks(rows) for report in _insert_new(chunk))
-    else:
-        fresh = _insert_unseen(rows)
+    fresh = tuple(insert_new.insert_new(rows)) if insert_new.supported() else _insert_unseen(rows)
     return StoreResult(
         new=fresh,
         msg_ids=tuple(sorted({r.msg_id for r in rows})),
         numbers=tuple(sorted({r.to_number for r in rows if r.to_number})),
         keys=tuple(sorted(batch)),
     )
-
-
-# Every column but the primary key, which the database assigns.
-_COLUMNS = tuple(f for f in StatusReport._meta.concrete_fields if not f.primary_key)
-_PK = StatusReport._meta.pk.column
-# PostgreSQL binds at most 65,535 parameters per statement.
-_MAX_PARAMS = 65_535
-
-
-def _row_chunks(rows: Sequence[StatusReport]) -> Iterator[Sequence[StatusReport]]:
-    """Rows in statements the database takes: an import's batch can be larger than one bind."""
-    size = max(1, (connection.features.max_query_params or _MAX_PARAMS) // len(_COLUMNS))
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
-
-
-def _insert_new(rows: Sequence[StatusReport]) -> list[StatusReport]:
-    """One statement: insert the rows whose key is not stored yet; the ones inserted, with their ids."""
-    if not rows:
-        return []
-    quote = connection.ops.quote_name
-    table = quote(StatusReport._meta.db_table)
-    columns = ", ".join(quote(f.column) for f in _COLUMNS)
-    values = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * len(rows))
-    params = [f.get_db_prep_save(getattr(r, f.attname), connection) for r in rows for f in _COLUMNS]
-    sql = (
-        f"INSERT INTO {table} ({columns}) VALUES {values} "
-        f"ON CONFLICT ({quote('dedupe_key')}) DO NOTHING RETURNING {quote(_PK)}, {quote('dedupe_key')}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        inserted = {key: pk for pk, key in cursor.fetchall()}
-    fresh = [r for r in rows if r.dedupe_key in inserted]
-    for report in fresh:
-        report.pk = inserted[report.dedupe_key]
-        report._state.adding = False
-    return fresh
 
 
 def _insert_unseen(rows: Sequence[StatusReport]) -> tuple[StatusReport, ...]:
