@@ -33,7 +33,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from diagnosis.delivery import ingest
+from diagnosis.delivery import ingest, known_sources
 from diagnosis.huawei import signing
 from diagnosis.models import RejectedPayload, ReportChannel, StatusSource
 from portal.client_address import client_ip
@@ -184,10 +184,8 @@ def _verify(source: StatusSource, request: HttpRequest, body: bytes) -> None:
 @require_POST
 def status_report(request: HttpRequest, token: str) -> HttpResponse:
     # A token that cannot be one (a NUL from %00, say) must not reach the query: PostgreSQL refuses NULs.
-    if len(token) > MAX_TOKEN or not token.isprintable():
-        source = None
-    else:
-        source = StatusSource.active_for_token(token)
+    unusable = len(token) > MAX_TOKEN or not token.isprintable()
+    source = None if unusable else known_sources.active_source(token)
     if source is None:
         # Logged without the body: a wrong token is noise or probing, not data to keep.
         logger.warning("Status report for an unknown or revoked token from %s", client_ip(request))
@@ -215,6 +213,7 @@ def status_report(request: HttpRequest, token: str) -> HttpResponse:
         # A source's last report time is for people, to the minute: skip the write in between.
         if source.last_report_at is None or now - source.last_report_at > LAST_REPORT_RESOLUTION:
             StatusSource.objects.filter(pk=source.pk).update(last_report_at=now)
+            source.last_report_at = now  # the remembered source too (known_sources)
     except Rejected as exc:
         if exc.status != 401:
             _keep_rejected(source, request, body, exc.reason)

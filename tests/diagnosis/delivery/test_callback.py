@@ -16,6 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from diagnosis.cases import matching
+from diagnosis.delivery import known_sources
 from diagnosis.huawei import signing
 from diagnosis.models import Case, CaseState, RejectedPayload, StatusReport, StatusSource
 from tests.diagnosis.conftest import walk_to
@@ -468,7 +469,7 @@ def test_a_batch_callback_is_one_insert_and_the_minutely_last_report_write(
 ) -> None:
     with django_assert_num_queries(3):  # token, INSERT … RETURNING, last_report_at (none yet)
         assert post(client, source, _batch(50), "application/json").status_code == 200
-    with django_assert_num_queries(2):  # within the minute: no last_report_at write
+    with django_assert_num_queries(1):  # the source remembered, and no last_report_at write within the minute
         assert post(client, source, _batch(50), "application/json").status_code == 200  # all redelivered
     assert StatusReport.objects.count() == 50
 
@@ -507,3 +508,28 @@ def test_a_callback_queues_no_task_and_needs_no_broker(
 
     assert (callbacks, attempts) == ([], [])
     assert StatusReport.objects.filter(matched_at__isnull=True).count() == 51  # the matcher's to match
+
+
+def test_a_source_is_remembered_for_seconds_and_a_revocation_takes_effect_within_them(
+    client: Client, source: StatusSource, monkeypatch: pytest.MonkeyPatch, django_assert_num_queries: Any
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(known_sources.time, "monotonic", lambda: clock[0])
+    assert post(client, source, EXAMPLES[0]).status_code == 200
+    with django_assert_num_queries(1):  # the INSERT alone: the source is remembered
+        assert post(client, source, EXAMPLES[1]).status_code == 200
+
+    # Revoked from another process (the status_source command): no signal reaches this one.
+    StatusSource.objects.filter(pk=source.pk).update(revoked_at=timezone.now())
+    clock[0] += known_sources.REMEMBER_SECONDS - 0.5
+    assert post(client, source, EXAMPLES[2]).status_code == 200
+    clock[0] += 1
+    assert post(client, source, EXAMPLES[3]).status_code == 404
+    assert StatusReport.objects.count() == 3
+
+
+def test_a_source_revoked_in_this_process_is_refused_at_once(client: Client, source: StatusSource) -> None:
+    assert post(client, source, EXAMPLES[0]).status_code == 200
+    source.revoked_at = timezone.now()
+    source.save()  # the admin, say
+    assert post(client, source, EXAMPLES[1]).status_code == 404
