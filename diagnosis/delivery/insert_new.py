@@ -98,6 +98,8 @@ def _pg_preparers() -> list[tuple[models.Field[Any, Any], Callable[[object], obj
 
 def _moment(field: models.Field[Any, Any], value: object) -> object:
     """An aware datetime as ISO text, which PostgreSQL reads exactly; anything else as Django prepares it."""
+    if value is None:
+        return None
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.isoformat()
     prepared = field.get_db_prep_save(value, connection)
