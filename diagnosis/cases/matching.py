@@ -116,9 +116,26 @@ def _match_set(size: int) -> int:
         )
         if not rows:
             return 0
-        reports_arrived(sorted({msg_id for _, msg_id, _ in rows}), sorted({to for _, _, to in rows if to}))
+        msg_ids, numbers = sorted({m for _, m, _ in rows}), sorted({to for _, _, to in rows if to})
+        for case_id in waiting_cases_for(msg_ids, numbers):
+            _resume_alone(case_id)
         StatusReport.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(matched_at=timezone.now())
     return len(rows)
+
+
+def _resume_alone(case_id: int) -> None:
+    """`reports_arrived` for one case of a set, in a savepoint of its own.
+
+    One case that cannot be resumed must not hold back every report behind it: its
+    failure is logged, and the waiting sweep, which resumes a case whose final report
+    is stored, tries it again.
+    """
+    try:
+        with transaction.atomic():
+            if services.resume_with_report(case_id):
+                tell_assignee(case_id)
+    except Exception:
+        logger.exception("Case %s could not be resumed from its report; the sweep retries it", case_id)
 
 
 # --- Tasks ------------------------------------------------------------------------------------

@@ -179,3 +179,30 @@ def test_two_matchers_at_once_match_each_report_once_and_resume_each_case_once(
         assert case.state == CaseState.IN_PROGRESS
         assert agent.notifications.filter(case=case).count() == 1
         assert case.events.filter(kind=EventKind.WAIT_ENDED).count() == 1
+
+
+def test_a_case_that_fails_to_resume_does_not_hold_back_the_others(
+    make_case: Callable[..., Case],
+    agent: User,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cases = []
+    for n in range(2):
+        case = make_case(msg_ids=(f"waiting-{n}",))
+        services.assign(case.pk, assignee=agent, actor=agent, claim=True)
+        cases.append(walk_to(case, [("report_returned", "no_report"), ("dial_recipient", "no")], agent))
+        store_report(f"waiting-{n}", "DELIVRD")
+    real = services.resume_with_report
+
+    def failing_for_the_first(case_id: int, report: StatusReport | None = None) -> bool:
+        if case_id == cases[0].pk:
+            raise RuntimeError("a broken case")
+        return real(case_id, report)
+
+    monkeypatch.setattr(services, "resume_with_report", failing_for_the_first)
+
+    assert matching.match_unmatched() == 2
+    assert [Case.objects.get(pk=c.pk).state for c in cases] == [CaseState.WAITING, CaseState.IN_PROGRESS]
+    assert f"Case {cases[0].pk} could not be resumed" in caplog.text
+    assert not StatusReport.objects.filter(matched_at__isnull=True).exists()
