@@ -514,7 +514,7 @@ def test_a_source_is_remembered_for_seconds_and_a_revocation_takes_effect_within
     client: Client, source: StatusSource, monkeypatch: pytest.MonkeyPatch, django_assert_num_queries: Any
 ) -> None:
     clock = [1000.0]
-    monkeypatch.setattr(known_sources.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(known_sources, "_clock", lambda: clock[0])
     assert post(client, source, EXAMPLES[0]).status_code == 200
     with django_assert_num_queries(1):  # the INSERT alone: the source is remembered
         assert post(client, source, EXAMPLES[1]).status_code == 200

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from diagnosis.delivery import ingest
+from diagnosis.delivery import ingest, insert_new
 from diagnosis.models import ReportChannel, StatusReport
 
 FIVE_PAST = datetime(2024, 5, 1, 8, 0, 5, tzinfo=UTC)
@@ -185,7 +185,7 @@ def test_store_lists_what_it_inserted_now_and_keeps_the_first_of_a_repeated_repo
     returning: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The lookup-first path is what an SQLite older than 3.35 (no RETURNING) takes.
-    monkeypatch.setattr(ingest.insert_new, "supported", lambda: returning)
+    monkeypatch.setattr(insert_new, "supported", lambda: returning)
     ingest.store([_report("m-1")])
 
     result = ingest.store([_report("m-1"), _report("m-2", desc="first"), _report("m-2", desc="second")])
