@@ -8,7 +8,6 @@ class DiagnosisConfig(AppConfig):
     verbose_name = "Diagnosis"
 
     def ready(self) -> None:
-        # Signal receivers: matching of received reports, the staff home page's panel,
-        # and the queue's cached tab counts.
-        from diagnosis.cases import matching, queue  # noqa: F401
+        # Signal receivers: the staff home page's panel and the queue's cached tab counts.
+        from diagnosis.cases import queue  # noqa: F401
         from diagnosis.workspace import home  # noqa: F401

@@ -372,8 +372,8 @@ class StatusReport(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     # message id + part + status + update time: a redelivered report maps to the same key.
     dedupe_key = models.CharField(max_length=160, unique=True, editable=False)
-    # When waiting cases were matched against this report; empty until then, e.g. while
-    # the broker is down. The periodic catch-up matches what stays empty (cases.matching.match_unmatched).
+    # When waiting cases were matched against this report; empty until then. Callbacks store
+    # reports empty, and beat's frequent matcher fills it (cases.matching.match_unmatched).
     matched_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:

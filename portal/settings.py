@@ -261,13 +261,13 @@ if TRENDS_REFRESH_SECONDS:
         "options": {"expires": TRENDS_REFRESH_SECONDS},
     }
 
-# Status reports whose matching could not be queued (broker down) or was lost; each
-# report is matched at least once, within about a minute of the broker's recovery.
-DIAGNOSIS_MATCH_GRACE_SECONDS = env_int("DIAGNOSIS_MATCH_GRACE_SECONDS", 10, minimum=0)
+# Callbacks store status reports unmatched; this often, beat's matcher resumes the waiting
+# cases they concern, in sets. Each report is matched at least once, each case resumed once.
+DIAGNOSIS_MATCH_SECONDS = env_int("DIAGNOSIS_MATCH_SECONDS", 5, minimum=1)
 CELERY_BEAT_SCHEDULE["match-unmatched-reports"] = {
     "task": "diagnosis.match_unmatched_reports",
-    "schedule": timedelta(minutes=1),
-    "options": {"expires": 60},
+    "schedule": timedelta(seconds=DIAGNOSIS_MATCH_SECONDS),
+    "options": {"expires": DIAGNOSIS_MATCH_SECONDS},
 }
 
 CELERY_BEAT_SCHEDULE["waiting-sweep"] = {

@@ -1,27 +1,25 @@
-"""Matching stored reports to waiting cases: exactly when it can, at least once in any case.
+"""Matching stored reports to waiting cases: every report at least once, every case resumed once.
 
-A report that arrives for a waiting case resumes it at once (`reports_arrived`). Callbacks
-leave the matching to a worker after commit; anything whose matching never ran (the
-broker was down, a worker lost the task) is picked up by beat's `match_unmatched`.
+A report that arrives for a waiting case resumes it (`reports_arrived`). Callbacks only
+store their reports, unmatched; beat's `match_unmatched` matches them in sets every few
+seconds (`DIAGNOSIS_MATCH_SECONDS`), so neither the callback nor its answer depends on the
+broker. Agents' manual entries and Send Details imports match their own reports at once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 
 from celery import shared_task
-from django.conf import settings
-from django.dispatch import receiver
+from django.db import transaction
 from django.utils import timezone
 
 from diagnosis.cases import services
 from diagnosis.cases.notifications import tell_assignee
-from diagnosis.delivery import ingest, signals
+from diagnosis.delivery import ingest
 from diagnosis.models import Case, CaseState, Message, Recipient, StatusReport
 from portal.periodic import once_per_slot
-from portal.publish import publish_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +39,8 @@ def waiting_cases_for(msg_ids: Sequence[str], numbers: Sequence[str]) -> list[in
 def reports_arrived(msg_ids: Sequence[str], numbers: Sequence[str] = ()) -> list[int]:
     """Resume every waiting case these reports concern, at once; returns the resumed case ids.
 
-    Callers mark the reports matched afterwards (`match_reports`), so that a report
-    whose matching never ran is found by `match_unmatched`.
+    Callers mark the reports matched afterwards (`match_reports`, `match_unmatched`), so
+    that a report whose matching did not finish is matched again.
     """
     resumed = []
     for case_id in waiting_cases_for(msg_ids, numbers):
@@ -71,20 +69,6 @@ def match_stored(result: ingest.StoreResult) -> list[int]:
     return match_reports(result.msg_ids, result.numbers, result.keys)
 
 
-def match_after_commit(result: ingest.StoreResult) -> None:
-    """Have a worker match just-stored reports once they are committed (callbacks).
-
-    If the broker cannot take the task, the reports stay unmatched and the periodic
-    `match_unmatched` picks them up, so the caller's answer never depends on the broker.
-    """
-    publish_on_commit(match_reports_task, list(result.msg_ids), list(result.numbers), list(result.keys))
-
-
-@receiver(signals.reports_received)
-def _match_received(sender: object, result: ingest.StoreResult, **kwargs: object) -> None:
-    match_after_commit(result)
-
-
 def resume_for_reports(reports: Sequence[StatusReport]) -> list[int]:
     """`match_reports` for a batch of stored reports (Send Details imports)."""
     return match_reports(
@@ -101,34 +85,57 @@ def mark_matched(keys: Sequence[str]) -> None:
         StatusReport.objects.filter(dedupe_key__in=chunk, matched_at__isnull=True).update(matched_at=now)
 
 
-def match_unmatched(*, grace: timedelta, batch_size: int = 500, max_batches: int = 20) -> int:
-    """Match the reports whose own matching never ran; returns how many were matched.
+def match_unmatched(*, batch_size: int = 500, max_batches: int = 20) -> int:
+    """Match the stored reports still unmatched, oldest first, in sets; returns how many.
 
-    Their task could not be queued (broker down) or was lost with a worker. Reports
-    younger than `grace` are left to the task that is probably still queued for them.
-    Oldest first, in bounded batches, so a long outage's backlog is worked off over a
-    few runs rather than in one unbounded query.
+    Each set is one transaction: its reports are read and locked (`SKIP LOCKED`: a second
+    run takes the next set rather than waiting for or repeating this one), the cases they
+    concern are resumed, and the reports marked. A crash in between rolls the marks back
+    with the resumes, so the next run matches them again; a case two sets concern is
+    resumed by whichever locks it first (`resume_with_report` checks it on the locked row).
+    Bounded per run, so a long backlog is worked off over a few runs.
     """
-    cutoff = timezone.now() - grace
     matched = 0
     for _ in range(max_batches):
-        rows = list(
-            StatusReport.objects.filter(matched_at__isnull=True, received_at__lte=cutoff)
-            .order_by("received_at")
-            .values_list("pk", "msg_id", "to_number")[:batch_size]
-        )
-        if not rows:
-            break
-        reports_arrived(sorted({msg_id for _, msg_id, _ in rows}), sorted({to for _, _, to in rows if to}))
-        StatusReport.objects.filter(pk__in=[pk for pk, _, _ in rows], matched_at__isnull=True).update(
-            matched_at=timezone.now()
-        )
-        matched += len(rows)
-        if len(rows) < batch_size:
+        count = _match_set(batch_size)
+        matched += count
+        if count < batch_size:
             break
     if matched:
-        logger.info("Matched %s status reports whose matching had not run", matched)
+        logger.info("Matched %s status reports", matched)
     return matched
+
+
+def _match_set(size: int) -> int:
+    with transaction.atomic():
+        rows = list(
+            StatusReport.objects.filter(matched_at__isnull=True)
+            .order_by("received_at")  # the partial index `diagnosis_report_unmatched`
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "msg_id", "to_number")[:size]
+        )
+        if not rows:
+            return 0
+        msg_ids, numbers = sorted({m for _, m, _ in rows}), sorted({to for _, _, to in rows if to})
+        for case_id in waiting_cases_for(msg_ids, numbers):
+            _resume_alone(case_id)
+        StatusReport.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(matched_at=timezone.now())
+    return len(rows)
+
+
+def _resume_alone(case_id: int) -> None:
+    """`reports_arrived` for one case of a set, in a savepoint of its own.
+
+    One case that cannot be resumed must not hold back every report behind it: its
+    failure is logged, and the waiting sweep, which resumes a case whose final report
+    is stored, tries it again.
+    """
+    try:
+        with transaction.atomic():
+            if services.resume_with_report(case_id):
+                tell_assignee(case_id)
+    except Exception:
+        logger.exception("Case %s could not be resumed from its report; the sweep retries it", case_id)
 
 
 # --- Tasks ------------------------------------------------------------------------------------
@@ -137,7 +144,7 @@ def match_unmatched(*, grace: timedelta, batch_size: int = 500, max_batches: int
 
 @shared_task(name="diagnosis.match_reports", ignore_result=True)
 def match_reports_task(msg_ids: list[str], numbers: list[str], keys: list[str] | None = None) -> None:
-    """Resume waiting cases that stored reports concern (after a callback), and mark them matched."""
+    """Callbacks no longer queue this; kept so tasks queued before the upgrade still run."""
     # `keys` is absent from tasks queued before reports were marked; the catch-up marks those.
     match_reports(msg_ids, numbers, keys or ())
 
@@ -145,5 +152,5 @@ def match_reports_task(msg_ids: list[str], numbers: list[str], keys: list[str] |
 @shared_task(name="diagnosis.match_unmatched_reports", ignore_result=True)
 @once_per_slot("match-unmatched-reports")
 def match_unmatched_task() -> None:
-    """Beat, every minute: reports whose own matching task was never queued or was lost."""
-    match_unmatched(grace=timedelta(seconds=settings.DIAGNOSIS_MATCH_GRACE_SECONDS))
+    """Beat, every `DIAGNOSIS_MATCH_SECONDS`: match the reports stored since the last run."""
+    match_unmatched()

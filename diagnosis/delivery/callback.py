@@ -4,9 +4,10 @@ The platform pushes one report as a form, or up to 50 as JSON
 (`{"statusReportList": [...]}`), to whatever URL the sender gave. It does not
 authenticate by default, so the secret token in the URL says which configured
 source it is; a source with a push AK/SK also has every push's signature checked.
-The answer is quick and short: store the raw reports once each, then let Celery
-match them to cases after commit. Bad input is a 4xx with the reason, never a 500;
-nor is a broker that is down, once the reports are stored (see `signals.reports_received`).
+The answer is quick and short: store the raw reports once each, unmatched, in one
+statement; beat's frequent matcher (`cases.matching.match_unmatched`) resumes the cases
+they concern within seconds. Bad input is a 4xx with the reason, never a 500, and the
+callback never touches the broker, so one that is down changes nothing here.
 
 A batch is read report by report: the readable ones are stored, and each one that
 cannot be used (no message id or status, not an object) is kept as a `RejectedPayload`
@@ -32,7 +33,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from diagnosis.delivery import ingest, signals
+from diagnosis.delivery import ingest, known_sources
 from diagnosis.huawei import signing
 from diagnosis.models import RejectedPayload, ReportChannel, StatusSource
 from portal.client_address import client_ip
@@ -183,10 +184,8 @@ def _verify(source: StatusSource, request: HttpRequest, body: bytes) -> None:
 @require_POST
 def status_report(request: HttpRequest, token: str) -> HttpResponse:
     # A token that cannot be one (a NUL from %00, say) must not reach the query: PostgreSQL refuses NULs.
-    if len(token) > MAX_TOKEN or not token.isprintable():
-        source = None
-    else:
-        source = StatusSource.active_for_token(token)
+    unusable = len(token) > MAX_TOKEN or not token.isprintable()
+    source = None if unusable else known_sources.active_source(token)
     if source is None:
         # Logged without the body: a wrong token is noise or probing, not data to keep.
         logger.warning("Status report for an unknown or revoked token from %s", client_ip(request))
@@ -201,15 +200,20 @@ def status_report(request: HttpRequest, token: str) -> HttpResponse:
         reports, unreadable = ingest.read_batch(items, ReportChannel.CALLBACK, received_at=now)
         if not reports and not _is_json(request.content_type or ""):
             raise Rejected(400, unreadable[0].reason)  # the one report of a form: kept whole, as sent
-        with transaction.atomic():
-            refused = _keep_unreadable(source, request, unreadable, len(items))
+        if unreadable:
+            # The refused items and the readable reports of one batch are kept together or not at all.
+            with transaction.atomic():
+                refused = _keep_unreadable(source, request, unreadable, len(items))
+                if reports:
+                    ingest.store(reports)
             if not reports:
                 return _answer("".join(row.reason + "\n" for row in refused), 400)
-            result = ingest.store(reports)
-            # A source's last report time is for people, to the minute: skip the write in between.
-            if source.last_report_at is None or now - source.last_report_at > LAST_REPORT_RESOLUTION:
-                StatusSource.objects.filter(pk=source.pk).update(last_report_at=now)
-            signals.reports_received.send(sender=status_report, result=result)
+        else:
+            ingest.store(reports)  # one statement: no transaction needed around it
+        # A source's last report time is for people, to the minute: skip the write in between.
+        if source.last_report_at is None or now - source.last_report_at > LAST_REPORT_RESOLUTION:
+            StatusSource.objects.filter(pk=source.pk).update(last_report_at=now)
+            source.last_report_at = now  # the remembered source too (known_sources)
     except Rejected as exc:
         if exc.status != 401:
             _keep_rejected(source, request, body, exc.reason)

@@ -30,7 +30,7 @@ from typing import cast
 from django.db import connection, transaction
 from django.utils import timezone
 
-from diagnosis.delivery import numbers
+from diagnosis.delivery import insert_new, numbers
 from diagnosis.models import ReportChannel, StatusReport
 
 # Casts: these are CharFields, whose max_length is always set (the stubs allow None for any field).
@@ -86,7 +86,7 @@ class ReportError(ValueError):
 
 @dataclass(frozen=True)
 class StoreResult:
-    # The reports inserted now, without primary keys (`bulk_create` with `ignore_conflicts`).
+    # The reports inserted now (with their primary keys where the database returns them).
     new: tuple[StatusReport, ...]
     msg_ids: tuple[str, ...]
     numbers: tuple[str, ...]
@@ -111,6 +111,8 @@ def clean_text(text: str) -> str:
     NULs and other control characters become `\\x00`-style escapes, undecodable bytes `\\xff`, and
     lone surrogates `\\ud800`; everything else, tab and newline included, is left as it is.
     """
+    if text.isprintable():  # the usual case, checked in C: every unsafe character is non-printable
+        return text
     return _UNSAFE.sub(_escape, text)
 
 
@@ -374,24 +376,31 @@ def read_batch(
 def store(reports: Iterable[StatusReport]) -> StoreResult:
     """Insert the reports that are new; a redelivered report is acknowledged, not stored twice.
 
-    Duplicates are found by the unique `dedupe_key`; `ignore_conflicts` makes two
-    concurrent deliveries of the same report safe without locking. Of reports repeated
-    in one batch the first is kept.
+    Duplicates are found by the unique `dedupe_key`: one `INSERT … ON CONFLICT DO NOTHING
+    RETURNING` stores the new ones and says which they were, so two concurrent deliveries of
+    the same report are safe without locking, and no transaction of its own is needed. Of
+    reports repeated in one batch the first is kept.
     """
     batch: dict[str, StatusReport] = {}
     for report in reports:
         batch.setdefault(report.dedupe_key, report)
-    # No savepoint of its own: callers that already hold a transaction (the callback) save two statements.
-    with transaction.atomic(savepoint=False):
-        existing = _stored_keys(list(batch))
-        fresh = tuple(r for key, r in batch.items() if key not in existing)
-        StatusReport.objects.bulk_create(fresh, ignore_conflicts=True)
+    rows = list(batch.values())
+    fresh = tuple(insert_new.insert_new(rows)) if insert_new.supported() else _insert_unseen(rows)
     return StoreResult(
         new=fresh,
-        msg_ids=tuple(sorted({r.msg_id for r in batch.values()})),
-        numbers=tuple(sorted({r.to_number for r in batch.values() if r.to_number})),
+        msg_ids=tuple(sorted({r.msg_id for r in rows})),
+        numbers=tuple(sorted({r.to_number for r in rows if r.to_number})),
         keys=tuple(sorted(batch)),
     )
+
+
+def _insert_unseen(rows: Sequence[StatusReport]) -> tuple[StatusReport, ...]:
+    """The same for an SQLite older than 3.35 (no RETURNING): look the keys up, insert the rest."""
+    with transaction.atomic(savepoint=False):
+        existing = _stored_keys([r.dedupe_key for r in rows])
+        fresh = tuple(r for r in rows if r.dedupe_key not in existing)
+        StatusReport.objects.bulk_create(fresh, ignore_conflicts=True)
+    return fresh
 
 
 def key_chunks(keys: Sequence[str]) -> Iterator[Sequence[str]]:

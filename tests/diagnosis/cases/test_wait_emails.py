@@ -74,9 +74,9 @@ def test_a_report_posted_to_the_callback_ends_the_wait_and_emails_the_customer_o
             source.callback_path(), data=CALLBACK, content_type="application/x-www-form-urlencoded"
         )
         assert response.status_code == 200
-    # The catch-up matching (the callback's own task needs a worker), run twice, and a duplicate trigger.
-    matching.match_unmatched(grace=timedelta(0))
-    matching.match_unmatched(grace=timedelta(0))
+    # Beat's matcher, run twice, and a duplicate trigger.
+    matching.match_unmatched()
+    matching.match_unmatched()
     assert matching.reports_arrived([MSG_ID]) == []
 
     case.refresh_from_db()

@@ -6,16 +6,17 @@ import json
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 import pytest
+from celery.app.task import Task
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from diagnosis.cases import matching
+from diagnosis.delivery import known_sources
 from diagnosis.huawei import signing
 from diagnosis.models import Case, CaseState, RejectedPayload, StatusReport, StatusSource
 from tests.diagnosis.conftest import walk_to
@@ -207,12 +208,10 @@ def test_a_number_the_library_does_not_know_is_kept_as_e164(client: Client, sour
     assert StatusReport.objects.get().to_number == "+447700900123"
 
 
-def _run_queued_matching(callbacks: list[Callable[[], object]]) -> None:
-    """What the worker does with the task the callback queued after commit."""
-    (queued,) = callbacks
-    assert isinstance(queued, partial)
-    task, *arguments = queued.args  # publish(task, msg_ids, numbers, keys)
-    task(*arguments)
+def _run_matcher(callbacks: list[Callable[[], object]]) -> None:
+    """The callback queued nothing; beat's matcher finds its reports and matches them."""
+    assert callbacks == []
+    assert matching.match_unmatched() >= 1
 
 
 def _waiting_case(make_case: Callable[..., Case], agent: User, **options: object) -> Case:
@@ -245,7 +244,7 @@ def test_a_waiting_case_resumes_from_its_report_in_a_mixed_batch_and_its_page_sh
 
     with django_capture_on_commit_callbacks() as callbacks:
         assert post(client, source, body, "application/json").status_code == 200
-    _run_queued_matching(callbacks)
+    _run_matcher(callbacks)
 
     case.refresh_from_db()
     assert (case.state, case.current_node) == (CaseState.IN_PROGRESS, "status_is_delivrd")
@@ -276,7 +275,7 @@ def test_a_waiting_case_with_a_number_the_library_does_not_know_is_matched_by_nu
 
     with django_capture_on_commit_callbacks() as callbacks:
         assert post(client, source, body).status_code == 200
-    _run_queued_matching(callbacks)
+    _run_matcher(callbacks)
 
     assert StatusReport.objects.get().to_number == "+447700900123"
     case.refresh_from_db()
@@ -441,3 +440,96 @@ def test_a_rejected_body_records_the_senders_address_as_the_proxy_saw_it(
     assert response.status_code == 400
     # The proxy appended the platform's address; what the sender wrote before it is ignored.
     assert RejectedPayload.objects.get().remote_addr == "203.0.113.9"
+
+
+# --- Statements per callback, and no broker ------------------------------------------------
+
+
+def _batch(count: int) -> str:
+    reports = [
+        {"smsMsgId": f"m-{n}", "status": "DELIVRD", "updateTime": "2024-05-01T08:00:05Z"}
+        for n in range(count)
+    ]
+    return json.dumps({"statusReportList": reports})
+
+
+def test_a_form_callback_is_the_token_lookup_and_one_insert(
+    client: Client, source: StatusSource, django_assert_num_queries: Any
+) -> None:
+    StatusSource.objects.filter(pk=source.pk).update(last_report_at=timezone.now())
+
+    with django_assert_num_queries(2) as captured:  # no transaction: nothing else to write with it
+        assert post(client, source, EXAMPLES[0]).status_code == 200
+    assert "ON CONFLICT" in captured.captured_queries[1]["sql"]
+    assert StatusReport.objects.count() == 1
+
+
+def test_a_batch_callback_is_one_insert_and_the_minutely_last_report_write(
+    client: Client, source: StatusSource, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(3):  # token, INSERT … RETURNING, last_report_at (none yet)
+        assert post(client, source, _batch(50), "application/json").status_code == 200
+    with django_assert_num_queries(1):  # the source remembered, and no last_report_at write within the minute
+        assert post(client, source, _batch(50), "application/json").status_code == 200  # all redelivered
+    assert StatusReport.objects.count() == 50
+
+
+def test_a_batch_with_an_unreadable_report_keeps_both_in_one_transaction(
+    client: Client, source: StatusSource, django_assert_num_queries: Any
+) -> None:
+    StatusSource.objects.filter(pk=source.pk).update(last_report_at=timezone.now())
+    body = json.loads(_batch(3))
+    body["statusReportList"].append({"status": "DELIVRD"})
+
+    # token, savepoint, the rejected item, INSERT … RETURNING, release
+    with django_assert_num_queries(5):
+        assert post(client, source, json.dumps(body), "application/json").status_code == 200
+    assert StatusReport.objects.count() == 3
+    assert RejectedPayload.objects.get().reason == "report 4 of 4: smsMsgId is missing"
+
+
+def test_a_callback_queues_no_task_and_needs_no_broker(
+    client: Client,
+    source: StatusSource,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    attempts: list[str] = []
+
+    def unreachable(task: Task, *args: object, **kwargs: object) -> None:
+        attempts.append(task.name)
+        raise ConnectionRefusedError("the broker is unreachable")
+
+    monkeypatch.setattr(Task, "apply_async", unreachable)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert post(client, source, EXAMPLES[0]).status_code == 200
+        assert post(client, source, _batch(50), "application/json").status_code == 200
+
+    assert (callbacks, attempts) == ([], [])
+    assert StatusReport.objects.filter(matched_at__isnull=True).count() == 51  # the matcher's to match
+
+
+def test_a_source_is_remembered_for_seconds_and_a_revocation_takes_effect_within_them(
+    client: Client, source: StatusSource, monkeypatch: pytest.MonkeyPatch, django_assert_num_queries: Any
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(known_sources, "_clock", lambda: clock[0])
+    assert post(client, source, EXAMPLES[0]).status_code == 200
+    with django_assert_num_queries(1):  # the INSERT alone: the source is remembered
+        assert post(client, source, EXAMPLES[1]).status_code == 200
+
+    # Revoked from another process (the status_source command): no signal reaches this one.
+    StatusSource.objects.filter(pk=source.pk).update(revoked_at=timezone.now())
+    clock[0] += known_sources.REMEMBER_SECONDS - 0.5
+    assert post(client, source, EXAMPLES[2]).status_code == 200
+    clock[0] += 1
+    assert post(client, source, EXAMPLES[3]).status_code == 404
+    assert StatusReport.objects.count() == 3
+
+
+def test_a_source_revoked_in_this_process_is_refused_at_once(client: Client, source: StatusSource) -> None:
+    assert post(client, source, EXAMPLES[0]).status_code == 200
+    source.revoked_at = timezone.now()
+    source.save()  # the admin, say
+    assert post(client, source, EXAMPLES[1]).status_code == 404

@@ -68,7 +68,7 @@ def report(msg_id: str, status: str, sequence: int = 1, total: int = 1, **extra:
 
 
 def matched() -> None:
-    matching.match_unmatched(grace=timedelta(0))
+    matching.match_unmatched()
 
 
 def proposal_on_page(client: Client, case: Case) -> tuple[str, str, str]:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from diagnosis.delivery import ingest
+from diagnosis.delivery import ingest, insert_new
 from diagnosis.models import ReportChannel, StatusReport
 
 FIVE_PAST = datetime(2024, 5, 1, 8, 0, 5, tzinfo=UTC)
@@ -169,3 +169,48 @@ def test_a_batch_is_read_report_by_report(item: object, reason: str) -> None:
     assert [r.msg_id for r in reports] == ["m-2", "m-2"]
     assert [(u.index, u.item) for u in unreadable] == [(2, item)]
     assert reason in unreadable[0].reason
+
+
+# --- Storing: one INSERT … ON CONFLICT DO NOTHING RETURNING ------------------------------
+
+
+def _report(msg_id: str, status: str = "DELIVRD", desc: str = "") -> StatusReport:
+    data = {"smsMsgId": msg_id, "status": status, "updateTime": "2024-05-01T08:00:05Z", "statusDesc": desc}
+    return ingest.build_report(data, ReportChannel.CALLBACK)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("returning", [True, False], ids=["insert-returning", "lookup-first"])
+def test_store_lists_what_it_inserted_now_and_keeps_the_first_of_a_repeated_report(
+    returning: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lookup-first path is what an SQLite older than 3.35 (no RETURNING) takes.
+    monkeypatch.setattr(insert_new, "supported", lambda: returning)
+    ingest.store([_report("m-1")])
+
+    result = ingest.store([_report("m-1"), _report("m-2", desc="first"), _report("m-2", desc="second")])
+
+    assert [r.msg_id for r in result.new] == ["m-2"]
+    assert result.keys == ("m-1|1|DELIVRD|20240501T080005Z", "m-2|1|DELIVRD|20240501T080005Z")
+    assert result.msg_ids == ("m-1", "m-2")
+    stored = StatusReport.objects.get(msg_id="m-2")
+    assert stored.status_desc == "first"
+    assert stored.raw["statusDesc"] == "first"
+    assert stored.updated_at == datetime(2024, 5, 1, 8, 0, 5, tzinfo=UTC)
+    if returning:
+        assert result.new[0].pk == stored.pk
+    assert StatusReport.objects.count() == 2
+    assert ingest.store([]).new == ()
+
+
+@pytest.mark.django_db
+def test_store_keeps_every_field_as_built() -> None:
+    report = _report("m-odd", desc="tab\there, quote ' and \" and \\ and émoji 🙂")
+    report.to_number, report.total, report.sequence, report.parts_inconsistent = "+8613800138000", 2, 3, True
+    report.raw = {**report.raw, "nested": {"list": [1, 2.5, None, True, "x"]}, "big": 10**30}
+
+    (stored,) = ingest.store([report]).new
+
+    again = StatusReport.objects.get(pk=stored.pk)
+    for field in StatusReport._meta.concrete_fields:
+        assert getattr(again, field.attname) == getattr(report, field.attname), field.name
