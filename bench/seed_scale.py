@@ -451,7 +451,7 @@ class Seeder:
         started = time.monotonic()
         columns = (
             "id, msg_id, status, status_desc, total, sequence, origin, updated_at, extend, to_number, "
-            "org_code, channel, raw, received_at, dedupe_key"
+            "org_code, channel, raw, received_at, dedupe_key, matched_at"
         )
         with cursor.copy(f"COPY diagnosis_statusreport ({columns}) FROM STDIN{with_freeze}") as copy:
             for chunk in self._report_chunks(ids["diagnosis_statusreport"], reports):
@@ -489,9 +489,11 @@ class Seeder:
             to = f', "to": "{number}"' if number else ""
             when = f"{stamp[:10]}T{stamp[11:19]}Z"
             raw = f'{{"smsMsgId": "{mid}", "status": "{status}", "updateTime": "{when}"{to}}}'
+            received = clock(updated + 1 + rand() * 30)
+            # History the matcher has long been through: the unmatched set stays as small as in production.
             text = (
                 f"{report_id}\t{mid}\t{status}\t\t1\t1\t{origin}\t{stamp}\t\t{number}\t\tcallback\t{raw}\t"
-                f"{clock(updated + 1 + rand() * 30)}\t{mid}|1|{status}|{key_stamp}\n"
+                f"{received}\t{mid}|1|{status}|{key_stamp}\t{received}\n"
             )
             report_id += 1
             return text
