@@ -1,0 +1,39 @@
+"""Setting many waiting cases' next check in one statement (the waiting sweep's reschedules)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Case as SqlCase
+from django.db.models import DateTimeField, Value, When
+
+from diagnosis.models import Case, CaseState
+
+
+def next_polls(schedule: Mapping[int, datetime | None]) -> int:
+    """Set each still-waiting case's `next_poll_at` to its own time; returns how many rows changed.
+
+    PostgreSQL: one `UPDATE ... FROM (VALUES ...)`. Elsewhere (SQLite) one UPDATE with a CASE.
+    """
+    if not schedule:
+        return 0
+    if connection.vendor == "postgresql":
+        table = Case._meta.db_table
+        rows = ", ".join(["(%s::bigint, %s::timestamptz)"] * len(schedule))
+        params: list[object] = [value for pair in schedule.items() for value in pair]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET next_poll_at = v.next_poll "  # noqa: S608 - table name from the model
+                f"FROM (VALUES {rows}) AS v(id, next_poll) "
+                f"WHERE {table}.id = v.id AND {table}.state = %s",
+                [*params, CaseState.WAITING],
+            )
+            return cursor.rowcount
+    return Case.objects.filter(pk__in=list(schedule), state=CaseState.WAITING).update(
+        next_poll_at=SqlCase(
+            *(When(pk=pk, then=Value(at)) for pk, at in schedule.items()),
+            output_field=DateTimeField(),
+        )
+    )
