@@ -71,7 +71,9 @@ def reports_query(msg_ids: Collection[str], numbers: Collection[str], window: Wi
         in_window = Q(updated_at__range=(window.start, window.end)) | Q(
             updated_at__isnull=True, received_at__range=(window.start, window.end)
         )
-        parts.append(Q(to_number__in=list(numbers)) & in_window)
+        # Spelled out so PostgreSQL may use the partial index on numbers even for lists longer
+        # than the 100 items up to which it proves `to_number <> ''` from the list itself.
+        parts.append(Q(to_number__in=list(numbers)) & ~Q(to_number="") & in_window)
     if not parts:
         return None
     query = parts[0]

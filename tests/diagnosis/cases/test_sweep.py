@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import mail
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from diagnosis.cases import outbox, sweep, waiting
@@ -251,3 +253,59 @@ def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(
     assert Escalation.objects.count() == len(ids)
     assert Case.objects.filter(state=CaseState.ESCALATED).count() == len(ids)
     assert Escalation.objects.values("case").distinct().count() == len(ids)
+
+
+def _due_to_reschedule(count: int) -> list[int]:
+    """Waiting cases due for a check, far from their deadline and without any report."""
+    ids = bulk_waiting(count, timezone.now() + timedelta(hours=48))
+    Case.objects.filter(pk__in=ids).update(next_poll_at=timezone.now() - timedelta(minutes=1))
+    return ids
+
+
+def test_a_batch_costs_the_same_statements_for_5_cases_as_for_50(
+    db: None,
+    django_assert_max_num_queries: Callable[..., Any],
+) -> None:
+    """Set-based: claiming, reading the reports and rescheduling do not grow with the batch."""
+    counts = []
+    for size in (5, 50):
+        ids = _due_to_reschedule(size)
+        with CaptureQueriesContext(connection) as queries:
+            result = sweep.sweep(batch_size=100)
+        assert (result.examined, result.rescheduled) == (size, size)
+        counts.append(len(queries))
+        assert not Case.objects.filter(pk__in=ids, next_poll_at__lte=timezone.now()).exists()
+    assert counts[0] == counts[1]
+    ids = _due_to_reschedule(50)
+    # Claim, messages, numbers, tests, reports, catalogue, reschedule; two savepoints and their releases.
+    with django_assert_max_num_queries(11):
+        sweep.sweep(batch_size=100)
+
+
+def test_the_reschedule_is_each_cases_own_next_check(db: None) -> None:
+    ids = _due_to_reschedule(3)
+    now = timezone.now()
+    Case.objects.filter(pk=ids[1]).update(waiting_since=now - timedelta(hours=2))
+    Case.objects.filter(pk=ids[2]).update(waiting_since=now - timedelta(minutes=5))
+
+    sweep.sweep(now=now)
+
+    cases = {c.pk: c for c in Case.objects.filter(pk__in=ids)}
+    for pk in ids:
+        case = cases[pk]
+        assert case.waiting_since is not None and case.wait_deadline is not None
+        assert case.next_poll_at == waiting.next_poll_at(case.waiting_since, case.wait_deadline, now)
+    assert cases[ids[2]].next_poll_at == cases[ids[2]].waiting_since + timedelta(minutes=15)
+
+
+def test_a_failing_batch_falls_back_to_one_case_at_a_time(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = _due_to_reschedule(4)
+
+    def broken(cases: object) -> None:
+        raise RuntimeError("the batch's reports could not be read")
+
+    monkeypatch.setattr(sweep.case_reports, "for_cases", broken)
+    result = sweep.sweep()
+
+    assert (result.examined, result.rescheduled, result.failed) == (4, 4, 0)
+    assert not Case.objects.filter(pk__in=ids, next_poll_at__lte=timezone.now()).exists()
