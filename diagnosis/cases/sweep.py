@@ -93,11 +93,11 @@ def _handle_batch(cases: list[Case], now: datetime) -> SweepResult:
         # Decided once per batch: without fetchers there is nothing to ask.
         for case in cases:
             fetchers.poll(case)
-    reports = case_reports.for_cases(cases)
+    final = case_reports.with_final_evidence(cases)
     schedule: dict[int, datetime | None] = {}
     for case in cases:
         overdue = case.wait_deadline is not None and case.wait_deadline <= now
-        if overdue or reports[case.pk].evidence().verdict.final:
+        if overdue or case.pk in final:
             _handle(case.pk, now, result, poll=False)
             continue
         next_poll = waiting.next_poll_at(case.waiting_since or now, case.wait_deadline or now, now)

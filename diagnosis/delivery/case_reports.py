@@ -194,15 +194,36 @@ def evidence_for(case: Case) -> CaseEvidence:
     return for_case(case).evidence()
 
 
-def for_cases(cases: Sequence[Case]) -> dict[int, CaseReports]:
-    """`for_case` for many cases at once, in a constant number of queries (the waiting sweep's batch).
+@dataclass
+class _Share:
+    """One case's part of a batch's reports, with what `arrange` needs to sort them."""
+
+    case: Case
+    reports: list[StatusReport]
+    msg_ids: list[str]
+    numbers: list[str]
+    test_ids: list[str]
+
+    def arrange(self, codes: dict[str, StatusCode]) -> CaseReports:
+        return arrange(
+            self.case,
+            self.reports,
+            msg_ids=self.msg_ids,
+            numbers=self.numbers,
+            test_ids=self.test_ids,
+            codes=codes,
+        )
+
+
+def _shares(cases: Sequence[Case]) -> tuple[list[_Share], dict[str, StatusCode]]:
+    """The reports of many cases in five queries, each case given only those of its own ids and numbers.
 
     One query each for the cases' messages, numbers and tests, one for all their reports
-    (literal lists, bounded by the union of the cases' send windows) and one for the
-    catalogue rows; each case then sorts its own share exactly as `for_case` does.
+    (literal lists, bounded by the union of the cases' send windows; `arrange` then applies
+    each case's own window) and one for the catalogue rows.
     """
     if not cases:
-        return {}
+        return [], {}
     ids = [case.pk for case in cases]
     msg_ids: dict[int, list[str]] = {pk: [] for pk in ids}
     numbers: dict[int, list[str]] = {pk: [] for pk in ids}
@@ -213,34 +234,51 @@ def for_cases(cases: Sequence[Case]) -> dict[int, CaseReports]:
         numbers[case_id].append(e164)
     for case_id, msg_id in TestMessage.objects.filter(case_id__in=ids).values_list("case_id", "msg_id"):
         test_ids[case_id].append(msg_id)
-    windows = {case.pk: send_window(case) for case in cases}
-    union = Window(min(w.start for w in windows.values()), max(w.end for w in windows.values()))
+    windows = [send_window(case) for case in cases]
+    union = Window(min(w.start for w in windows), max(w.end for w in windows))
     all_ids = {m for pk in ids for m in (*msg_ids[pk], *test_ids[pk])}
     all_numbers = {n for pk in ids for n in numbers[pk]}
     query = reports_query(all_ids, all_numbers, union)
     reports = list(StatusReport.objects.filter(query)) if query is not None else []
     codes = catalogue.branches_for({r.status for r in reports}) if reports else {}
-    # Each case looks only at the reports of its own ids and numbers, not the whole batch's.
     by_msg_id: dict[str, list[StatusReport]] = {}
     by_number: dict[str, list[StatusReport]] = {}
     for report in reports:
         by_msg_id.setdefault(report.msg_id, []).append(report)
         by_number.setdefault(report.to_number, []).append(report)
-    found: dict[int, CaseReports] = {}
+    shares = []
     for case in cases:
         pk = case.pk
-        own_msg_ids = sorted(msg_ids[pk])
         picked: dict[int, StatusReport] = {}
-        for key in (*own_msg_ids, *test_ids[pk]):
+        for key in (*msg_ids[pk], *test_ids[pk]):
             picked.update((id(r), r) for r in by_msg_id.get(key, ()))
         for number in numbers[pk]:
             picked.update((id(r), r) for r in by_number.get(number, ()))
-        found[pk] = arrange(
-            case,
-            picked.values(),
-            msg_ids=own_msg_ids,
-            numbers=numbers[pk],
-            test_ids=test_ids[pk],
-            codes=codes,
-        )
-    return found
+        shares.append(_Share(case, list(picked.values()), sorted(msg_ids[pk]), numbers[pk], test_ids[pk]))
+    return shares, codes
+
+
+def for_cases(cases: Sequence[Case]) -> dict[int, CaseReports]:
+    """`for_case` for many cases at once, in a constant number of queries."""
+    shares, codes = _shares(cases)
+    return {share.case.pk: share.arrange(codes) for share in shares}
+
+
+def with_final_evidence(cases: Sequence[Case]) -> set[int]:
+    """The cases whose evidence is final now (`for_case(case).evidence().verdict.final`), for a batch.
+
+    A verdict is final only on a final report, so a case none of whose reports carries a
+    final code (a code missing from the catalogue counts as final) is not sorted at all:
+    that is most of a waiting sweep's batch.
+    """
+    shares, codes = _shares(cases)
+
+    def is_final(report: StatusReport) -> bool:
+        row = codes.get(catalogue.normalise_code(report.status))
+        return row.final if row else True
+
+    return {
+        share.case.pk
+        for share in shares
+        if any(is_final(r) for r in share.reports) and share.arrange(codes).evidence().verdict.final
+    }

@@ -304,7 +304,7 @@ def test_a_failing_batch_falls_back_to_one_case_at_a_time(db: None, monkeypatch:
     def broken(cases: object) -> None:
         raise RuntimeError("the batch's reports could not be read")
 
-    monkeypatch.setattr(sweep.case_reports, "for_cases", broken)
+    monkeypatch.setattr(sweep.case_reports, "with_final_evidence", broken)
     result = sweep.sweep()
 
     assert (result.examined, result.rescheduled, result.failed) == (4, 4, 0)
