@@ -58,27 +58,56 @@ def sweep(*, now: datetime | None = None, batch_size: int = 100, max_batches: in
        mid-batch rolls its batch back; the cases stay due for the next sweep.
     """
     result = SweepResult()
-    for _ in range(max_batches):
-        now_for_batch = now or timezone.now()
-        with transaction.atomic():
-            cases = list(
-                Case.objects.filter(due(now_for_batch))
-                .order_by("next_poll_at", "pk")
-                .select_for_update(skip_locked=True)
-                .only(*_BATCH_FIELDS)[:batch_size]
-            )
-            try:
-                with transaction.atomic():
-                    result.add(_handle_batch(cases, now_for_batch))
-            except Exception:
-                logger.exception(
-                    "Waiting sweep failed on a batch of %s cases; handling them one by one", len(cases)
-                )
-                for case in cases:
-                    _handle(case.pk, now_for_batch, result)
-        if len(cases) < batch_size:
-            break
+    for phase in _PHASES:
+        after: tuple[datetime, int] | None = None
+        for _ in range(max_batches):
+            now_for_batch = now or timezone.now()
+            with transaction.atomic():
+                cases = _claim(phase, now_for_batch, batch_size, after)
+                if not cases:
+                    break
+                try:
+                    with transaction.atomic():
+                        result.add(_handle_batch(cases, now_for_batch))
+                except Exception:
+                    logger.exception(
+                        "Waiting sweep failed on a batch of %s cases; handling them one by one", len(cases)
+                    )
+                    for case in cases:
+                        _handle(case.pk, now_for_batch, result)
+            if len(cases) < batch_size:
+                break
+            last = cases[-1]
+            if last.next_poll_at is not None:
+                after = (last.next_poll_at, last.pk)
     return result
+
+
+# What is due, each part claimed in the order of its own index (see `_claim`).
+_DEADLINE_PASSED, _NO_NEXT_CHECK, _NEXT_CHECK_DUE = "deadline passed", "no next check", "next check due"
+_PHASES = (_DEADLINE_PASSED, _NO_NEXT_CHECK, _NEXT_CHECK_DUE)
+
+
+def _claim(phase: str, now: datetime, batch_size: int, after: tuple[datetime, int] | None) -> list[Case]:
+    """Lock the next batch of one part of what is due, skipping cases another sweep holds.
+
+    Together the parts are `due(now)`. Each is read in the order of an index that holds
+    only waiting cases, with a condition that index can answer, so an empty part costs
+    nothing. Overdue cases come first: one that fails is set to be retried later and is
+    then not due again in this sweep. The cases whose next check is due continue after
+    the previous batch: starting over would step through the index entries of every case
+    just rescheduled, and each batch would cost more than the one before.
+    """
+    cases = Case.objects.filter(state=CaseState.WAITING)
+    if phase == _DEADLINE_PASSED:
+        cases = cases.filter(wait_deadline__lte=now).order_by("wait_deadline", "pk")
+    elif phase == _NO_NEXT_CHECK:
+        cases = cases.filter(next_poll_at__isnull=True).order_by("next_poll_at", "pk")
+    else:
+        cases = cases.filter(next_poll_at__lte=now).order_by("next_poll_at", "pk")
+        if after is not None:
+            cases = cases.filter(next_poll_at__gte=after[0]).exclude(next_poll_at=after[0], pk__lte=after[1])
+    return list(cases.select_for_update(skip_locked=True).only(*_BATCH_FIELDS)[:batch_size])
 
 
 def _handle_batch(cases: list[Case], now: datetime) -> SweepResult:
