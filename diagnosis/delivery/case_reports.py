@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
 
 from diagnosis.delivery import catalogue
 from diagnosis.guide.engine import CaseEvidence
@@ -216,9 +216,9 @@ class _Share:
 
 
 def _shares(cases: Sequence[Case]) -> tuple[list[_Share], dict[str, StatusCode]]:
-    """The reports of many cases in five queries, each case given only those of its own ids and numbers.
+    """The reports of many cases in three queries, each case given only those of its own ids and numbers.
 
-    One query each for the cases' messages, numbers and tests, one for all their reports
+    One query for the cases' messages, numbers and tests together, one for all their reports
     (literal lists, bounded by the union of the cases' send windows; `arrange` then applies
     each case's own window) and one for the catalogue rows.
     """
@@ -228,12 +228,23 @@ def _shares(cases: Sequence[Case]) -> tuple[list[_Share], dict[str, StatusCode]]
     msg_ids: dict[int, list[str]] = {pk: [] for pk in ids}
     numbers: dict[int, list[str]] = {pk: [] for pk in ids}
     test_ids: dict[int, list[str]] = {pk: [] for pk in ids}
-    for case_id, msg_id in Message.objects.filter(case_id__in=ids).values_list("case_id", "msg_id"):
-        msg_ids[case_id].append(msg_id)
-    for case_id, e164 in Recipient.objects.filter(case_id__in=ids).values_list("case_id", "e164"):
-        numbers[case_id].append(e164)
-    for case_id, msg_id in TestMessage.objects.filter(case_id__in=ids).values_list("case_id", "msg_id"):
-        test_ids[case_id].append(msg_id)
+    lists = {"message": msg_ids, "number": numbers, "test": test_ids}
+    # One round trip for the three lists, each row tagged with the list it belongs to.
+    rows = (
+        Message.objects.filter(case_id__in=ids)
+        .values_list("case_id", "msg_id", Value("message", output_field=CharField()))
+        .union(
+            Recipient.objects.filter(case_id__in=ids).values_list(
+                "case_id", "e164", Value("number", output_field=CharField())
+            ),
+            TestMessage.objects.filter(case_id__in=ids).values_list(
+                "case_id", "msg_id", Value("test", output_field=CharField())
+            ),
+            all=True,
+        )
+    )
+    for case_id, value, kind in rows:
+        lists[kind][case_id].append(value)
     windows = [send_window(case) for case in cases]
     union = Window(min(w.start for w in windows), max(w.end for w in windows))
     all_ids = {m for pk in ids for m in (*msg_ids[pk], *test_ids[pk])}

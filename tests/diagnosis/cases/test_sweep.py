@@ -23,7 +23,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from diagnosis.cases import outbox, sweep, waiting
-from diagnosis.delivery import ingest
+from diagnosis.delivery import case_reports, ingest
 from diagnosis.models import (
     AnswerRecord,
     Case,
@@ -32,8 +32,9 @@ from diagnosis.models import (
     EventKind,
     OutboundEmail,
     ReportChannel,
+    TestMessage,
 )
-from tests.diagnosis.conftest import MSG_ID, walk_to
+from tests.diagnosis.conftest import MSG_ID, store_report, walk_to
 from tests.diagnosis.waiting import bulk_waiting
 
 ROOT = Path(settings.BASE_DIR)
@@ -278,8 +279,8 @@ def test_a_batch_costs_the_same_statements_for_5_cases_as_for_50(
     assert counts[0] == counts[1]
     ids = _due_to_reschedule(50)
     # One empty claim for the overdue and for cases with no next check; then for the batch:
-    # claim, messages, numbers, tests, reports, reschedule; savepoints with their releases.
-    with django_assert_max_num_queries(16):
+    # claim, messages/numbers/tests, reports, reschedule; savepoints with their releases.
+    with django_assert_max_num_queries(14):
         sweep.sweep(batch_size=100)
 
 
@@ -310,3 +311,36 @@ def test_a_failing_batch_falls_back_to_one_case_at_a_time(db: None, monkeypatch:
 
     assert (result.examined, result.rescheduled, result.failed) == (4, 4, 0)
     assert not Case.objects.filter(pk__in=ids, next_poll_at__lte=timezone.now()).exists()
+
+
+def test_the_batch_reads_each_cases_evidence_as_the_case_alone_would(
+    make_case: Callable[..., Case], agent: User
+) -> None:
+    """Cases sharing a number, one without message ids, one with a test SMS: the batch sorts
+    their reports exactly as `case_reports.for_case` does one case at a time."""
+    shared = "+4915123456789"
+    own_failed = make_case(number=shared, msg_ids=("own-1",))
+    own_pending = make_case(number=shared, msg_ids=("own-2",))
+    by_number = make_case(number=shared, msg_ids=())
+    with_test = make_case(number="+447400123456", msg_ids=("own-3",))
+    TestMessage.objects.create(case=with_test, msg_id="test-3", sent_by=agent)
+    old = make_case(number="+447400123456", msg_ids=("own-4",), sent_ago=timedelta(days=30))
+    store_report("own-1", "UNDELIV", to_number=shared)
+    store_report("own-2", "ACCEPTD", to_number=shared)
+    store_report("test-3", "DELIVRD", to_number="+447400123456")
+    store_report("stranger", "DELIVRD", to_number="+447400123456")
+    cases = list(
+        Case.objects.filter(pk__in=[c.pk for c in (own_failed, own_pending, by_number, with_test, old)])
+    )
+
+    batch = case_reports.for_cases(cases)
+    final = case_reports.with_final_evidence(cases)
+
+    for case in cases:
+        alone = case_reports.for_case(case)
+        assert [r.pk for r in batch[case.pk].own] == [r.pk for r in alone.own]
+        assert [r.pk for r in batch[case.pk].by_number] == [r.pk for r in alone.by_number]
+        assert [r.pk for r in batch[case.pk].tests] == [r.pk for r in alone.tests]
+        assert batch[case.pk].evidence() == alone.evidence()
+        assert (case.pk in final) == alone.evidence().verdict.final
+    assert final == {own_failed.pk, by_number.pk}
