@@ -232,14 +232,15 @@ def _shares(cases: Sequence[Case]) -> tuple[list[_Share], dict[str, StatusCode]]
     # One round trip for the three lists, each row tagged with the list it belongs to.
     rows = (
         Message.objects.filter(case_id__in=ids)
+        .order_by()  # SQLite allows no ORDER BY inside a UNION
         .values_list("case_id", "msg_id", Value("message", output_field=CharField()))
         .union(
-            Recipient.objects.filter(case_id__in=ids).values_list(
-                "case_id", "e164", Value("number", output_field=CharField())
-            ),
-            TestMessage.objects.filter(case_id__in=ids).values_list(
-                "case_id", "msg_id", Value("test", output_field=CharField())
-            ),
+            Recipient.objects.filter(case_id__in=ids)
+            .order_by()
+            .values_list("case_id", "e164", Value("number", output_field=CharField())),
+            TestMessage.objects.filter(case_id__in=ids)
+            .order_by()
+            .values_list("case_id", "msg_id", Value("test", output_field=CharField())),
             all=True,
         )
     )
