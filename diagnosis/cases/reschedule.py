@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import Case as SqlCase
@@ -22,7 +23,7 @@ def next_polls(schedule: Mapping[int, datetime | None]) -> int:
     if connection.vendor == "postgresql":
         table = Case._meta.db_table
         rows = ", ".join(["(%s::bigint, %s::timestamptz)"] * len(schedule))
-        params: list[object] = [value for pair in schedule.items() for value in pair]
+        params: list[Any] = [value for pair in schedule.items() for value in pair]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET next_poll_at = v.next_poll "  # noqa: S608 - table name from the model
@@ -30,7 +31,7 @@ def next_polls(schedule: Mapping[int, datetime | None]) -> int:
                 f"WHERE {table}.id = v.id AND {table}.state = %s",
                 [*params, CaseState.WAITING],
             )
-            return cursor.rowcount
+            return int(cursor.rowcount)
     return Case.objects.filter(pk__in=list(schedule), state=CaseState.WAITING).update(
         next_poll_at=SqlCase(
             *(When(pk=pk, then=Value(at)) for pk, at in schedule.items()),

@@ -215,7 +215,7 @@ class _Share:
         )
 
 
-def _shares(cases: Sequence[Case]) -> tuple[list[_Share], dict[str, StatusCode]]:
+def _shares(cases: Sequence[Case], only: Sequence[str] = ()) -> tuple[list[_Share], dict[str, StatusCode]]:
     """The reports of many cases in three queries, each case given only those of its own ids and numbers.
 
     One query for the cases' messages, numbers and tests together, one for all their reports
@@ -251,7 +251,7 @@ def _shares(cases: Sequence[Case]) -> tuple[list[_Share], dict[str, StatusCode]]
     all_ids = {m for pk in ids for m in (*msg_ids[pk], *test_ids[pk])}
     all_numbers = {n for pk in ids for n in numbers[pk]}
     query = reports_query(all_ids, all_numbers, union)
-    reports = list(StatusReport.objects.filter(query)) if query is not None else []
+    reports = list(StatusReport.objects.filter(query).only(*only)) if query is not None else []
     codes = catalogue.branches_for({r.status for r in reports}) if reports else {}
     by_msg_id: dict[str, list[StatusReport]] = {}
     by_number: dict[str, list[StatusReport]] = {}
@@ -276,6 +276,10 @@ def for_cases(cases: Sequence[Case]) -> dict[int, CaseReports]:
     return {share.case.pk: share.arrange(codes) for share in shares}
 
 
+# What a verdict reads of a report (`facts_for`, `sort_reports`); the payload is left behind.
+_VERDICT_FIELDS = ("msg_id", "status", "total", "sequence", "updated_at", "received_at", "to_number")
+
+
 def with_final_evidence(cases: Sequence[Case]) -> set[int]:
     """The cases whose evidence is final now (`for_case(case).evidence().verdict.final`), for a batch.
 
@@ -283,7 +287,7 @@ def with_final_evidence(cases: Sequence[Case]) -> set[int]:
     final code (a code missing from the catalogue counts as final) is not sorted at all:
     that is most of a waiting sweep's batch.
     """
-    shares, codes = _shares(cases)
+    shares, codes = _shares(cases, only=_VERDICT_FIELDS)
 
     def is_final(report: StatusReport) -> bool:
         row = codes.get(catalogue.normalise_code(report.status))

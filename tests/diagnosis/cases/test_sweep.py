@@ -297,7 +297,9 @@ def test_the_reschedule_is_each_cases_own_next_check(db: None) -> None:
         case = cases[pk]
         assert case.waiting_since is not None and case.wait_deadline is not None
         assert case.next_poll_at == waiting.next_poll_at(case.waiting_since, case.wait_deadline, now)
-    assert cases[ids[2]].next_poll_at == cases[ids[2]].waiting_since + timedelta(minutes=15)
+    recent = cases[ids[2]]
+    assert recent.waiting_since is not None
+    assert recent.next_poll_at == recent.waiting_since + timedelta(minutes=15)
 
 
 def test_a_failing_batch_falls_back_to_one_case_at_a_time(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -306,7 +308,7 @@ def test_a_failing_batch_falls_back_to_one_case_at_a_time(db: None, monkeypatch:
     def broken(cases: object) -> None:
         raise RuntimeError("the batch's reports could not be read")
 
-    monkeypatch.setattr(sweep.case_reports, "with_final_evidence", broken)
+    monkeypatch.setattr(case_reports, "with_final_evidence", broken)
     result = sweep.sweep()
 
     assert (result.examined, result.rescheduled, result.failed) == (4, 4, 0)
@@ -334,7 +336,9 @@ def test_the_batch_reads_each_cases_evidence_as_the_case_alone_would(
     )
 
     batch = case_reports.for_cases(cases)
-    final = case_reports.with_final_evidence(cases)
+    with CaptureQueriesContext(connection) as queries:
+        final = case_reports.with_final_evidence(cases)
+    assert len(queries) == 3  # lists, reports, catalogue: no report field loaded one by one
 
     for case in cases:
         alone = case_reports.for_case(case)
