@@ -59,7 +59,7 @@ def sweep(*, now: datetime | None = None, batch_size: int = 100, max_batches: in
     """
     result = SweepResult()
     for phase in _PHASES:
-        after: tuple[datetime, int] | None = None
+        after: tuple[datetime | None, int] | None = None
         for _ in range(max_batches):
             now_for_batch = now or timezone.now()
             with transaction.atomic():
@@ -78,36 +78,49 @@ def sweep(*, now: datetime | None = None, batch_size: int = 100, max_batches: in
             if len(cases) < batch_size:
                 break
             last = cases[-1]
-            if last.next_poll_at is not None:
-                after = (last.next_poll_at, last.pk)
+            after = (getattr(last, _ORDER_FIELD[phase]), last.pk)
     return result
 
 
 # What is due, each part claimed in the order of its own index (see `_claim`).
 _DEADLINE_PASSED, _NO_NEXT_CHECK, _NEXT_CHECK_DUE = "deadline passed", "no next check", "next check due"
 _PHASES = (_DEADLINE_PASSED, _NO_NEXT_CHECK, _NEXT_CHECK_DUE)
+_ORDER_FIELD = {
+    _DEADLINE_PASSED: "wait_deadline",
+    _NO_NEXT_CHECK: "next_poll_at",
+    _NEXT_CHECK_DUE: "next_poll_at",
+}
 
 
-def _claim(phase: str, now: datetime, batch_size: int, after: tuple[datetime, int] | None) -> list[Case]:
+def _claim(
+    phase: str, now: datetime, batch_size: int, after: tuple[datetime | None, int] | None
+) -> list[Case]:
     """Lock the next batch of one part of what is due, skipping cases another sweep holds.
 
     Together the parts are `due(now)`. Each is read in the order of an index that holds
     only waiting cases, with a condition that index can answer, so an empty part costs
-    nothing. Overdue cases come first: one that fails is set to be retried later and is
-    then not due again in this sweep. The cases whose next check is due continue after
-    the previous batch: starting over would step through the index entries of every case
-    just rescheduled, and each batch would cost more than the one before.
+    nothing. Each batch continues after the previous one (`after`: its last sort key and
+    id): starting over would step through the index entries of every case just
+    rescheduled, so each batch would cost more than the one before, and would meet again
+    an overdue case that failed and stays due (it is retried by a later sweep).
     """
+    field = _ORDER_FIELD[phase]
     cases = Case.objects.filter(state=CaseState.WAITING)
     if phase == _DEADLINE_PASSED:
-        cases = cases.filter(wait_deadline__lte=now).order_by("wait_deadline", "pk")
+        cases = cases.filter(wait_deadline__lte=now)
     elif phase == _NO_NEXT_CHECK:
-        cases = cases.filter(next_poll_at__isnull=True).order_by("next_poll_at", "pk")
+        cases = cases.filter(next_poll_at__isnull=True)
     else:
-        cases = cases.filter(next_poll_at__lte=now).order_by("next_poll_at", "pk")
-        if after is not None:
-            cases = cases.filter(next_poll_at__gte=after[0]).exclude(next_poll_at=after[0], pk__lte=after[1])
-    return list(cases.select_for_update(skip_locked=True).only(*_BATCH_FIELDS)[:batch_size])
+        cases = cases.filter(next_poll_at__lte=now)
+    if after is not None:
+        value, pk = after
+        if value is None:
+            cases = cases.filter(pk__gt=pk)
+        else:
+            cases = cases.filter(**{f"{field}__gte": value}).exclude(**{field: value, "pk__lte": pk})
+    return list(
+        cases.order_by(field, "pk").select_for_update(skip_locked=True).only(*_BATCH_FIELDS)[:batch_size]
+    )
 
 
 def _handle_batch(cases: list[Case], now: datetime) -> SweepResult:

@@ -348,3 +348,14 @@ def test_the_batch_reads_each_cases_evidence_as_the_case_alone_would(
         assert batch[case.pk].evidence() == alone.evidence()
         assert (case.pk in final) == alone.evidence().verdict.final
     assert final == {own_failed.pk, by_number.pk}
+
+
+def test_overdue_cases_that_fail_are_met_once_per_sweep(db: None) -> None:
+    """More failing overdue cases than a batch holds: each is tried once, then left for a later sweep."""
+    ids = bulk_waiting(5, timezone.now() - timedelta(hours=1))
+    Case.objects.filter(pk__in=ids).update(current_node="no_such_node")
+
+    result = sweep.sweep(batch_size=2)
+
+    assert (result.examined, result.failed, result.escalated) == (5, 5, 0)
+    assert Case.objects.filter(pk__in=ids, state=CaseState.WAITING).count() == 5
