@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
 
 from diagnosis.delivery import catalogue
 from diagnosis.guide.engine import CaseEvidence
@@ -71,7 +71,9 @@ def reports_query(msg_ids: Collection[str], numbers: Collection[str], window: Wi
         in_window = Q(updated_at__range=(window.start, window.end)) | Q(
             updated_at__isnull=True, received_at__range=(window.start, window.end)
         )
-        parts.append(Q(to_number__in=list(numbers)) & in_window)
+        # Spelled out so PostgreSQL may use the partial index on numbers even for lists longer
+        # than the 100 items up to which it proves `to_number <> ''` from the list itself.
+        parts.append(Q(to_number__in=list(numbers)) & ~Q(to_number="") & in_window)
     if not parts:
         return None
     query = parts[0]
@@ -190,3 +192,109 @@ def for_case(case: Case) -> CaseReports:
 
 def evidence_for(case: Case) -> CaseEvidence:
     return for_case(case).evidence()
+
+
+@dataclass
+class _Share:
+    """One case's part of a batch's reports, with what `arrange` needs to sort them."""
+
+    case: Case
+    reports: list[StatusReport]
+    msg_ids: list[str]
+    numbers: list[str]
+    test_ids: list[str]
+
+    def arrange(self, codes: dict[str, StatusCode]) -> CaseReports:
+        return arrange(
+            self.case,
+            self.reports,
+            msg_ids=self.msg_ids,
+            numbers=self.numbers,
+            test_ids=self.test_ids,
+            codes=codes,
+        )
+
+
+def _shares(cases: Sequence[Case], only: Sequence[str] = ()) -> tuple[list[_Share], dict[str, StatusCode]]:
+    """The reports of many cases in three queries, each case given only those of its own ids and numbers.
+
+    One query for the cases' messages, numbers and tests together, one for all their reports
+    (literal lists, bounded by the union of the cases' send windows; `arrange` then applies
+    each case's own window) and one for the catalogue rows.
+    """
+    if not cases:
+        return [], {}
+    ids = [case.pk for case in cases]
+    msg_ids: dict[int, list[str]] = {pk: [] for pk in ids}
+    numbers: dict[int, list[str]] = {pk: [] for pk in ids}
+    test_ids: dict[int, list[str]] = {pk: [] for pk in ids}
+    lists = {"message": msg_ids, "number": numbers, "test": test_ids}
+    # One round trip for the three lists, each row tagged with the list it belongs to.
+    rows = (
+        Message.objects.filter(case_id__in=ids)
+        .order_by()  # SQLite allows no ORDER BY inside a UNION
+        .values_list("case_id", "msg_id", Value("message", output_field=CharField()))
+        .union(
+            Recipient.objects.filter(case_id__in=ids)
+            .order_by()
+            .values_list("case_id", "e164", Value("number", output_field=CharField())),
+            TestMessage.objects.filter(case_id__in=ids)
+            .order_by()
+            .values_list("case_id", "msg_id", Value("test", output_field=CharField())),
+            all=True,
+        )
+    )
+    for case_id, value, kind in rows:
+        lists[kind][case_id].append(value)
+    windows = [send_window(case) for case in cases]
+    union = Window(min(w.start for w in windows), max(w.end for w in windows))
+    all_ids = {m for pk in ids for m in (*msg_ids[pk], *test_ids[pk])}
+    all_numbers = {n for pk in ids for n in numbers[pk]}
+    query = reports_query(all_ids, all_numbers, union)
+    reports = list(StatusReport.objects.filter(query).only(*only)) if query is not None else []
+    codes = catalogue.branches_for({r.status for r in reports}) if reports else {}
+    by_msg_id: dict[str, list[StatusReport]] = {}
+    by_number: dict[str, list[StatusReport]] = {}
+    for report in reports:
+        by_msg_id.setdefault(report.msg_id, []).append(report)
+        by_number.setdefault(report.to_number, []).append(report)
+    shares = []
+    for case in cases:
+        pk = case.pk
+        picked: dict[int, StatusReport] = {}
+        for key in (*msg_ids[pk], *test_ids[pk]):
+            picked.update((id(r), r) for r in by_msg_id.get(key, ()))
+        for number in numbers[pk]:
+            picked.update((id(r), r) for r in by_number.get(number, ()))
+        shares.append(_Share(case, list(picked.values()), sorted(msg_ids[pk]), numbers[pk], test_ids[pk]))
+    return shares, codes
+
+
+def for_cases(cases: Sequence[Case]) -> dict[int, CaseReports]:
+    """`for_case` for many cases at once, in a constant number of queries."""
+    shares, codes = _shares(cases)
+    return {share.case.pk: share.arrange(codes) for share in shares}
+
+
+# What a verdict reads of a report (`facts_for`, `sort_reports`); the payload is left behind.
+_VERDICT_FIELDS = ("msg_id", "status", "total", "sequence", "updated_at", "received_at", "to_number")
+
+
+def with_final_evidence(cases: Sequence[Case]) -> set[int]:
+    """The cases whose evidence is final now (`for_case(case).evidence().verdict.final`), for a batch.
+
+    A verdict is final only on a final report, so a case none of whose reports carries a
+    final code (a code missing from the catalogue counts as final) is not sorted at all:
+    that is most of a waiting sweep's batch.
+    """
+    shares, codes = _shares(cases, only=_VERDICT_FIELDS)
+
+    def is_final(report: StatusReport) -> bool:
+        row = codes.get(catalogue.normalise_code(report.status))
+        return row.final if row else True
+
+    return {
+        share.case.pk
+        for share in shares
+        if any(is_final(r) for r in share.reports) and share.arrange(codes).evidence().verdict.final
+    }

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -18,10 +19,11 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import mail
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from diagnosis.cases import outbox, sweep, waiting
-from diagnosis.delivery import ingest
+from diagnosis.delivery import case_reports, ingest
 from diagnosis.models import (
     AnswerRecord,
     Case,
@@ -30,8 +32,9 @@ from diagnosis.models import (
     EventKind,
     OutboundEmail,
     ReportChannel,
+    TestMessage,
 )
-from tests.diagnosis.conftest import MSG_ID, walk_to
+from tests.diagnosis.conftest import MSG_ID, store_report, walk_to
 from tests.diagnosis.waiting import bulk_waiting
 
 ROOT = Path(settings.BASE_DIR)
@@ -251,3 +254,108 @@ def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(
     assert Escalation.objects.count() == len(ids)
     assert Case.objects.filter(state=CaseState.ESCALATED).count() == len(ids)
     assert Escalation.objects.values("case").distinct().count() == len(ids)
+
+
+def _due_to_reschedule(count: int) -> list[int]:
+    """Waiting cases due for a check, far from their deadline and without any report."""
+    ids = bulk_waiting(count, timezone.now() + timedelta(hours=48))
+    Case.objects.filter(pk__in=ids).update(next_poll_at=timezone.now() - timedelta(minutes=1))
+    return ids
+
+
+def test_a_batch_costs_the_same_statements_for_5_cases_as_for_50(
+    db: None,
+    django_assert_max_num_queries: Callable[..., Any],
+) -> None:
+    """Set-based: claiming, reading the reports and rescheduling do not grow with the batch."""
+    counts = []
+    for size in (5, 50):
+        ids = _due_to_reschedule(size)
+        with CaptureQueriesContext(connection) as queries:
+            result = sweep.sweep(batch_size=100)
+        assert (result.examined, result.rescheduled) == (size, size)
+        counts.append(len(queries))
+        assert not Case.objects.filter(pk__in=ids, next_poll_at__lte=timezone.now()).exists()
+    assert counts[0] == counts[1]
+    ids = _due_to_reschedule(50)
+    # One empty claim for the overdue and for cases with no next check; then for the batch:
+    # claim, messages/numbers/tests, reports, reschedule; savepoints with their releases.
+    with django_assert_max_num_queries(14):
+        sweep.sweep(batch_size=100)
+
+
+def test_the_reschedule_is_each_cases_own_next_check(db: None) -> None:
+    ids = _due_to_reschedule(3)
+    now = timezone.now()
+    Case.objects.filter(pk=ids[1]).update(waiting_since=now - timedelta(hours=2))
+    Case.objects.filter(pk=ids[2]).update(waiting_since=now - timedelta(minutes=5))
+
+    sweep.sweep(now=now)
+
+    cases = {c.pk: c for c in Case.objects.filter(pk__in=ids)}
+    for pk in ids:
+        case = cases[pk]
+        assert case.waiting_since is not None and case.wait_deadline is not None
+        assert case.next_poll_at == waiting.next_poll_at(case.waiting_since, case.wait_deadline, now)
+    recent = cases[ids[2]]
+    assert recent.waiting_since is not None
+    assert recent.next_poll_at == recent.waiting_since + timedelta(minutes=15)
+
+
+def test_a_failing_batch_falls_back_to_one_case_at_a_time(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = _due_to_reschedule(4)
+
+    def broken(cases: object) -> None:
+        raise RuntimeError("the batch's reports could not be read")
+
+    monkeypatch.setattr(case_reports, "with_final_evidence", broken)
+    result = sweep.sweep()
+
+    assert (result.examined, result.rescheduled, result.failed) == (4, 4, 0)
+    assert not Case.objects.filter(pk__in=ids, next_poll_at__lte=timezone.now()).exists()
+
+
+def test_the_batch_reads_each_cases_evidence_as_the_case_alone_would(
+    make_case: Callable[..., Case], agent: User
+) -> None:
+    """Cases sharing a number, one without message ids, one with a test SMS: the batch sorts
+    their reports exactly as `case_reports.for_case` does one case at a time."""
+    shared = "+4915123456789"
+    own_failed = make_case(number=shared, msg_ids=("own-1",))
+    own_pending = make_case(number=shared, msg_ids=("own-2",))
+    by_number = make_case(number=shared, msg_ids=())
+    with_test = make_case(number="+447400123456", msg_ids=("own-3",))
+    TestMessage.objects.create(case=with_test, msg_id="test-3", sent_by=agent)
+    old = make_case(number="+447400123456", msg_ids=("own-4",), sent_ago=timedelta(days=30))
+    store_report("own-1", "UNDELIV", to_number=shared)
+    store_report("own-2", "ACCEPTD", to_number=shared)
+    store_report("test-3", "DELIVRD", to_number="+447400123456")
+    store_report("stranger", "DELIVRD", to_number="+447400123456")
+    cases = list(
+        Case.objects.filter(pk__in=[c.pk for c in (own_failed, own_pending, by_number, with_test, old)])
+    )
+
+    batch = case_reports.for_cases(cases)
+    with CaptureQueriesContext(connection) as queries:
+        final = case_reports.with_final_evidence(cases)
+    assert len(queries) == 3  # lists, reports, catalogue: no report field loaded one by one
+
+    for case in cases:
+        alone = case_reports.for_case(case)
+        assert [r.pk for r in batch[case.pk].own] == [r.pk for r in alone.own]
+        assert [r.pk for r in batch[case.pk].by_number] == [r.pk for r in alone.by_number]
+        assert [r.pk for r in batch[case.pk].tests] == [r.pk for r in alone.tests]
+        assert batch[case.pk].evidence() == alone.evidence()
+        assert (case.pk in final) == alone.evidence().verdict.final
+    assert final == {own_failed.pk, by_number.pk}
+
+
+def test_overdue_cases_that_fail_are_met_once_per_sweep(db: None) -> None:
+    """More failing overdue cases than a batch holds: each is tried once, then left for a later sweep."""
+    ids = bulk_waiting(5, timezone.now() - timedelta(hours=1))
+    Case.objects.filter(pk__in=ids).update(current_node="no_such_node")
+
+    result = sweep.sweep(batch_size=2)
+
+    assert (result.examined, result.failed, result.escalated) == (5, 5, 0)
+    assert Case.objects.filter(pk__in=ids, state=CaseState.WAITING).count() == 5
