@@ -110,9 +110,8 @@ class Replacements:
 class CaseFile:
     """Everything the case page shows, each part loaded on first use.
 
-    Every part costs a fixed number of queries whatever the size of the case (about eight
-    for the whole page), and a region of the page rendered alone, as htmx refreshes it,
-    pays only for the parts it shows.
+    Every part costs a fixed number of queries whatever the size of the case, and a region
+    of the page rendered alone, as htmx refreshes it, pays only for the parts it shows.
     """
 
     def __init__(self, case: Case) -> None:

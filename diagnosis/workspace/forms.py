@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.http import QueryDict
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from diagnosis.cases.queue import Sort, Tab
 from diagnosis.guide import Node
@@ -41,11 +43,38 @@ class QueueForm(forms.Form):
         )
 
 
-def status_code_choices() -> list[tuple[str, str]]:
-    rows = StatusCode.objects.filter(documented=True, match=StatusCode.Match.EXACT).values_list(
-        "code", "summary"
-    )
-    return [("", "— no status code —"), *((code, f"{code} · {summary}") for code, summary in rows)]
+_code_choices: tuple[tuple[str, str], ...] = ()
+
+
+def status_code_choices() -> tuple[tuple[str, str], ...]:
+    """The documented codes offered for an answer, read once per process.
+
+    The catalogue is static data (a migration loads it; only a deploy changes it), so the
+    step form does not pay a query for it on every request. An empty read (a database
+    emptied between tests) is not kept.
+    """
+    global _code_choices
+    if not _code_choices:
+        rows = StatusCode.objects.filter(documented=True, match=StatusCode.Match.EXACT).values_list(
+            "code", "summary"
+        )
+        _code_choices = tuple((code, f"{code} · {summary}") for code, summary in rows)
+    return (("", "— no status code —"), *_code_choices)
+
+
+_code_options: SafeString | None = None
+
+
+def status_code_options() -> SafeString:
+    """`status_code_choices` as the step form's datalist options, rendered once per process."""
+    global _code_options
+    if _code_options is None:
+        choices = status_code_choices()[1:]
+        options = format_html_join("", '<option value="{}">{}</option>', choices)
+        if not choices:
+            return options
+        _code_options = options
+    return _code_options
 
 
 class StepForm(forms.Form):
