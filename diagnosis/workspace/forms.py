@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
+from django.forms.utils import flatatt
 from django.http import QueryDict
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from diagnosis.cases.queue import Sort, Tab
@@ -109,8 +112,45 @@ class ReplyForm(forms.Form):
     )
 
 
+class _ReadOnceChoices(ModelChoiceIterator):
+    """The options from one plain read of the queryset, kept for the form's life.
+
+    Django's default iterates with `.iterator()`, which on PostgreSQL opens a server-side
+    cursor (DECLARE, FETCH, CLOSE: three round trips) on every render of a short list.
+    """
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+class _QuickSelect(forms.Select):
+    """A select written in one pass: the default renders a template per option, which made
+    the team's list the costliest part of the case page's header."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        chosen = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((str(v), " selected" if str(v) in chosen else "", label) for v, label in self.choices),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
+        )
+
+
+class _AgentField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    iterator = _ReadOnceChoices
+    widget = _QuickSelect
+
+
 class AssignForm(forms.Form):
-    assignee: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+    assignee: forms.ModelChoiceField[User] = _AgentField(
         queryset=None, required=False, label="Assign to", empty_label="Nobody"
     )
 
