@@ -573,3 +573,21 @@ def test_states_render(agent_client: Client, make_case: Callable[..., Case], age
         case = walk_to(make_case(), route_to(make_case().guide, outcome), agent)
         assert case.state in (CaseState.RESOLVED, CaseState.ESCALATED)
         assert agent_client.get(f"/cases/{case.reference}/").status_code == 200
+
+
+def test_the_lead_s_assign_list_preselects_the_assignee_and_escapes_names(
+    client: Client, claimed: Case, agent: User, lead: User, django_user_model: type[User]
+) -> None:
+    odd = django_user_model.objects.create_user("<b>odd</b>")
+    odd.user_permissions.add(*agent.user_permissions.all())
+    odd.groups.add(*agent.groups.all())
+    client.force_login(lead)
+
+    header = _between(
+        client.get(f"/cases/{claimed.reference}/").content.decode(), 'id="case-header"', "</header>"
+    )
+
+    select = _between(header, '<select name="assignee" id="id_assignee">', "</select>")
+    assert '<option value="">Nobody</option>' in select
+    assert f'<option value="{agent.pk}" selected>{agent}</option>' in select
+    assert f'<option value="{odd.pk}">&lt;b&gt;odd&lt;/b&gt;</option>' in select
