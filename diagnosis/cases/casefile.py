@@ -14,7 +14,7 @@ from django.utils import timezone
 from diagnosis.cases import console_search, waiting
 from diagnosis.cases.console_search import ConsoleSearch
 from diagnosis.delivery import case_reports
-from diagnosis.guide import Answer, Guide, Kind, Node, engine
+from diagnosis.guide import Answer, Evidence, Guide, Kind, Node, engine
 from diagnosis.guide.engine import CaseEvidence, Proposal
 from diagnosis.guide.evidence import MessageStatus, Standing
 from diagnosis.models import (
@@ -203,6 +203,10 @@ class CaseFile:
     def proposal(self) -> Proposal | None:
         if not self.case.is_open():
             return None
+        if self.node.evidence is not Evidence.STATUS_CODE:
+            # Reports only decide steps that ask for a status code: the others (phone checks,
+            # waits, outcomes) skip the five queries that gather the evidence.
+            return engine.propose(self.node, customer_answers=self.case.customer_answers)
         return engine.propose(self.node, self.evidence, self.case.customer_answers)
 
     @cached_property

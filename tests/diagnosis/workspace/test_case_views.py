@@ -594,3 +594,21 @@ def test_the_lead_s_assign_list_preselects_the_assignee_and_escapes_names(
     assert '<option value="">Nobody</option>' in select
     assert f'<option value="{agent.pk}" selected>{agent}</option>' in select
     assert f'<option value="{odd.pk}">&lt;b&gt;odd&lt;/b&gt;</option>' in select
+
+
+def test_answering_into_a_phone_check_reads_no_reports(
+    agent_client: Client, claimed: Case, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    """The bench's step: C1 answered "no report" leads to a phone check, which no report decides."""
+    store_report(status="ACCEPTD")
+    with django_assert_max_num_queries(15), CaptureQueriesContext(connection) as queries:
+        response = agent_client.post(
+            f"/cases/{claimed.reference}/step/",
+            {"node": "report_returned", "value": "no_report", "notes": ""},
+            headers={"HX-Request": "true"},
+        )
+
+    assert response.status_code == 200 and _region_of(response.content.decode()) == "step-panel"
+    claimed.refresh_from_db()
+    assert claimed.current_node == "dial_recipient"
+    assert not [q for q in queries.captured_queries if "diagnosis_statusreport" in q["sql"]]
