@@ -14,7 +14,7 @@ from django.utils import timezone
 from diagnosis.cases import console_search, waiting
 from diagnosis.cases.console_search import ConsoleSearch
 from diagnosis.delivery import case_reports
-from diagnosis.guide import Answer, Guide, Kind, Node, engine
+from diagnosis.guide import Answer, Evidence, Guide, Kind, Node, engine
 from diagnosis.guide.engine import CaseEvidence, Proposal
 from diagnosis.guide.evidence import MessageStatus, Standing
 from diagnosis.models import (
@@ -110,9 +110,8 @@ class Replacements:
 class CaseFile:
     """Everything the case page shows, each part loaded on first use.
 
-    Every part costs a fixed number of queries whatever the size of the case (about eight
-    for the whole page), and a region of the page rendered alone, as htmx refreshes it,
-    pays only for the parts it shows.
+    Every part costs a fixed number of queries whatever the size of the case, and a region
+    of the page rendered alone, as htmx refreshes it, pays only for the parts it shows.
     """
 
     def __init__(self, case: Case) -> None:
@@ -204,6 +203,10 @@ class CaseFile:
     def proposal(self) -> Proposal | None:
         if not self.case.is_open():
             return None
+        if self.node.evidence is not Evidence.STATUS_CODE:
+            # Reports only decide steps that ask for a status code: the others (phone checks,
+            # waits, outcomes) skip the five queries that gather the evidence.
+            return engine.propose(self.node, customer_answers=self.case.customer_answers)
         return engine.propose(self.node, self.evidence, self.case.customer_answers)
 
     @cached_property

@@ -17,8 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from diagnosis.cases import services
 from diagnosis.guide import Node
-from diagnosis.models import Case, TrackingLink
-from diagnosis.support import tickets
+from diagnosis.support import tickets, tracked
 from diagnosis.support.forms import FindTicketForm, TicketForm, TrackingMessageForm
 from portal.client_address import client_ip
 from portal.http import PublicHttpRequest
@@ -110,12 +109,12 @@ def ticket_check(request: PublicHttpRequest, field: str) -> HttpResponse:
     return render(request, "support/ticket_form.html#checked-field", context)
 
 
-def _tracked_case(token: str) -> Case | None:
+def _tracked_case(token: str) -> tracked.TrackedCase | None:
     """The case a tracking link opens, None once the link has expired; unknown links are 404."""
-    case = TrackingLink.find_case(token)
-    if case is None:
+    found = tracked.find(token)
+    if found is None:
         raise Http404("No ticket at this address.")
-    return case if tickets.tracking_link_open(case, timezone.now()) else None
+    return found if tickets.tracking_link_open(found.case, timezone.now()) else None
 
 
 def _link_expired(request: PublicHttpRequest) -> HttpResponse:
@@ -125,12 +124,13 @@ def _link_expired(request: PublicHttpRequest) -> HttpResponse:
 @login_not_required
 @require_http_methods(["GET"])
 def tracking(request: PublicHttpRequest, token: str) -> HttpResponse:
-    case = _tracked_case(token)
-    if case is None:
+    found = _tracked_case(token)
+    if found is None:
         return _link_expired(request)
     context = {
         "token": token,
-        "view": tickets.tracking_view(case),
+        "view": tickets.tracking_view(found.case),
+        "numbers": found.numbers,
         "form": TrackingMessageForm(),
         "filed": "filed" in request.GET,
         "unsent": "unsent" in request.GET,
@@ -142,18 +142,23 @@ def tracking(request: PublicHttpRequest, token: str) -> HttpResponse:
 @login_not_required
 @require_POST
 def tracking_message(request: PublicHttpRequest, token: str) -> HttpResponse:
-    case = _tracked_case(token)
-    if case is None:
+    found = _tracked_case(token)
+    if found is None:
         return _link_expired(request)
     form = TrackingMessageForm(request.POST)
     if form.is_valid():
         try:
-            tickets.add_customer_message(case.pk, form.cleaned_data["text"])
+            tickets.add_customer_message(found.case.pk, form.cleaned_data["text"])
         except services.CaseError as exc:
             form.add_error("text", str(exc))
         else:
             return redirect(tickets.tracking_path(token) + "?sent=1#conversation")
-    context = {"token": token, "view": tickets.tracking_view(case), "form": form}
+    context = {
+        "token": token,
+        "view": tickets.tracking_view(found.case),
+        "numbers": found.numbers,
+        "form": form,
+    }
     return render(request, "support/tracking.html", context)
 
 

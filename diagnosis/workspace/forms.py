@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
+from django.forms.utils import flatatt
 from django.http import QueryDict
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from diagnosis.cases.queue import Sort, Tab
 from diagnosis.guide import Node
@@ -49,11 +54,38 @@ class QueueForm(forms.Form):
         return data.get("after") or "", data.get("before") or ""
 
 
-def status_code_choices() -> list[tuple[str, str]]:
-    rows = StatusCode.objects.filter(documented=True, match=StatusCode.Match.EXACT).values_list(
-        "code", "summary"
-    )
-    return [("", "— no status code —"), *((code, f"{code} · {summary}") for code, summary in rows)]
+_code_choices: tuple[tuple[str, str], ...] = ()
+
+
+def status_code_choices() -> tuple[tuple[str, str], ...]:
+    """The documented codes offered for an answer, read once per process.
+
+    The catalogue is static data (a migration loads it; only a deploy changes it), so the
+    step form does not pay a query for it on every request. An empty read (a database
+    emptied between tests) is not kept.
+    """
+    global _code_choices
+    if not _code_choices:
+        rows = StatusCode.objects.filter(documented=True, match=StatusCode.Match.EXACT).values_list(
+            "code", "summary"
+        )
+        _code_choices = tuple((code, f"{code} · {summary}") for code, summary in rows)
+    return (("", "— no status code —"), *_code_choices)
+
+
+_code_options: SafeString | None = None
+
+
+def status_code_options() -> SafeString:
+    """`status_code_choices` as the step form's datalist options, rendered once per process."""
+    global _code_options
+    if _code_options is None:
+        choices = status_code_choices()[1:]
+        options = format_html_join("", '<option value="{}">{}</option>', choices)
+        if not choices:
+            return options
+        _code_options = options
+    return _code_options
 
 
 class StepForm(forms.Form):
@@ -88,8 +120,45 @@ class ReplyForm(forms.Form):
     )
 
 
+class _ReadOnceChoices(ModelChoiceIterator):
+    """The options from one plain read of the queryset, kept for the form's life.
+
+    Django's default iterates with `.iterator()`, which on PostgreSQL opens a server-side
+    cursor (DECLARE, FETCH, CLOSE: three round trips) on every render of a short list.
+    """
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+class _QuickSelect(forms.Select):
+    """A select written in one pass: the default renders a template per option, which made
+    the team's list the costliest part of the case page's header."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        chosen = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((str(v), " selected" if str(v) in chosen else "", label) for v, label in self.choices),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
+        )
+
+
+class _AgentField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    iterator = _ReadOnceChoices
+    widget = _QuickSelect
+
+
 class AssignForm(forms.Form):
-    assignee: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+    assignee: forms.ModelChoiceField[User] = _AgentField(
         queryset=None, required=False, label="Assign to", empty_label="Nobody"
     )
 

@@ -40,7 +40,7 @@ from diagnosis.workspace.forms import (
     SendDetailsUploadForm,
     StepForm,
     TestSmsForm,
-    status_code_choices,
+    status_code_options,
 )
 from portal import roles
 from portal.http import AuthenticatedHttpRequest
@@ -123,7 +123,7 @@ def _detail_context(request: AuthenticatedHttpRequest, case: Case, **extra: obje
         # The permission cache is filled by can_assign above: no extra query.
         "can_erase": access.can_erase(request.user),
         "step_form": _once(lambda: _proposed_step_form(file)),
-        "code_choices": _once(status_code_choices),
+        "code_options": status_code_options,
         "note_form": _once(lambda: NoteForm(auto_id=_TEXT_IDS["note"])),
         "reply_form": _once(
             lambda: ReplyForm(initial={"text": file.node.customer_text}, auto_id=_TEXT_IDS["reply"])
@@ -140,10 +140,19 @@ def _detail_context(request: AuthenticatedHttpRequest, case: Case, **extra: obje
     return context
 
 
+def _page(request: AuthenticatedHttpRequest, case: Case, **extra: object) -> HttpResponse:
+    """The whole case page. Its first response carries the header, the current step and the
+    path; the other panels load themselves right after it (partials/lazy_panel.html), unless
+    ?panels=all asks for everything at once (the link offered without JavaScript).
+    """
+    context = _detail_context(request, case, lazy=request.GET.get("panels") != "all", **extra)
+    return render(request, "diagnosis/case_detail.html", context)
+
+
 @require_safe
 @work_cases
 def case_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
-    return render(request, "diagnosis/case_detail.html", _detail_context(request, _case(reference)))
+    return _page(request, _case(reference))
 
 
 # Regions of the case page that refresh alone. Each is a partial of case_detail.html named
@@ -161,6 +170,9 @@ REGIONS = frozenset(
         "timeline",
     }
 )
+# Parts fetched once by the page after its first response, not refreshed on their own:
+# their region (the path panel) renders them again.
+LAZY_PARTS = frozenset({"replaced-answers"})
 
 
 @require_safe
@@ -168,7 +180,7 @@ REGIONS = frozenset(
 @vary_on_headers("HX-Request")
 def case_part(request: AuthenticatedHttpRequest, reference: str, region: str) -> HttpResponse:
     """One region of the case page, fetched again by htmx when the case changed."""
-    if region not in REGIONS:
+    if region not in REGIONS and region not in LAZY_PARTS:
         raise Http404("The case page has no such part.")
     case = _case(reference)
     if not _wants_partial(request):
@@ -178,10 +190,9 @@ def case_part(request: AuthenticatedHttpRequest, reference: str, region: str) ->
 
 def _region(request: AuthenticatedHttpRequest, case: Case, region: str, **extra: object) -> HttpResponse:
     """A form's region again, e.g. with its errors: alone for htmx, else on the whole page."""
-    template = "diagnosis/case_detail.html"
-    if _wants_partial(request):
-        template += f"#{region}"
-    return render(request, template, _detail_context(request, case, **extra))
+    if not _wants_partial(request):
+        return _page(request, case, **extra)
+    return render(request, f"diagnosis/case_detail.html#{region}", _detail_context(request, case, **extra))
 
 
 def _answered(

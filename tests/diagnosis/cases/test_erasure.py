@@ -303,7 +303,7 @@ def test_an_erased_case_still_renders_everywhere(
         erasure.erase_case(rich_case.pk, actor=lead, reason=erasure.BY_REQUEST)
     client.force_login(lead)
 
-    page = client.get(f"/cases/{rich_case.reference}/")
+    page = client.get(f"/cases/{rich_case.reference}/?panels=all")
     assert page.status_code == 200
     content = page.content.decode()
     assert "personal data was erased" in content and "Personal data erased (at the customer" in content

@@ -252,7 +252,7 @@ def test_a_waiting_case_resumes_from_its_report_in_a_mixed_batch_and_its_page_sh
     assert agent.notifications.get().text == f"{case.reference} resumed: a status report arrived."
     assert RejectedPayload.objects.get().reason == "report 25 of 50: smsMsgId is missing"
     client.force_login(agent)
-    page = client.get(f"/cases/{case.reference}/")
+    page = client.get(f"/cases/{case.reference}/?panels=all")
     content = page.content.decode()
     assert page.status_code == 200
     assert "Suggested from stored reports" in content

@@ -254,7 +254,7 @@ def test_customer_answers_appear_in_the_agent_timeline(client: Client, agent: Us
     event = case.events.get(kind=EventKind.CUSTOMER_MESSAGE)
     assert event.actor is None and "23456780" in event.data["text"]
     client.force_login(agent)
-    assert "It also fails on" in client.get(f"/cases/{case.reference}/").content.decode()
+    assert "It also fails on" in client.get(f"/cases/{case.reference}/?panels=all").content.decode()
 
 
 @pytest.mark.django_db
@@ -269,7 +269,7 @@ def test_customer_strings_are_escaped_everywhere(client: Client, agent: User) ->
     tracking = client.get(link).content.decode()
     client.force_login(agent)
     staff = (
-        client.get(f"/cases/{case.reference}/").content.decode()
+        client.get(f"/cases/{case.reference}/?panels=all").content.decode()
         + client.get("/cases/?tab=all").content.decode()
     )
     for page in (tracking, staff):

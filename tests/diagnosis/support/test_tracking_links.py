@@ -7,7 +7,9 @@ import secrets
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from django.test import Client
+from pytest_django import DjangoAssertNumQueries
 
 from diagnosis.models import Case, OutboundEmail, TrackingLink, token_digest
 from tests.diagnosis.conftest import rows_holding, ticket
@@ -94,3 +96,15 @@ def test_a_message_from_the_tracking_page_goes_back_to_the_same_link(client: Cli
 
     assert f'action="/support/t/{token}/message/"' in page
     assert response.status_code == 302 and response["Location"].startswith(f"/support/t/{token}/?sent=1")
+
+
+@pytest.mark.django_db
+def test_the_tracking_page_reads_the_link_case_and_numbers_at_once(
+    client: Client, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    path = f"/support/t/{file_one(client, numbers='+4915123456789, +4915123456780')}/"
+    # The link with its case and numbers, then the conversation; SQLite reads the numbers apart.
+    with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 3):
+        page = Client().get(path).content.decode()
+
+    assert "+4915123456789, +4915123456780" in page

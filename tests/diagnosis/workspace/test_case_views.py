@@ -20,6 +20,7 @@ from pytest_django import DjangoAssertNumQueries
 from diagnosis.cases import outbox, services
 from diagnosis.models import Case, CaseState, EventKind, OutboundEmail
 from diagnosis.workspace import views
+from diagnosis.workspace.forms import status_code_choices
 from tests.diagnosis.conftest import MSG_ID, route_to, store_report, walk_to
 
 
@@ -42,7 +43,7 @@ def test_case_page_shows_report_numbers_reports_path_and_timeline(
     store_report(status="UNDELIV", origin="2")
     walk_to(claimed, [("report_returned", "report_present")], agent)
 
-    response = agent_client.get(f"/cases/{claimed.reference}/")
+    response = agent_client.get(f"/cases/{claimed.reference}/?panels=all")
 
     content = response.content.decode()
     assert response.status_code == 200
@@ -67,9 +68,10 @@ def test_htmx_step_answers_with_the_next_step_and_a_case_changed_event(
     agent_client: Client, claimed: Case, django_assert_max_num_queries: Callable[..., Any]
 ) -> None:
     store_report(status="UNDELIV")
+    status_code_choices()  # the catalogue is read once per process, not per request
     # 15 of these come before anything is shown: session, user, two permission reads and the
     # case, then the locked transition (savepoints, answer, two events, answers read, case update).
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(20):
         response = agent_client.post(
             f"/cases/{claimed.reference}/step/",
             {"node": "report_returned", "value": "report_present", "notes": "on the console"},
@@ -90,17 +92,58 @@ def test_htmx_step_answers_with_the_next_step_and_a_case_changed_event(
     assert claimed.current_node == "status_is_delivrd"
 
 
+# Panels the page's first response leaves out; each fetches its part as soon as it is shown.
+LAZY = {"reports", "delivery-checks", "escalations", "timeline"}
+
+
 def test_every_region_refreshes_itself_from_its_own_part_url(agent_client: Client, claimed: Case) -> None:
     page = agent_client.get(f"/cases/{claimed.reference}/").content.decode()
+    whole = agent_client.get(f"/cases/{claimed.reference}/?panels=all").content.decode()
 
     for region in sorted(views.REGIONS):
         url = f"/cases/{claimed.reference}/part/{region}/"
         # portal.js sends case-region-stale to every region but the one that answered.
-        assert f'id="{region}" data-case-region hx-get="{url}" hx-trigger="case-region-stale"' in page
+        refresh = f'id="{region}" data-case-region hx-get="{url}" hx-trigger="case-region-stale"'
+        assert refresh in whole
+        if region in LAZY:
+            assert f'id="{region}" hx-get="{url}" hx-trigger="load"' in page and refresh not in page
+        else:
+            assert refresh in page
         part = agent_client.get(url, headers={"HX-Request": "true"})
         assert part.status_code == 200 and "HX-Request" in part["Vary"]
         assert _region_of(part.content.decode()) == region
         assert "<html" not in part.content.decode()
+
+
+def test_the_first_response_carries_the_step_and_the_path_and_loads_the_rest(
+    agent_client: Client, claimed: Case, agent: User
+) -> None:
+    store_report(status="UNDELIV")
+    walk_to(claimed, [("report_returned", "report_present")], agent)
+    services.revise_answer(claimed.pk, node="report_returned", value="report_present", actor=agent)
+    htmx = {"HX-Request": "true"}
+
+    page = agent_client.get(f"/cases/{claimed.reference}/").content.decode()
+
+    assert "Is the report&#x27;s status DELIVRD?" in page and "Path so far" in page
+    assert "report-table" not in page and "Case opened for" not in page and "Replaced answers" not in page
+    lazy = {
+        "reports": ("part/reports/", "report-table"),
+        "timeline": ("part/timeline/", "Case opened for"),
+        "replaced-answers": ("part/replaced-answers/", "Replaced answers"),
+        "test-sms-panel": ("test-messages/", "No test SMS sent from this case yet."),
+        "delivery-checks": ("part/delivery-checks/", "Record status"),
+        "escalations": ("part/escalations/", ""),
+    }
+    for region, (path, shown) in lazy.items():
+        url = f"/cases/{claimed.reference}/{path}"
+        placeholder = _between(page, f'id="{region}" hx-get="{url}" hx-trigger="load"', "</section>")
+        # A text while it loads, and a way to the whole page without JavaScript.
+        assert 'role="status">Loading ' in placeholder
+        assert f"/cases/{claimed.reference}/?panels=all#{region}" in placeholder
+        part = agent_client.get(url, headers=htmx).content.decode()
+        assert shown in part and f'id="{region}"' in part
+        assert _region_of(part) == region
 
 
 def test_a_refreshed_region_shows_the_change(agent_client: Client, claimed: Case, agent: User) -> None:
@@ -119,9 +162,10 @@ def test_the_step_region_alone_costs_few_queries(
     store_report(status="UNDELIV")
     walk_to(claimed, [("report_returned", "report_present")], agent)
 
-    # Session, user, two permission reads, the case; then messages, numbers, tests, reports,
-    # their catalogue rows and the status codes offered for the answer.
-    with django_assert_max_num_queries(11):
+    status_code_choices()
+    # Session, user, two permission reads, the case; then messages, numbers, tests, reports and
+    # their catalogue rows (the status codes offered for the answer are read once per process).
+    with django_assert_max_num_queries(10):
         response = agent_client.get(
             f"/cases/{claimed.reference}/part/step-panel/", headers={"HX-Request": "true"}
         )
@@ -229,7 +273,7 @@ def test_revision_keeps_the_replaced_answers_visible_in_path_and_timeline(
     client.force_login(lead)
     client.post(f"/cases/{claimed.reference}/revise/report_returned/", {"value": "no_report"})
 
-    content = client.get(f"/cases/{claimed.reference}/").content.decode()
+    content = client.get(f"/cases/{claimed.reference}/?panels=all").content.decode()
 
     path = _between(content, 'id="path-panel"', "</section>")
     assert "Replaced answers" in path
@@ -253,7 +297,7 @@ def test_an_answer_revised_twice_names_each_reviser(
     services.revise_answer(claimed.pk, node="report_returned", value="report_present", actor=agent)
     client.force_login(agent)
 
-    response = client.get(f"/cases/{claimed.reference}/")
+    response = client.get(f"/cases/{claimed.reference}/?panels=all")
 
     groups = response.context["file"].set_aside
     assert [(g.revision.actor, g.new_label, [a.label for a in g.answers]) for g in groups] == [
@@ -444,6 +488,7 @@ def test_case_page_query_count_is_constant(
 ) -> None:
     store_report(status="UNDELIV")
     walk_to(claimed, [("report_returned", "report_present")], agent)
+    status_code_choices()  # the catalogue is read once per process, not in either count
     with CaptureQueriesContext(connection) as small:
         agent_client.get(f"/cases/{claimed.reference}/")
     for i in range(40):
@@ -452,7 +497,7 @@ def test_case_page_query_count_is_constant(
         # Each revision adds a superseded answer; the case stays at C3.
         services.revise_answer(claimed.pk, node="report_returned", value="report_present", actor=agent)
     # The count measured when this ceiling was set: a new query per page must be a choice.
-    with django_assert_max_num_queries(14), CaptureQueriesContext(connection) as large:
+    with django_assert_max_num_queries(11), CaptureQueriesContext(connection) as large:
         response = agent_client.get(f"/cases/{claimed.reference}/")
 
     assert response.context["file"].node.id == "status_is_delivrd"
@@ -472,7 +517,7 @@ def test_case_page_prepares_the_console_search_until_a_final_report_is_stored(
 ) -> None:
     case = make_case(number="+8613800138000", sent_ago=timedelta(days=5))
     services.assign(case.pk, assignee=agent, actor=agent, claim=True)
-    url = f"/cases/{case.reference}/"
+    url = f"/cases/{case.reference}/?panels=all"
 
     content = agent_client.get(url).content.decode()
 
@@ -499,7 +544,7 @@ def test_console_search_warns_when_the_send_is_older_than_the_console_keeps(
     case = make_case(sent_ago=timedelta(days=100))
     services.assign(case.pk, assignee=agent, actor=agent, claim=True)
 
-    content = agent_client.get(f"/cases/{case.reference}/").content.decode()
+    content = agent_client.get(f"/cases/{case.reference}/?panels=all").content.decode()
 
     helper = _between(content, 'id="console-search"', "</div>")
     assert "Sent more than 90 days ago" in helper and "<code>4915123456789</code>" in helper
@@ -511,13 +556,14 @@ def test_case_page_query_count_is_constant_with_the_console_search(
 ) -> None:
     store_report(status="ACCEPTD")
     walk_to(claimed, [("report_returned", "no_report")], agent)
+    status_code_choices()  # the catalogue is read once per process, not in either count
     with CaptureQueriesContext(connection) as small:
         agent_client.get(f"/cases/{claimed.reference}/")
     for i in range(40):
         services.add_note(claimed.pk, text=f"note {i}", actor=agent)
         store_report(status="ACCEPTD", updated_at=timezone.now() - timedelta(minutes=i + 1))
         services.revise_answer(claimed.pk, node="report_returned", value="no_report", actor=agent)
-    with django_assert_max_num_queries(13), CaptureQueriesContext(connection) as large:
+    with django_assert_max_num_queries(11), CaptureQueriesContext(connection) as large:
         response = agent_client.get(f"/cases/{claimed.reference}/")
 
     assert response.context["file"].console_search is not None
@@ -530,3 +576,39 @@ def test_states_render(agent_client: Client, make_case: Callable[..., Case], age
         case = walk_to(make_case(), route_to(make_case().guide, outcome), agent)
         assert case.state in (CaseState.RESOLVED, CaseState.ESCALATED)
         assert agent_client.get(f"/cases/{case.reference}/").status_code == 200
+
+
+def test_the_lead_s_assign_list_preselects_the_assignee_and_escapes_names(
+    client: Client, claimed: Case, agent: User, lead: User, django_user_model: type[User]
+) -> None:
+    odd = django_user_model.objects.create_user("<b>odd</b>")
+    odd.user_permissions.add(*agent.user_permissions.all())
+    odd.groups.add(*agent.groups.all())
+    client.force_login(lead)
+
+    header = _between(
+        client.get(f"/cases/{claimed.reference}/").content.decode(), 'id="case-header"', "</header>"
+    )
+
+    select = _between(header, '<select name="assignee" id="id_assignee">', "</select>")
+    assert '<option value="">Nobody</option>' in select
+    assert f'<option value="{agent.pk}" selected>{agent}</option>' in select
+    assert f'<option value="{odd.pk}">&lt;b&gt;odd&lt;/b&gt;</option>' in select
+
+
+def test_answering_into_a_phone_check_reads_no_reports(
+    agent_client: Client, claimed: Case, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    """The bench's step: C1 answered "no report" leads to a phone check, which no report decides."""
+    store_report(status="ACCEPTD")
+    with django_assert_max_num_queries(15), CaptureQueriesContext(connection) as queries:
+        response = agent_client.post(
+            f"/cases/{claimed.reference}/step/",
+            {"node": "report_returned", "value": "no_report", "notes": ""},
+            headers={"HX-Request": "true"},
+        )
+
+    assert response.status_code == 200 and _region_of(response.content.decode()) == "step-panel"
+    claimed.refresh_from_db()
+    assert claimed.current_node == "dial_recipient"
+    assert not [q for q in queries.captured_queries if "diagnosis_statusreport" in q["sql"]]

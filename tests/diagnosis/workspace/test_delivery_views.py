@@ -76,7 +76,7 @@ def test_lead_records_customer_service_answer_and_closes(
         "Supported since May; resend.",
     )
     assert escalation.closed_at is not None
-    assert "Customer service answered" in client.get(f"/cases/{case.reference}/").content.decode()
+    assert "Customer service answered" in client.get(f"/cases/{case.reference}/?panels=all").content.decode()
 
 
 def test_failed_escalation_email_is_retried_and_visible(
