@@ -14,7 +14,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from diagnosis.cases import matching
 from diagnosis.delivery.send_details import SendDetailsError, import_send_details, parse_zone
 
 CHUNK = 1 << 16
@@ -63,7 +62,7 @@ class Command(BaseCommand):
                     handle,
                     batch_size=options["batch_size"],
                     timezone_name=options["timezone"],
-                    on_batch=matching.resume_for_reports,
+                    match=True,
                 )
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}.") from None
