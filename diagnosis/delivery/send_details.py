@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import chain
 from typing import TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,8 +27,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils import timezone
 
-from diagnosis.delivery import ingest
+from diagnosis.delivery import ingest, send_details_copy
 from diagnosis.delivery.numbers import InvalidNumber, normalise
+from diagnosis.delivery.send_details_copy import Resume
 from diagnosis.models import ReportChannel, StatusReport
 
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -86,7 +87,7 @@ class ImportSummary:
     unreadable_numbers: int = 0
     unreadable_times: int = 0
     columns: dict[str, str] = field(default_factory=dict)
-    # The waiting cases the import resumed (with `match`).
+    # The waiting cases the import resumed (with `resume`).
     resumed: list[int] = field(default_factory=list)
 
     def reject(self, line: int, reason: str) -> None:
@@ -196,13 +197,13 @@ def import_send_details(
     batch_size: int = 2000,
     on_batch: Callable[[list[StatusReport]], object] | None = None,
     timezone_name: str = "UTC",
-    match: bool = False,
+    resume: Resume | None = None,
 ) -> ImportSummary:
     """Store the rows of a Send Details export as `ReportChannel.IMPORT` status reports.
 
-    With `match`, the waiting cases the new reports concern are resumed and the reports
-    marked matched (as `matching.resume_for_reports` does), and the summary names the
-    resumed cases. On PostgreSQL a seekable file is imported through COPY
+    With `resume` (`matching.reports_arrived`), the waiting cases the new reports concern
+    are resumed and the reports marked matched, as `matching.resume_for_reports` does,
+    and the summary names the resumed cases. On PostgreSQL a seekable file is imported through COPY
     (`send_details_copy`); elsewhere, for a file COPY cannot read line for line, or when
     `on_batch` wants every batch's reports, it is read row by row: each batch is stored
     in its own transaction, then passed to `on_batch` (without primary keys:
@@ -215,11 +216,9 @@ def import_send_details(
     zone = parse_zone(timezone_name)
     mapping = column_mapping()
     if on_batch is None and connection.vendor == "postgresql" and stream.seekable():
-        from diagnosis.delivery import send_details_copy  # it builds on this module
-
         start = stream.tell()
         try:
-            return send_details_copy.import_by_copy(stream, mapping=mapping, zone=zone, match=match)
+            return _import_by_copy(stream, mapping, zone, resume)
         except send_details_copy.Declined:
             stream.seek(start)
     rows = _read_rows(stream)
@@ -230,19 +229,63 @@ def import_send_details(
     headers = _unique(header)
     columns = _locate(headers, mapping)
     summary = ImportSummary(columns={name: headers[index] for name, index in columns.items()})
-    if match and on_batch is None:
-        on_batch = _matcher(summary)
+    if resume is not None and on_batch is None:
+        on_batch = _matcher(summary, resume)
     now = timezone.now()
     import_rows(rows, headers, columns, summary, zone=zone, now=now, batch_size=batch_size, on_batch=on_batch)
     return summary
 
 
-def _matcher(summary: ImportSummary) -> Callable[[list[StatusReport]], object]:
-    """`on_batch` that resumes the waiting cases each batch concerns and notes them in `summary`."""
-    from diagnosis.cases import matching  # matching builds on delivery, not the other way round
+def _import_by_copy(
+    stream: TextIO, mapping: dict[str, tuple[str, ...]], zone: tzinfo, resume: Resume | None
+) -> ImportSummary:
+    """The import through COPY (`send_details_copy`); rows the SQL cannot read come back to `read_reports`."""
+    header_line, delimiter, header = send_details_copy.read_header(stream)
+    headers = _unique(header)
+    columns = _locate(headers, mapping)
+    summary = ImportSummary(columns={name: headers[index] for name, index in columns.items()})
+    now = timezone.now()
+    counts = send_details_copy.import_by_copy(
+        stream,
+        send_details_copy.Layout(header_line, delimiter, headers, columns),
+        zone=zone,
+        now=now,
+        resume=resume,
+        read_rows=partial(
+            read_reports, headers=headers, columns=columns, summary=summary, zone=zone, now=now
+        ),
+        to_number=stored_number,
+    )
+    summary.rows += counts.rows
+    summary.imported += counts.imported
+    summary.duplicates += counts.duplicates
+    summary.unreadable_numbers += counts.unreadable_numbers
+    summary.resumed += counts.resumed
+    return summary
+
+
+def stored_number(written: str) -> str:
+    """The `to_number` a report stores for a number written so in the file (`_report`, `build_report`)."""
+    e164 = e164_or_blank(written)
+    if not e164:
+        return ""
+    try:
+        return normalise(e164).e164
+    except InvalidNumber:
+        return ""
+
+
+def _matcher(summary: ImportSummary, resume: Resume) -> Callable[[list[StatusReport]], object]:
+    """`on_batch` that resumes the waiting cases a stored batch concerns, then marks it matched."""
 
     def match_batch(reports: list[StatusReport]) -> None:
-        summary.resumed.extend(matching.resume_for_reports(reports))
+        summary.resumed.extend(
+            resume(sorted({r.msg_id for r in reports}), sorted({r.to_number for r in reports if r.to_number}))
+        )
+        # Marked after resuming (as `matching.match_reports`): a crash in between leaves them to the catch-up.
+        now = timezone.now()
+        for chunk in ingest.key_chunks([r.dedupe_key for r in reports]):
+            StatusReport.objects.filter(dedupe_key__in=chunk, matched_at__isnull=True).update(matched_at=now)
 
     return match_batch
 

@@ -20,23 +20,15 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, TextIO
 
 import psycopg
 from django.db import connection, transaction
-from django.utils import timezone
 
-from diagnosis.delivery import ingest, numbers
-from diagnosis.delivery.send_details import (
-    ImportSummary,
-    SendDetailsError,
-    _locate,
-    _unique,
-    e164_or_blank,
-    read_reports,
-)
+from diagnosis.delivery import ingest
 from diagnosis.models import CaseState, Message, Recipient, ReportChannel, StatusReport
 
 # Lines per INSERT (and transaction): few statements, each scanning staging once.
@@ -61,11 +53,44 @@ class Declined(Exception):
     """The file cannot be staged line for line: read it row by row instead."""
 
 
-def import_by_copy(
-    stream: TextIO, *, mapping: dict[str, tuple[str, ...]], zone: tzinfo, match: bool
-) -> ImportSummary:
-    """`send_details.import_send_details` on PostgreSQL (see the module's docstring)."""
-    header_line, first = _header_line(stream)
+Resume = Callable[[Sequence[str], Sequence[str]], list[int]]
+# `send_details.read_reports` for some (line, cells): each usable row as (line, report).
+ReadRows = Callable[[Iterable[tuple[int, list[str]]]], Iterator[tuple[int, StatusReport]]]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The file as its header row describes it (see `send_details`)."""
+
+    header_line: int
+    delimiter: str
+    headers: list[str]
+    columns: dict[str, int]
+
+
+@dataclass
+class Counts:
+    """What the COPY path stored, for the import's summary."""
+
+    rows: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    unreadable_numbers: int = 0
+    resumed: list[int] = field(default_factory=list)
+
+
+def read_header(stream: TextIO) -> tuple[int, str, list[str]]:
+    """The header's line number, the delimiter and the header's cells; `Declined` if unsure.
+
+    Blank lines before the header are skipped as the row-by-row reading does.
+    """
+    line = 1
+    first = stream.readline()
+    while first and not first.strip():
+        line += 1
+        first = stream.readline()
+    if not first.endswith("\n"):
+        raise Declined  # empty, or only a header: nothing worth a COPY
     delimiter = max((",", ";", "\t"), key=first.count)
     try:
         parsed = list(csv.reader([first], delimiter=delimiter, strict=True))
@@ -73,43 +98,40 @@ def import_by_copy(
         raise Declined from None
     if len(parsed) != 1:
         raise Declined
-    headers = _unique(parsed[0])
-    columns = _locate(headers, mapping)
-    summary = ImportSummary(columns={name: headers[index] for name, index in columns.items()})
-    now = timezone.now()
+    return line, delimiter, parsed[0]
+
+
+def import_by_copy(
+    stream: TextIO,
+    layout: Layout,
+    *,
+    zone: tzinfo,
+    now: datetime,
+    resume: Resume | None,
+    read_rows: ReadRows,
+    to_number: Callable[[str], str],
+) -> Counts:
+    """Store the rows after the header (see the module's docstring); `Declined` before storing any."""
+    counts = Counts()
     try:
-        staged = _stage(stream, len(headers), delimiter)
-        fast = _Fast(headers, columns, zone, now, match)
-        fast.prepare()
-        fast.read_leftovers(header_line, summary)
+        staged = _stage(stream, len(layout.headers), layout.delimiter)
+        fast = _Fast(layout, zone, now, resume)
+        fast.prepare(to_number)
+        fast.read_leftovers(read_rows)
         last = 0
         while last < staged:
             first_n, last = last + 1, min(last + LINES_PER_BATCH, staged)
-            fast.store(first_n, last, summary)
+            fast.store(first_n, last, counts)
         # Rows read in Python were counted there (blank ones not at all); the SQL read the others.
         fast_rows = staged - fast.leftover_rows
-        summary.rows += fast_rows
-        summary.imported += fast.inserted
-        summary.duplicates += fast_rows + fast.python_rows - fast.inserted
-        summary.unreadable_numbers += fast.unread_numbers
+        counts.rows = fast_rows
+        counts.imported = fast.inserted
+        counts.duplicates = fast_rows + fast.python_rows - fast.inserted
+        counts.unreadable_numbers = fast.unread_numbers
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGING}, {NUMBERS}, {HOURS}, {READ}")
-    return summary
-
-
-def _header_line(stream: TextIO) -> tuple[int, str]:
-    """The header's line number and text; blank lines before it are skipped as row by row."""
-    line = 1
-    first = stream.readline()
-    while first and not first.strip():
-        line += 1
-        first = stream.readline()
-    if not first:
-        raise SendDetailsError("The file is empty: expected a header row first.")
-    if not first.endswith("\n"):
-        raise Declined  # a file of only a header: nothing to COPY
-    return line, first
+    return counts
 
 
 def _stage(stream: TextIO, cells: int, delimiter: str) -> int:
@@ -160,10 +182,9 @@ def _copy_refusal(exc: BaseException | None) -> bool:
 class _Fast:
     """The SQL that turns staged rows into status reports, and what it stored."""
 
-    def __init__(
-        self, headers: list[str], columns: dict[str, int], zone: tzinfo, now: datetime, match: bool
-    ) -> None:
-        self.headers, self.columns, self.zone, self.now, self.match = headers, columns, zone, now, match
+    def __init__(self, layout: Layout, zone: tzinfo, now: datetime, resume: Resume | None) -> None:
+        self.layout, self.zone, self.now, self.resume = layout, zone, now, resume
+        self.headers, self.columns = layout.headers, layout.columns
         self.inserted = 0
         self.unread_numbers = 0
         self.leftover_rows = 0
@@ -172,12 +193,12 @@ class _Fast:
             "ws": WHITESPACE,
             "unsafe": UNSAFE,
             "plain_time": PLAIN_TIME,
-            "msg_header": headers[columns["msg_id"]],
-            "keys": [ingest.clean_text(h) for h in headers],
+            "msg_header": self.headers[self.columns["msg_id"]],
+            "keys": [ingest.clean_text(h) for h in self.headers],
             "now": now,
-            "matched_at": now if match else None,
+            "matched_at": None if resume is None else now,
             "channel": ReportChannel.IMPORT,
-            "number_key": ingest.clean_text(headers[columns["number"]]) if "number" in columns else "",
+            "number_key": ingest.clean_text(self.headers[self.columns.get("number", 0)]),
         }
 
     def _cell(self, name: str) -> str:
@@ -218,7 +239,7 @@ class _Fast:
             LEFT JOIN {HOURS} h ON h.key = (CASE WHEN r.t ~ %(plain_time)s THEN left(r.t, 13) END)
         """
 
-    def prepare(self) -> None:
+    def prepare(self, to_number: Callable[[str], str]) -> None:
         """The distinct numbers and hours of the file, read in Python, as lookup tables."""
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {STAGING}")
@@ -226,7 +247,7 @@ class _Fast:
             cursor.execute(f"CREATE TEMPORARY TABLE {HOURS} (key text, off interval)")
             if "number" in self.columns:
                 cursor.execute(f"SELECT DISTINCT {self._cell('number')} FROM {STAGING} s", {"ws": WHITESPACE})
-                _copy_rows(cursor, NUMBERS, ((raw, _to_number(raw)) for (raw,) in cursor.fetchall() if raw))
+                _copy_rows(cursor, NUMBERS, ((raw, to_number(raw)) for (raw,) in cursor.fetchall() if raw))
             if "updated_at" in self.columns:
                 cursor.execute(
                     f"SELECT DISTINCT left(t, 13) FROM (SELECT {self._cell('updated_at')} AS t"
@@ -238,7 +259,7 @@ class _Fast:
             cursor.execute(f"ANALYZE {NUMBERS}")
             cursor.execute(f"ANALYZE {HOURS}")
 
-    def store(self, first: int, last: int, summary: ImportSummary) -> None:
+    def store(self, first: int, last: int, counts: Counts) -> None:
         """Insert the reports of staged rows `first`..`last`, in file order; one transaction."""
         key = "r.m || '|' || coalesce(r.seq, 0) || '|' || upper(r.st) || '|' || " + (
             """coalesce(to_char(r.utc, 'YYYYMMDD"T"HH24MISS"Z"'), '-')"""
@@ -279,10 +300,11 @@ class _Fast:
             inserted, unread = cursor.fetchone()
             self.inserted += inserted
             self.unread_numbers += unread
-            if self.match and inserted:
-                summary.resumed.extend(_resume(floor, self.now))
+            if self.resume is not None and inserted:
+                # In the batch's transaction: its reports are stored as matched only if this resumes.
+                counts.resumed.extend(_resume(self.resume, floor, self.now))
 
-    def read_leftovers(self, header_line: int, summary: ImportSummary) -> None:
+    def read_leftovers(self, read_rows: ReadRows) -> None:
         """Read the rows the SQL cannot in Python (`send_details.read_reports`), into `READ`."""
         with connection.cursor() as cursor:
             cursor.execute(
@@ -290,16 +312,14 @@ class _Fast:
                 " total int, sequence int, parts_inconsistent boolean, origin text, updated_at timestamptz,"
                 " extend text, to_number text, org_code text, raw jsonb, dedupe_key text)"
             )
-            for chunk in self._leftover_chunks(header_line):
-                reports = read_reports(
-                    chunk, self.headers, self.columns, summary, zone=self.zone, now=self.now
-                )
+            for chunk in self._leftover_chunks():
+                reports = read_rows(chunk)
                 with cursor.cursor.copy(f"COPY {READ} FROM STDIN") as copy:
                     for line, r in reports:
                         self.python_rows += 1
                         copy.write_row(
                             (
-                                line - header_line,
+                                line - self.layout.header_line,
                                 r.msg_id,
                                 r.status,
                                 r.status_desc,
@@ -316,31 +336,21 @@ class _Fast:
                             )
                         )
 
-    def _leftover_chunks(self, header_line: int) -> Iterator[list[tuple[int, list[str]]]]:
+    def _leftover_chunks(self) -> Iterator[list[tuple[int, list[str]]]]:
         """The staged rows the SQL does not read, in file order, as (line, cells); blank ones dropped."""
         sql = f"SELECT r.n, r.cells FROM ({self.reading()}) r WHERE r.fast IS NOT TRUE ORDER BY r.n"
         with connection.chunked_cursor() as cursor:
             cursor.execute(sql, {**self.params, "first": 1, "last": sys.maxsize})
             while chunk := cursor.fetchmany(ROW_BATCH):
                 self.leftover_rows += len(chunk)
-                yield [(header_line + n, cells) for n, cells in chunk if any(cell.strip() for cell in cells)]
+                start = self.layout.header_line
+                yield [(start + n, cells) for n, cells in chunk if any(cell.strip() for cell in cells)]
 
 
 def _copy_rows(cursor: Any, table: str, rows: Iterator[tuple[str, str]]) -> None:
     with cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-
-
-def _to_number(written: str) -> str:
-    """`to_number` as `build_report` stores it for a number written so in the file."""
-    e164 = e164_or_blank(written)
-    if not e164:
-        return ""
-    try:
-        return numbers.normalise(e164).e164
-    except numbers.InvalidNumber:
-        return ""
 
 
 def _offset(key: str, zone: tzinfo) -> int | None:
@@ -368,10 +378,11 @@ def _offset(key: str, zone: tzinfo) -> int | None:
     return None if offset is None else int(offset.total_seconds())
 
 
-def _resume(floor: int, now: datetime) -> list[int]:
-    """Resume the waiting cases this import's reports stored after row `floor` concern."""
-    from diagnosis.cases import matching  # matching builds on delivery, not the other way round
+def _resume(resume: Resume, floor: int, now: datetime) -> list[int]:
+    """Resume the waiting cases this import's reports stored after row `floor` concern.
 
+    Driven by the waiting cases' message ids and numbers, so that only those reach `resume`.
+    """
     new = StatusReport.objects.filter(pk__gt=floor, received_at=now, channel=ReportChannel.IMPORT)
     waiting_ids = Message.objects.filter(case__state=CaseState.WAITING).values("msg_id")
     waiting_numbers = Recipient.objects.filter(case__state=CaseState.WAITING).values("e164")
@@ -381,4 +392,4 @@ def _resume(floor: int, now: datetime) -> list[int]:
     )
     if not msg_ids and not numbers_:
         return []
-    return matching.reports_arrived(sorted(msg_ids), sorted(numbers_))
+    return resume(sorted(msg_ids), sorted(numbers_))

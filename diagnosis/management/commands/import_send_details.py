@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from diagnosis.cases import matching
 from diagnosis.delivery.send_details import SendDetailsError, import_send_details, parse_zone
 
 CHUNK = 1 << 16
@@ -62,7 +63,7 @@ class Command(BaseCommand):
                     handle,
                     batch_size=options["batch_size"],
                     timezone_name=options["timezone"],
-                    match=True,
+                    resume=matching.reports_arrived,
                 )
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}.") from None
