@@ -265,14 +265,13 @@ def _import_by_copy(
 
 
 def stored_number(written: str) -> str:
-    """The `to_number` a report stores for a number written so in the file (`_report`, `build_report`)."""
-    e164 = e164_or_blank(written)
-    if not e164:
-        return ""
-    try:
-        return normalise(e164).e164
-    except InvalidNumber:
-        return ""
+    """The `to_number` a report stores for a number written so in the file (`_report`, `build_report`).
+
+    `build_report` reads the E.164 form again, which gives it back unchanged: the same
+    country code and national number, so the same validity. Not doing so halves the
+    cost of a file's distinct numbers, the COPY path's largest share of Python work.
+    """
+    return e164_or_blank(written)
 
 
 def _matcher(summary: ImportSummary, resume: Resume) -> Callable[[list[StatusReport]], object]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -45,8 +46,10 @@ READ = "send_details_read"
 WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 # ingest's unsafe characters that PostgreSQL text can hold (never NUL or a surrogate).
 UNSAFE = "[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
-# The one time notation the SQL reads; `ingest.parse_time` reads it the same way.
-PLAIN_TIME = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-5][0-9]:[0-5][0-9]$"
+# The one time notation the SQL reads, "2026-01-01 08:00:05" (or with "T"); `ingest.parse_time`
+# reads it the same way. The hour ("2026-01-01 08") is checked in Python, the rest in SQL.
+PLAIN_HOUR = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}")
+PLAIN_MINUTES = "^:[0-5][0-9]:[0-5][0-9]$"
 
 
 class Declined(Exception):
@@ -192,7 +195,7 @@ class _Fast:
         self.params: dict[str, Any] = {
             "ws": WHITESPACE,
             "unsafe": UNSAFE,
-            "plain_time": PLAIN_TIME,
+            "plain_minutes": PLAIN_MINUTES,
             "msg_header": self.headers[self.columns["msg_id"]],
             "keys": [ingest.clean_text(h) for h in self.headers],
             "now": now,
@@ -221,8 +224,8 @@ class _Fast:
             SELECT r.*,
                 h.off IS NOT NULL AS has_time,
                 coalesce(nm.e164, '') AS to_number,
-                (r.m ~ '^[ -~]{{1,{ingest.MAX_MSG_ID}}}$' AND r.m <> %(msg_header)s
-                 AND r.st ~ '^[ -~]{{1,{ingest.MAX_STATUS}}}$'
+                (length(r.m) BETWEEN 1 AND {ingest.MAX_MSG_ID} AND r.m !~ '[^ -~]' AND r.m <> %(msg_header)s
+                 AND length(r.st) BETWEEN 1 AND {ingest.MAX_STATUS} AND r.st !~ '[^ -~]'
                  AND NOT r.unsafe AND (r.t = '' OR h.off IS NOT NULL)) AS fast,
                 (CASE WHEN h.off IS NOT NULL
                  THEN (left(r.t, 10) || ' ' || substr(r.t, 12, 8))::timestamp - h.off END) AS utc
@@ -236,7 +239,9 @@ class _Fast:
                 FROM {STAGING} s WHERE s.n BETWEEN %(first)s AND %(last)s
             ) r
             LEFT JOIN {NUMBERS} nm ON nm.raw = r.num
-            LEFT JOIN {HOURS} h ON h.key = (CASE WHEN r.t ~ %(plain_time)s THEN left(r.t, 13) END)
+            LEFT JOIN {HOURS} h ON h.key = (
+                CASE WHEN length(r.t) = 19 AND substr(r.t, 14) ~ %(plain_minutes)s THEN left(r.t, 13) END
+            )
         """
 
     def prepare(self, to_number: Callable[[str], str]) -> None:
@@ -251,8 +256,8 @@ class _Fast:
             if "updated_at" in self.columns:
                 cursor.execute(
                     f"SELECT DISTINCT left(t, 13) FROM (SELECT {self._cell('updated_at')} AS t"
-                    f" FROM {STAGING} s) x WHERE t ~ %(plain_time)s",
-                    {"ws": WHITESPACE, "plain_time": PLAIN_TIME},
+                    f" FROM {STAGING} s) x WHERE length(t) = 19",
+                    {"ws": WHITESPACE},
                 )
                 hours = ((key, _offset(key, self.zone)) for (key,) in cursor.fetchall())
                 _copy_rows(cursor, HOURS, ((key, f"{off} seconds") for key, off in hours if off is not None))
@@ -359,6 +364,8 @@ def _offset(key: str, zone: tzinfo) -> int | None:
     None when the hour is no valid time, or the zone's offset changes within it (a
     summer-time switch): such rows are read in Python, which settles the ambiguity as before.
     """
+    if not PLAIN_HOUR.fullmatch(key):
+        return None
     try:
         year, month, day, hour = int(key[0:4]), int(key[5:7]), int(key[8:10]), int(key[11:13])
         if not 1001 <= year <= 9998:  # strftime and to_char agree on four-digit years only
