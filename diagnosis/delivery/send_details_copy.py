@@ -37,6 +37,8 @@ LINES_PER_BATCH = 250_000
 # Rows the SQL leaves to Python are read and stored in batches of this many.
 ROW_BATCH = 2000
 CHUNK = 1 << 20
+# Enough to sort a range of rows in memory; only for that statement's transaction.
+SORT_MEMORY = "128MB"
 STAGING = "send_details_staging"
 NUMBERS = "send_details_numbers"
 HOURS = "send_details_hours"
@@ -158,7 +160,7 @@ def _stage(stream: TextIO, cells: int, delimiter: str) -> int:
                     last = chunk[-1]
                     copy.write(chunk)
             cursor.execute(f"SELECT count(*) FROM {STAGING}")
-            staged = cursor.fetchone()[0]
+            staged = int(cursor.fetchone()[0])
             # One row per line, or line numbers could not be told from row numbers.
             if staged != lines + (last != "\n"):
                 raise Declined
@@ -299,6 +301,8 @@ class _Fast:
             SELECT count(*), count(*) FILTER (WHERE unread_number) FROM ins
         """
         with transaction.atomic(), connection.cursor() as cursor:
+            # The range is sorted into file order (the first of repeated rows is kept): in memory.
+            cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
             cursor.execute("SELECT coalesce(max(id), 0) FROM " + StatusReport._meta.db_table)
             floor = cursor.fetchone()[0]
             cursor.execute(sql, {**self.params, "first": first, "last": last})
