@@ -222,9 +222,11 @@ class _Fast:
     def reading(self) -> str:
         """Each staged row as the report fields, with `fast`: whether the SQL reads it exactly."""
         cells = ", ".join(f"coalesce(s.c{i}, '')" for i in range(len(self.headers)))
+        kept = ", ".join(f"coalesce(r.c{i}, '')" for i in range(len(self.headers)))
+        # OFFSET 0 keeps the inner query apart, so each trimmed cell is computed once per row.
         return f"""
-            SELECT r.*,
-                h.off IS NOT NULL AS has_time,
+            SELECT r.n, r.m, r.st, r.t, r.descr, r.tot, r.seq,
+                jsonb_object(%(keys)s::text[], ARRAY[{kept}]) AS raw, ARRAY[{kept}] AS cells,
                 coalesce(nm.e164, '') AS to_number,
                 (length(r.m) BETWEEN 1 AND {ingest.MAX_MSG_ID} AND r.m !~ '[^ -~]' AND r.m <> %(msg_header)s
                  AND length(r.st) BETWEEN 1 AND {ingest.MAX_STATUS} AND r.st !~ '[^ -~]'
@@ -232,13 +234,13 @@ class _Fast:
                 (CASE WHEN h.off IS NOT NULL
                  THEN (left(r.t, 10) || ' ' || substr(r.t, 12, 8))::timestamp - h.off END) AS utc
             FROM (
-                SELECT s.n, {self._cell("msg_id")} AS m, {self._cell("status")} AS st,
+                SELECT s.*, {self._cell("msg_id")} AS m, {self._cell("status")} AS st,
                     {self._cell("updated_at")} AS t, {self._cell("number")} AS num,
                     {self._cell("description")} AS descr,
                     {self._part("total")} AS tot, {self._part("sequence")} AS seq,
-                    concat({cells}) ~ %(unsafe)s AS unsafe,
-                    jsonb_object(%(keys)s::text[], ARRAY[{cells}]) AS raw, ARRAY[{cells}] AS cells
+                    concat({cells}) ~ %(unsafe)s AS unsafe
                 FROM {STAGING} s WHERE s.n BETWEEN %(first)s AND %(last)s
+                OFFSET 0
             ) r
             LEFT JOIN {NUMBERS} nm ON nm.raw = r.num
             LEFT JOIN {HOURS} h ON h.key = (
@@ -294,7 +296,7 @@ class _Fast:
                     UNION ALL
                     SELECT n, {fields} FROM {READ} WHERE n BETWEEN %(first)s AND %(last)s
                 ) x
-                ORDER BY x.n
+                ORDER BY x.dedupe_key, x.n
                 ON CONFLICT (dedupe_key) DO NOTHING
                 RETURNING {unread_number} AS unread_number
             )
