@@ -303,7 +303,7 @@ class _Fast:
             SELECT count(*), count(*) FILTER (WHERE unread_number) FROM ins
         """
         with transaction.atomic(), connection.cursor() as cursor:
-            # The range is sorted into file order (the first of repeated rows is kept): in memory.
+            # Sorted by key (indexes fill page by page), then line (the first repeat is kept): in memory.
             cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
             cursor.execute("SELECT coalesce(max(id), 0) FROM " + StatusReport._meta.db_table)
             floor = cursor.fetchone()[0]
