@@ -39,6 +39,9 @@ ROW_BATCH = 2000
 CHUNK = 1 << 20
 # Enough to sort a range of rows in memory; only for that statement's transaction.
 SORT_MEMORY = "128MB"
+# Staged rows have no useful statistics (a filter of many expressions reads as a row or
+# two), and a nested loop over the numbers for each of a million rows takes hours.
+NO_NESTED_LOOPS = "SET LOCAL enable_nestloop = off"
 STAGING = "send_details_staging"
 NUMBERS = "send_details_numbers"
 HOURS = "send_details_hours"
@@ -307,8 +310,10 @@ class _Fast:
             cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
             cursor.execute("SELECT coalesce(max(id), 0) FROM " + StatusReport._meta.db_table)
             floor = cursor.fetchone()[0]
+            cursor.execute(NO_NESTED_LOOPS)
             cursor.execute(sql, {**self.params, "first": first, "last": last})
             inserted, unread = cursor.fetchone()
+            cursor.execute("SET LOCAL enable_nestloop = on")  # the resuming's lookups want them
             self.inserted += inserted
             self.unread_numbers += unread
             if self.resume is not None and inserted:
@@ -350,12 +355,18 @@ class _Fast:
     def _leftover_chunks(self) -> Iterator[list[tuple[int, list[str]]]]:
         """The staged rows the SQL does not read, in file order, as (line, cells); blank ones dropped."""
         sql = f"SELECT r.n, r.cells FROM ({self.reading()}) r WHERE r.fast IS NOT TRUE ORDER BY r.n"
-        with connection.chunked_cursor() as cursor:
-            cursor.execute(sql, {**self.params, "first": 1, "last": sys.maxsize})
-            while chunk := cursor.fetchmany(ROW_BATCH):
-                self.leftover_rows += len(chunk)
-                start = self.layout.header_line
-                yield [(start + n, cells) for n, cells in chunk if any(cell.strip() for cell in cells)]
+        with connection.cursor() as plain:
+            plain.execute(NO_NESTED_LOOPS.replace(" LOCAL", ""))
+        try:
+            with connection.chunked_cursor() as cursor:
+                cursor.execute(sql, {**self.params, "first": 1, "last": sys.maxsize})
+                while chunk := cursor.fetchmany(ROW_BATCH):
+                    self.leftover_rows += len(chunk)
+                    start = self.layout.header_line
+                    yield [(start + n, cells) for n, cells in chunk if any(cell.strip() for cell in cells)]
+        finally:
+            with connection.cursor() as plain:
+                plain.execute("RESET enable_nestloop")
 
 
 def _copy_rows(cursor: Any, table: str, rows: Iterator[tuple[str, str]]) -> None:
