@@ -438,7 +438,7 @@ def send_details_import(request: AuthenticatedHttpRequest) -> HttpResponse:
         stream = io.TextIOWrapper(upload.file, encoding=form.cleaned_data["encoding"], newline="")
         try:
             summary = send_details.import_send_details(
-                stream, on_batch=matching.resume_for_reports, timezone_name=form.cleaned_data["timezone"]
+                stream, resume=matching.reports_arrived, timezone_name=form.cleaned_data["timezone"]
             )
         except send_details.SendDetailsError as exc:
             form.add_error("file", str(exc))

@@ -63,7 +63,7 @@ class Command(BaseCommand):
                     handle,
                     batch_size=options["batch_size"],
                     timezone_name=options["timezone"],
-                    on_batch=matching.resume_for_reports,
+                    resume=matching.reports_arrived,
                 )
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}.") from None
