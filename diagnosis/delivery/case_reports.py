@@ -240,8 +240,29 @@ class _Share(Generic[R]):
     test_ids: list[str]
 
 
+@dataclass
+class KnownCodes:
+    """Catalogue rows remembered across calls: a sweep's batches then look up only codes not met yet.
+
+    Most batches meet only codes an earlier batch met, so they skip the catalogue query. A
+    catalogue edit made during the sweep is seen by the next sweep.
+    """
+
+    rows: dict[str, StatusCode] = field(default_factory=dict)
+    asked: set[str] = field(default_factory=set)
+
+    def branches_for(self, codes: set[str]) -> dict[str, StatusCode]:
+        new = {catalogue.normalise_code(c) for c in codes if c} - self.asked
+        if new:
+            self.rows.update(catalogue.branches_for(new))
+            self.asked |= new
+        return self.rows
+
+
 def _shares(
-    cases: Sequence[Case], fetch: Callable[[Q], list[R]]
+    cases: Sequence[Case],
+    fetch: Callable[[Q], list[R]],
+    branches_for: Callable[[set[str]], dict[str, StatusCode]] = catalogue.branches_for,
 ) -> tuple[list[_Share[R]], dict[str, StatusCode]]:
     """The reports of many cases in three queries, each case given only those of its own ids and numbers.
 
@@ -279,7 +300,7 @@ def _shares(
     all_numbers = {n for pk in ids for n in numbers[pk]}
     query = reports_query(all_ids, all_numbers, union)
     reports = fetch(query) if query is not None else []
-    codes = catalogue.branches_for({r.status for r in reports}) if reports else {}
+    codes = branches_for({r.status for r in reports}) if reports else {}
     by_msg_id: dict[str, list[R]] = {}
     by_number: dict[str, list[R]] = {}
     for report in reports:
@@ -323,14 +344,15 @@ def _verdict_rows(query: Q) -> list[ReportRow]:
     )
 
 
-def with_final_evidence(cases: Sequence[Case]) -> set[int]:
+def with_final_evidence(cases: Sequence[Case], known: KnownCodes | None = None) -> set[int]:
     """The cases whose evidence is final now (`for_case(case).evidence().verdict.final`), for a batch.
 
     A verdict is final only on a final report, so a case none of whose reports carries a
     final code (a code missing from the catalogue counts as final) is not sorted at all:
-    that is most of a waiting sweep's batch.
+    that is most of a waiting sweep's batch. `known`, shared by a sweep's batches, saves
+    them the catalogue query for codes an earlier batch met.
     """
-    shares, codes = _shares(cases, _verdict_rows)
+    shares, codes = _shares(cases, _verdict_rows, (known or KnownCodes()).branches_for)
 
     def is_final(report: ReportRow) -> bool:
         row = codes.get(catalogue.normalise_code(report.status))

@@ -305,7 +305,7 @@ def test_the_reschedule_is_each_cases_own_next_check(db: None) -> None:
 def test_a_failing_batch_falls_back_to_one_case_at_a_time(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = _due_to_reschedule(4)
 
-    def broken(cases: object) -> None:
+    def broken(cases: object, known: object = None) -> None:
         raise RuntimeError("the batch's reports could not be read")
 
     monkeypatch.setattr(case_reports, "with_final_evidence", broken)
@@ -348,6 +348,15 @@ def test_the_batch_reads_each_cases_evidence_as_the_case_alone_would(
         assert batch[case.pk].evidence() == alone.evidence()
         assert (case.pk in final) == alone.evidence().verdict.final
     assert final == {own_failed.pk, by_number.pk}
+
+    # A later batch of the same sweep meeting only known codes skips the catalogue query.
+    known = case_reports.KnownCodes()
+    case_reports.with_final_evidence(cases, known)
+    store_report("own-2", "UNDELIV", to_number=shared)
+    with CaptureQueriesContext(connection) as queries:
+        again = case_reports.with_final_evidence(cases, known)
+    assert len(queries) == 2  # lists, reports
+    assert again == {own_failed.pk, own_pending.pk, by_number.pk}
 
 
 def test_overdue_cases_that_fail_are_met_once_per_sweep(db: None) -> None:
