@@ -119,9 +119,9 @@ def _claim(
             cases = cases.filter(pk__gt=pk)
         else:
             cases = cases.filter(**{f"{field}__gte": value}).exclude(**{field: value, "pk__lte": pk})
-    return list(
-        cases.order_by(field, "pk").select_for_update(skip_locked=True).only(*_BATCH_FIELDS)[:batch_size]
-    )
+    # Locking the cases only; their message ids, numbers and tests come along (PostgreSQL).
+    cases = cases.order_by(field, "pk").select_for_update(skip_locked=True, of=("self",)).only(*_BATCH_FIELDS)
+    return list(case_reports.with_report_keys(cases)[:batch_size])
 
 
 def _handle_batch(

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar, cast
 
-from django.db.models import CharField, Q, Value
+from django.db import connection
+from django.db.models import CharField, OuterRef, Q, QuerySet, Value
 
 from diagnosis.delivery import catalogue
 from diagnosis.guide.engine import CaseEvidence
@@ -240,6 +241,53 @@ class _Share(Generic[R]):
     test_ids: list[str]
 
 
+# The cases' message ids, numbers and test ids, as `with_report_keys` annotates them.
+_KEYS = ("report_msg_ids", "report_numbers", "report_test_ids")
+
+
+def with_report_keys(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The cases with their message ids, numbers and test ids, read in the same query.
+
+    PostgreSQL only (arrays): a batch then needs no separate query for them. Elsewhere the
+    cases are returned as they are and `_shares` reads the lists itself.
+    """
+    if connection.vendor != "postgresql":
+        return cases
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    return cases.annotate(
+        report_msg_ids=ArraySubquery(Message.objects.filter(case_id=OuterRef("pk")).values("msg_id")),
+        report_numbers=ArraySubquery(Recipient.objects.filter(case_id=OuterRef("pk")).values("e164")),
+        report_test_ids=ArraySubquery(TestMessage.objects.filter(case_id=OuterRef("pk")).values("msg_id")),
+    )
+
+
+def _read_keys(
+    ids: list[int],
+    msg_ids: dict[int, list[str]],
+    numbers: dict[int, list[str]],
+    test_ids: dict[int, list[str]],
+) -> None:
+    """The cases' message ids, numbers and test ids in one round trip, each row tagged with its list."""
+    lists = {"message": msg_ids, "number": numbers, "test": test_ids}
+    rows = (
+        Message.objects.filter(case_id__in=ids)
+        .order_by()  # SQLite allows no ORDER BY inside a UNION
+        .values_list("case_id", "msg_id", Value("message", output_field=CharField()))
+        .union(
+            Recipient.objects.filter(case_id__in=ids)
+            .order_by()
+            .values_list("case_id", "e164", Value("number", output_field=CharField())),
+            TestMessage.objects.filter(case_id__in=ids)
+            .order_by()
+            .values_list("case_id", "msg_id", Value("test", output_field=CharField())),
+            all=True,
+        )
+    )
+    for case_id, value, kind in rows:
+        lists[kind][case_id].append(value)
+
+
 @dataclass
 class KnownCodes:
     """Catalogue rows remembered across calls: a sweep's batches then look up only codes not met yet.
@@ -266,7 +314,8 @@ def _shares(
 ) -> tuple[list[_Share[R]], dict[str, StatusCode]]:
     """The reports of many cases in three queries, each case given only those of its own ids and numbers.
 
-    One query for the cases' messages, numbers and tests together, one for all their reports
+    One query for the cases' messages, numbers and tests together (none when the cases were
+    read `with_report_keys`), one for all their reports
     (`fetch`, given literal lists bounded by the union of the cases' send windows; sorting
     then applies each case's own window) and one for the catalogue rows.
     """
@@ -276,24 +325,11 @@ def _shares(
     msg_ids: dict[int, list[str]] = {pk: [] for pk in ids}
     numbers: dict[int, list[str]] = {pk: [] for pk in ids}
     test_ids: dict[int, list[str]] = {pk: [] for pk in ids}
-    lists = {"message": msg_ids, "number": numbers, "test": test_ids}
-    # One round trip for the three lists, each row tagged with the list it belongs to.
-    rows = (
-        Message.objects.filter(case_id__in=ids)
-        .order_by()  # SQLite allows no ORDER BY inside a UNION
-        .values_list("case_id", "msg_id", Value("message", output_field=CharField()))
-        .union(
-            Recipient.objects.filter(case_id__in=ids)
-            .order_by()
-            .values_list("case_id", "e164", Value("number", output_field=CharField())),
-            TestMessage.objects.filter(case_id__in=ids)
-            .order_by()
-            .values_list("case_id", "msg_id", Value("test", output_field=CharField())),
-            all=True,
-        )
-    )
-    for case_id, value, kind in rows:
-        lists[kind][case_id].append(value)
+    if all(hasattr(case, _KEYS[0]) for case in cases):  # read along with the cases (`with_report_keys`)
+        for case in cases:
+            msg_ids[case.pk], numbers[case.pk], test_ids[case.pk] = (list(getattr(case, k)) for k in _KEYS)
+    else:
+        _read_keys(ids, msg_ids, numbers, test_ids)
     windows = [send_window(case) for case in cases]
     union = Window(min(w.start for w in windows), max(w.end for w in windows))
     all_ids = {m for pk in ids for m in (*msg_ids[pk], *test_ids[pk])}
