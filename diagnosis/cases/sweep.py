@@ -58,6 +58,7 @@ def sweep(*, now: datetime | None = None, batch_size: int = 100, max_batches: in
        mid-batch rolls its batch back; the cases stay due for the next sweep.
     """
     result = SweepResult()
+    known = case_reports.KnownCodes()  # the catalogue rows met so far, for every batch of this sweep
     for phase in _PHASES:
         after: tuple[datetime | None, int] | None = None
         for _ in range(max_batches):
@@ -68,7 +69,7 @@ def sweep(*, now: datetime | None = None, batch_size: int = 100, max_batches: in
                     break
                 try:
                     with transaction.atomic():
-                        result.add(_handle_batch(cases, now_for_batch))
+                        result.add(_handle_batch(cases, now_for_batch, known))
                 except Exception:
                     logger.exception(
                         "Waiting sweep failed on a batch of %s cases; handling them one by one", len(cases)
@@ -118,12 +119,14 @@ def _claim(
             cases = cases.filter(pk__gt=pk)
         else:
             cases = cases.filter(**{f"{field}__gte": value}).exclude(**{field: value, "pk__lte": pk})
-    return list(
-        cases.order_by(field, "pk").select_for_update(skip_locked=True).only(*_BATCH_FIELDS)[:batch_size]
-    )
+    # Locking the cases only; their message ids, numbers and tests come along (PostgreSQL).
+    cases = cases.order_by(field, "pk").select_for_update(skip_locked=True, of=("self",)).only(*_BATCH_FIELDS)
+    return list(case_reports.with_report_keys(cases)[:batch_size])
 
 
-def _handle_batch(cases: list[Case], now: datetime) -> SweepResult:
+def _handle_batch(
+    cases: list[Case], now: datetime, known: case_reports.KnownCodes | None = None
+) -> SweepResult:
     """The batch in a constant number of statements; only resumes and escalations go case by case.
 
     Most due cases have no final report and are not overdue: they are only rescheduled,
@@ -135,7 +138,7 @@ def _handle_batch(cases: list[Case], now: datetime) -> SweepResult:
         # Decided once per batch: without fetchers there is nothing to ask.
         for case in cases:
             fetchers.poll(case)
-    final = case_reports.with_final_evidence(cases)
+    final = case_reports.with_final_evidence(cases, known)
     schedule: dict[int, datetime | None] = {}
     for case in cases:
         overdue = case.wait_deadline is not None and case.wait_deadline <= now

@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Generic, Protocol, TypeVar, cast
 
-from django.db.models import CharField, Q, Value
+from django.db import connection
+from django.db.models import CharField, OuterRef, Q, QuerySet, Value
 
 from diagnosis.delivery import catalogue
 from diagnosis.guide.engine import CaseEvidence
@@ -32,6 +34,28 @@ from diagnosis.models import (
 NUMBER_MATCH_SLACK = timedelta(days=1)
 
 
+class ReportRow(Protocol):
+    """What sorting and verdicts read of a report: a `StatusReport`, or a row of just these columns."""
+
+    @property
+    def msg_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
+    @property
+    def received_at(self) -> datetime: ...
+    @property
+    def to_number(self) -> str: ...
+
+
+R = TypeVar("R", bound=ReportRow)
+
+
 @dataclass(frozen=True)
 class Window:
     """When reports matched by number may concern the case's message."""
@@ -39,11 +63,11 @@ class Window:
     start: datetime
     end: datetime
 
-    def __contains__(self, report: StatusReport) -> bool:
+    def __contains__(self, report: ReportRow) -> bool:
         return self.start <= report_time(report) <= self.end
 
 
-def report_time(report: StatusReport) -> datetime:
+def report_time(report: ReportRow) -> datetime:
     return report.updated_at or report.received_at
 
 
@@ -82,7 +106,7 @@ def reports_query(msg_ids: Collection[str], numbers: Collection[str], window: Wi
     return query
 
 
-def facts_for(reports: Iterable[StatusReport], codes: dict[str, StatusCode]) -> list[ReportFact]:
+def facts_for(reports: Iterable[ReportRow], codes: dict[str, StatusCode]) -> list[ReportFact]:
     """What the guide needs of each report; a code missing from the catalogue counts as final."""
     facts = []
     for report in reports:
@@ -117,25 +141,37 @@ class CaseReports:
 
     def evidence(self) -> CaseEvidence:
         """What proposals rest on: the own messages' reports, or by number when there is no id."""
-        if self.msg_ids:
-            return CaseEvidence(verdict(facts_for(self.own, self.codes), self.msg_ids))
-        return CaseEvidence(verdict(facts_for(self.by_number, self.codes)), by_number=True)
+        return evidence_of(self.msg_ids, self.own, self.by_number, self.codes)
 
     def test_statuses(self, test_ids: Sequence[str]) -> dict[str, MessageStatus]:
         found = verdict(facts_for(self.tests, self.codes), test_ids)
         return {m.msg_id: m for m in found.messages}
 
 
+def evidence_of(
+    msg_ids: Sequence[str],
+    own: Iterable[ReportRow],
+    by_number: Iterable[ReportRow],
+    codes: dict[str, StatusCode],
+) -> CaseEvidence:
+    """What proposals rest on: the own messages' reports, or by number when there is no id."""
+    if msg_ids:
+        return CaseEvidence(verdict(facts_for(own, codes), msg_ids))
+    return CaseEvidence(verdict(facts_for(by_number, codes)), by_number=True)
+
+
 def sort_reports(
-    reports: Iterable[StatusReport],
+    reports: Iterable[R],
     *,
     msg_ids: Collection[str],
     numbers: Collection[str],
     test_ids: Collection[str],
     window: Window,
-) -> tuple[list[StatusReport], list[StatusReport], list[StatusReport]]:
+) -> tuple[list[R], list[R], list[R]]:
     """(own, by number, tests), each newest first by the platform's time."""
-    own, by_number, tests = [], [], []
+    own: list[R] = []
+    by_number: list[R] = []
+    tests: list[R] = []
     for report in reports:
         if report.msg_id in test_ids:
             tests.append(report)
@@ -144,7 +180,7 @@ def sort_reports(
         elif report.to_number in numbers and report in window:
             by_number.append(report)
 
-    def newest_first(rows: list[StatusReport]) -> list[StatusReport]:
+    def newest_first(rows: list[R]) -> list[R]:
         return sorted(rows, key=lambda r: (report_time(r), r.received_at, r.sequence), reverse=True)
 
     return newest_first(own), newest_first(by_number), newest_first(tests)
@@ -195,41 +231,45 @@ def evidence_for(case: Case) -> CaseEvidence:
 
 
 @dataclass
-class _Share:
-    """One case's part of a batch's reports, with what `arrange` needs to sort them."""
+class _Share(Generic[R]):
+    """One case's part of a batch's reports, with what sorting them needs."""
 
     case: Case
-    reports: list[StatusReport]
+    reports: list[R]
     msg_ids: list[str]
     numbers: list[str]
     test_ids: list[str]
 
-    def arrange(self, codes: dict[str, StatusCode]) -> CaseReports:
-        return arrange(
-            self.case,
-            self.reports,
-            msg_ids=self.msg_ids,
-            numbers=self.numbers,
-            test_ids=self.test_ids,
-            codes=codes,
-        )
+
+# The cases' message ids, numbers and test ids, as `with_report_keys` annotates them.
+_KEYS = ("report_msg_ids", "report_numbers", "report_test_ids")
 
 
-def _shares(cases: Sequence[Case], only: Sequence[str] = ()) -> tuple[list[_Share], dict[str, StatusCode]]:
-    """The reports of many cases in three queries, each case given only those of its own ids and numbers.
+def with_report_keys(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The cases with their message ids, numbers and test ids, read in the same query.
 
-    One query for the cases' messages, numbers and tests together, one for all their reports
-    (literal lists, bounded by the union of the cases' send windows; `arrange` then applies
-    each case's own window) and one for the catalogue rows.
+    PostgreSQL only (arrays): a batch then needs no separate query for them. Elsewhere the
+    cases are returned as they are and `_shares` reads the lists itself.
     """
-    if not cases:
-        return [], {}
-    ids = [case.pk for case in cases]
-    msg_ids: dict[int, list[str]] = {pk: [] for pk in ids}
-    numbers: dict[int, list[str]] = {pk: [] for pk in ids}
-    test_ids: dict[int, list[str]] = {pk: [] for pk in ids}
+    if connection.vendor != "postgresql":
+        return cases
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    return cases.annotate(
+        report_msg_ids=ArraySubquery(Message.objects.filter(case_id=OuterRef("pk")).values("msg_id")),
+        report_numbers=ArraySubquery(Recipient.objects.filter(case_id=OuterRef("pk")).values("e164")),
+        report_test_ids=ArraySubquery(TestMessage.objects.filter(case_id=OuterRef("pk")).values("msg_id")),
+    )
+
+
+def _read_keys(
+    ids: list[int],
+    msg_ids: dict[int, list[str]],
+    numbers: dict[int, list[str]],
+    test_ids: dict[int, list[str]],
+) -> None:
+    """The cases' message ids, numbers and test ids in one round trip, each row tagged with its list."""
     lists = {"message": msg_ids, "number": numbers, "test": test_ids}
-    # One round trip for the three lists, each row tagged with the list it belongs to.
     rows = (
         Message.objects.filter(case_id__in=ids)
         .order_by()  # SQLite allows no ORDER BY inside a UNION
@@ -246,22 +286,66 @@ def _shares(cases: Sequence[Case], only: Sequence[str] = ()) -> tuple[list[_Shar
     )
     for case_id, value, kind in rows:
         lists[kind][case_id].append(value)
+
+
+@dataclass
+class KnownCodes:
+    """Catalogue rows remembered across calls: a sweep's batches then look up only codes not met yet.
+
+    Most batches meet only codes an earlier batch met, so they skip the catalogue query. A
+    catalogue edit made during the sweep is seen by the next sweep.
+    """
+
+    rows: dict[str, StatusCode] = field(default_factory=dict)
+    asked: set[str] = field(default_factory=set)
+
+    def branches_for(self, codes: set[str]) -> dict[str, StatusCode]:
+        new = {catalogue.normalise_code(c) for c in codes if c} - self.asked
+        if new:
+            self.rows.update(catalogue.branches_for(new))
+            self.asked |= new
+        return self.rows
+
+
+def _shares(
+    cases: Sequence[Case],
+    fetch: Callable[[Q], list[R]],
+    branches_for: Callable[[set[str]], dict[str, StatusCode]] = catalogue.branches_for,
+) -> tuple[list[_Share[R]], dict[str, StatusCode]]:
+    """The reports of many cases in three queries, each case given only those of its own ids and numbers.
+
+    One query for the cases' messages, numbers and tests together (none when the cases were
+    read `with_report_keys`), one for all their reports
+    (`fetch`, given literal lists bounded by the union of the cases' send windows; sorting
+    then applies each case's own window) and one for the catalogue rows.
+    """
+    if not cases:
+        return [], {}
+    ids = [case.pk for case in cases]
+    msg_ids: dict[int, list[str]] = {pk: [] for pk in ids}
+    numbers: dict[int, list[str]] = {pk: [] for pk in ids}
+    test_ids: dict[int, list[str]] = {pk: [] for pk in ids}
+    if all(hasattr(case, _KEYS[0]) for case in cases):  # read along with the cases (`with_report_keys`)
+        for case in cases:
+            msg_ids[case.pk], numbers[case.pk], test_ids[case.pk] = (list(getattr(case, k)) for k in _KEYS)
+    else:
+        _read_keys(ids, msg_ids, numbers, test_ids)
     windows = [send_window(case) for case in cases]
     union = Window(min(w.start for w in windows), max(w.end for w in windows))
     all_ids = {m for pk in ids for m in (*msg_ids[pk], *test_ids[pk])}
     all_numbers = {n for pk in ids for n in numbers[pk]}
     query = reports_query(all_ids, all_numbers, union)
-    reports = list(StatusReport.objects.filter(query).only(*only)) if query is not None else []
-    codes = catalogue.branches_for({r.status for r in reports}) if reports else {}
-    by_msg_id: dict[str, list[StatusReport]] = {}
-    by_number: dict[str, list[StatusReport]] = {}
+    reports = fetch(query) if query is not None else []
+    codes = branches_for({r.status for r in reports}) if reports else {}
+    by_msg_id: dict[str, list[R]] = {}
+    by_number: dict[str, list[R]] = {}
     for report in reports:
         by_msg_id.setdefault(report.msg_id, []).append(report)
         by_number.setdefault(report.to_number, []).append(report)
     shares = []
     for case in cases:
         pk = case.pk
-        picked: dict[int, StatusReport] = {}
+        picked: dict[int, R] = {}
         for key in (*msg_ids[pk], *test_ids[pk]):
             picked.update((id(r), r) for r in by_msg_id.get(key, ()))
         for number in numbers[pk]:
@@ -272,29 +356,54 @@ def _shares(cases: Sequence[Case], only: Sequence[str] = ()) -> tuple[list[_Shar
 
 def for_cases(cases: Sequence[Case]) -> dict[int, CaseReports]:
     """`for_case` for many cases at once, in a constant number of queries."""
-    shares, codes = _shares(cases)
-    return {share.case.pk: share.arrange(codes) for share in shares}
+    shares, codes = _shares(cases, lambda query: list(StatusReport.objects.filter(query)))
+    return {
+        share.case.pk: arrange(
+            share.case,
+            share.reports,
+            msg_ids=share.msg_ids,
+            numbers=share.numbers,
+            test_ids=share.test_ids,
+            codes=codes,
+        )
+        for share in shares
+    }
 
 
-# What a verdict reads of a report (`facts_for`, `sort_reports`); the payload is left behind.
+# What a verdict reads of a report (`ReportRow`): fetched as plain rows, no model instances, no payload.
 _VERDICT_FIELDS = ("msg_id", "status", "total", "sequence", "updated_at", "received_at", "to_number")
 
 
-def with_final_evidence(cases: Sequence[Case]) -> set[int]:
+def _verdict_rows(query: Q) -> list[ReportRow]:
+    return cast(
+        "list[ReportRow]", list(StatusReport.objects.filter(query).values_list(*_VERDICT_FIELDS, named=True))
+    )
+
+
+def with_final_evidence(cases: Sequence[Case], known: KnownCodes | None = None) -> set[int]:
     """The cases whose evidence is final now (`for_case(case).evidence().verdict.final`), for a batch.
 
     A verdict is final only on a final report, so a case none of whose reports carries a
     final code (a code missing from the catalogue counts as final) is not sorted at all:
-    that is most of a waiting sweep's batch.
+    that is most of a waiting sweep's batch. `known`, shared by a sweep's batches, saves
+    them the catalogue query for codes an earlier batch met.
     """
-    shares, codes = _shares(cases, only=_VERDICT_FIELDS)
+    shares, codes = _shares(cases, _verdict_rows, (known or KnownCodes()).branches_for)
 
-    def is_final(report: StatusReport) -> bool:
+    def is_final(report: ReportRow) -> bool:
         row = codes.get(catalogue.normalise_code(report.status))
         return row.final if row else True
 
+    def final_evidence(share: _Share[ReportRow]) -> bool:
+        own, by_number, _tests = sort_reports(
+            share.reports,
+            msg_ids=set(share.msg_ids),
+            numbers=set(share.numbers),
+            test_ids=set(share.test_ids),
+            window=send_window(share.case),
+        )
+        return evidence_of(share.msg_ids, own, by_number, codes).verdict.final
+
     return {
-        share.case.pk
-        for share in shares
-        if any(is_final(r) for r in share.reports) and share.arrange(codes).evidence().verdict.final
+        share.case.pk for share in shares if any(is_final(r) for r in share.reports) and final_evidence(share)
     }
