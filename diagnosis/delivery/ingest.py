@@ -250,14 +250,14 @@ def parse_time(value: object, zone: tzinfo = UTC) -> datetime | None:
     text = value.strip()
     if not text:
         return None
-    if _EPOCH.fullmatch(text):
-        return _from_epoch(float(text))
     return _read_time(text, zone)
 
 
 @lru_cache(maxsize=1024)
 def _read_time(text: str, zone: tzinfo) -> datetime:
     """`parse_time` of a text time. Cached: a batch's reports often share their update time."""
+    if _EPOCH.fullmatch(text):
+        return _from_epoch(float(text))
     match = _TIME.fullmatch(text)
     if match is None:
         raise ValueError(text)
