@@ -209,6 +209,9 @@ def _type_name(value: object) -> str:
 def _part(data: Mapping[str, object], field: str) -> int | None:
     """`total` or `sequence` as a number (1 when absent), or None when it is not a whole number."""
     value = data.get(field)
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= 5:  # as usually sent
+        whole = int(value)
+        return whole if whole <= MAX_PART else None
     if value is None or (isinstance(value, str) and not value.strip()):
         return 1
     if isinstance(value, str):
