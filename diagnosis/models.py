@@ -7,6 +7,7 @@ and reason, states from a fixed set.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -348,6 +349,12 @@ class ReportOrigin(models.TextChoices):
     HUAWEI = "3", "Huawei platform"
 
 
+@functools.lru_cache(maxsize=1024)
+def _second_stamp(moment: datetime) -> str:
+    """A report time to the second, in UTC. Cached: a batch's reports often share their update time."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
 class StatusReport(models.Model):
     """One delivery status report, as received, kept as evidence."""
 
@@ -408,7 +415,7 @@ class StatusReport(models.Model):
         gives the same key, yet it is never taken for a report that came without a time.
         """
         if updated_at:
-            stamp = updated_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+            stamp = _second_stamp(updated_at)
         elif unread_time:
             stamp = "?" + hashlib.sha256(unread_time.encode("utf-8", "surrogatepass")).hexdigest()[:16]
         else:

@@ -125,6 +125,14 @@ def _int_text(value: int) -> str:
 
 def clean_json(value: object, depth: int = 0) -> object:
     """`value` as jsonb can store it and Python can read back: safe text, finite numbers, bounded depth."""
+    kind = type(value)
+    # The usual values first, by exact type (subclasses take the general way below): a batch has hundreds.
+    if kind is str:
+        text = cast(str, value)
+        return text if text.isprintable() else _UNSAFE.sub(_escape, text)
+    if kind is int:
+        number = cast(int, value)
+        return number if -_LARGEST_INT < number < _LARGEST_INT else _int_text(number)
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
@@ -145,6 +153,8 @@ def clean_json(value: object, depth: int = 0) -> object:
 
 
 def _key(key: object) -> str:
+    if type(key) is str and key.isprintable():  # the usual key, without a call more
+        return key
     return clean_text(key) if isinstance(key, str) else str(clean_json(key, MAX_RAW_DEPTH))
 
 
@@ -199,6 +209,9 @@ def _type_name(value: object) -> str:
 def _part(data: Mapping[str, object], field: str) -> int | None:
     """`total` or `sequence` as a number (1 when absent), or None when it is not a whole number."""
     value = data.get(field)
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= 5:  # as usually sent
+        whole = int(value)
+        return whole if whole <= MAX_PART else None
     if value is None or (isinstance(value, str) and not value.strip()):
         return 1
     if isinstance(value, str):
@@ -240,6 +253,12 @@ def parse_time(value: object, zone: tzinfo = UTC) -> datetime | None:
     text = value.strip()
     if not text:
         return None
+    return _read_time(text, zone)
+
+
+@lru_cache(maxsize=1024)
+def _read_time(text: str, zone: tzinfo) -> datetime:
+    """`parse_time` of a text time. Cached: a batch's reports often share their update time."""
     if _EPOCH.fullmatch(text):
         return _from_epoch(float(text))
     match = _TIME.fullmatch(text)
@@ -326,27 +345,44 @@ def build_report(
     inconsistent = total is None or sequence is None or not 1 <= sequence <= total
     updated_at, unread_time = _update_time(data, zone)
     to_raw = _as_text(data.get("to")).strip()
-    report = StatusReport(
-        msg_id=msg_id,
-        status=status,
-        status_desc=_as_text(data.get("statusDesc"))[:MAX_DESCRIPTION],
-        # An unreadable part number is stored as 0, which no consistent report has.
-        total=total or 0,
-        sequence=sequence or 0,
-        parts_inconsistent=inconsistent,
-        origin=_origin(data),
-        updated_at=updated_at,
-        extend=_as_text(data.get("extend"))[:128],
-        to_number=_e164(to_raw) if to_raw else "",
-        org_code=_as_text(data.get("orgCode"))[:32],
-        channel=channel,
-        raw={_key(k): clean_json(v, 1) for k, v in (data if raw is None else raw).items()},
-        received_at=received_at or timezone.now(),
+    # An unreadable part number is stored as 0, which no consistent report has.
+    sequence = sequence or 0
+    return _new_report(
+        {
+            "msg_id": msg_id,
+            "status": status,
+            "status_desc": _as_text(data.get("statusDesc"))[:MAX_DESCRIPTION],
+            "total": total or 0,
+            "sequence": sequence,
+            "parts_inconsistent": inconsistent,
+            "origin": _origin(data),
+            "updated_at": updated_at,
+            "extend": _as_text(data.get("extend"))[:128],
+            "to_number": _e164(to_raw) if to_raw else "",
+            "org_code": _as_text(data.get("orgCode"))[:32],
+            "channel": channel,
+            "raw": {_key(k): clean_json(v, 1) for k, v in (data if raw is None else raw).items()},
+            "received_at": received_at or timezone.now(),
+            "dedupe_key": StatusReport.make_dedupe_key(
+                msg_id, sequence, status, updated_at, unread_time=unread_time
+            ),
+        }
     )
-    report.dedupe_key = StatusReport.make_dedupe_key(
-        msg_id, report.sequence, status, updated_at, unread_time=unread_time
-    )
-    return report
+
+
+# Every stored field of a report, in the order Django's model takes them positionally.
+_ATTNAMES = tuple(f.attname for f in StatusReport._meta.concrete_fields)
+# The fields `build_report` leaves unset: none has a default but None, before the report is stored.
+_UNSET = frozenset({StatusReport._meta.pk.attname, "matched_at"})
+
+
+def _new_report(values: dict[str, object]) -> StatusReport:
+    """A new, unsaved `StatusReport` of `values`, which names every field but those in `_UNSET`.
+
+    Values are passed by position, as Django itself does when it loads rows (`Model.from_db`):
+    by keyword, `Model.__init__` costs more than reading the report, fifty times a batch.
+    """
+    return StatusReport(*[values.get(name) for name in _ATTNAMES])
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -73,7 +74,13 @@ def _head() -> str:
 
 
 def _postgresql(reports: Sequence[StatusReport]) -> tuple[str, list[Any]]:
-    rows = [{f.column: prepare(getattr(r, f.attname)) for f, prepare in _pg_preparers()} for r in reports]
+    columns, values, moments = _pg_layout()
+    rows = []
+    for report in reports:
+        row = dict(zip(columns, values(report), strict=True))
+        for column, field in moments:
+            row[column] = _moment(field, row[column])
+        rows.append(row)
     return _pg_sql(), [json.dumps(rows, ensure_ascii=False)]
 
 
@@ -86,14 +93,16 @@ def _pg_sql() -> str:
 
 
 @functools.cache
-def _pg_preparers() -> list[tuple[models.Field[Any, Any], Callable[[object], object]]]:
-    def prepare(field: models.Field[Any, Any]) -> Callable[[object], object]:
-        # Text, numbers, flags and `raw` (already cleaned by ingest) are JSON as they are.
-        if isinstance(field, models.DateTimeField):
-            return lambda value: _moment(field, value)
-        return lambda value: value
+def _pg_layout() -> tuple[
+    tuple[str, ...], Callable[[StatusReport], tuple[Any, ...]], tuple[tuple[str, models.Field[Any, Any]], ...]
+]:
+    """The row's column names, a getter of a report's values for them, and the columns that hold times.
 
-    return [(f, prepare(f)) for f in COLUMNS]
+    Text, numbers, flags and `raw` (already cleaned by ingest) are JSON as they are; times need `_moment`.
+    """
+    columns = tuple(f.column for f in COLUMNS)
+    moments = tuple((f.column, f) for f in COLUMNS if isinstance(f, models.DateTimeField))
+    return columns, operator.attrgetter(*(f.attname for f in COLUMNS)), moments
 
 
 def _moment(field: models.Field[Any, Any], value: object) -> object:

@@ -214,3 +214,27 @@ def test_store_keeps_every_field_as_built() -> None:
     again = StatusReport.objects.get(pk=stored.pk)
     for field in StatusReport._meta.concrete_fields:
         assert getattr(again, field.attname) == getattr(report, field.attname), field.name
+
+
+def test_a_built_report_names_every_field_it_does_not_leave_to_the_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `_new_report` passes values by position: a field added to the model must be added here too.
+    named: list[set[str]] = []
+    build = ingest._new_report
+
+    def noting(values: dict[str, object]) -> StatusReport:
+        named.append(set(values))
+        return build(values)
+
+    monkeypatch.setattr(ingest, "_new_report", noting)
+    built = report(total="2", sequence="1", updateTime="2024-05-01T08:00:05Z", to="+8613800138000")
+
+    assert named == [{f.attname for f in StatusReport._meta.concrete_fields} - ingest._UNSET]
+    for name in ingest._UNSET:
+        fields = {f.attname: f for f in StatusReport._meta.concrete_fields}
+        assert fields[name].get_default() is None
+        assert getattr(built, name) is None
+    assert built._state.adding
+    assert (built.total, built.sequence, built.updated_at) == (2, 1, FIVE_PAST)
+    assert built.to_number == "+8613800138000"
