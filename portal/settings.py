@@ -251,7 +251,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 
 # The leads' causes-and-trends reports are recomputed in the background this often and
-# kept twice as long; 0 computes them on every request (tests).
+# kept until the next refresh replaces them; 0 computes them on every request (tests).
 TRENDS_REFRESH_SECONDS = env_int("TRENDS_REFRESH_SECONDS", 300, minimum=0)
 TRENDS_CACHE_SECONDS = TRENDS_REFRESH_SECONDS * 2
 if TRENDS_REFRESH_SECONDS:
