@@ -23,9 +23,22 @@ function showProblem(text) {
 // Case page: after a change, every region other than the one that answered fetches itself
 // again (templates/diagnosis/partials/region.html). This replaces an hx-trigger filter,
 // which htmx would have to evaluate as code.
+// A panel still loading (partials/lazy_panel.html) may have been read before the change:
+// it fetches itself once more as soon as it is in the page.
+var changedWhileLoading = {};
 document.addEventListener("case-changed", function (event) {
   var answered = event.detail && event.detail.region;
   document.querySelectorAll("[data-case-region]").forEach(function (region) {
     if (region.id !== answered) htmx.trigger(region, "case-region-stale");
   });
+  document.querySelectorAll(".lazy-panel[id]").forEach(function (panel) {
+    changedWhileLoading[panel.id] = true;
+  });
+});
+document.addEventListener("htmx:load", function (event) {
+  var panel = event.detail && event.detail.elt;
+  if (panel && panel.id && changedWhileLoading[panel.id] && panel.hasAttribute("data-case-region")) {
+    delete changedWhileLoading[panel.id];
+    htmx.trigger(panel, "case-region-stale");
+  }
 });

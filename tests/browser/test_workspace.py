@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import Page, expect
+from playwright.sync_api import APIResponse, Page, Route, expect
 
 from diagnosis.models import Case, CaseState
 from tests.diagnosis.conftest import MSG_ID, store_report
@@ -170,6 +170,31 @@ def test_a_blank_note_shows_its_error_in_the_note_form_and_keeps_the_step(
     expect(page.locator("#step-heading")).to_have_text(heading)
     expect(page.get_by_role("button", name="Record answer")).to_be_visible()
     assert page.evaluate("window.__noReload") is True
+
+
+def test_a_panel_still_loading_when_the_case_changes_refreshes_once_it_is_in(
+    page: Page, agent: User, make_case: Callable[..., Case]
+) -> None:
+    """The timeline's first load is answered before a claim and arrives after it: it must not stay stale."""
+    case = make_case()
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold_first_timeline(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))  # the timeline as it was before the claim
+
+    page.route(f"**/cases/{case.reference}/part/timeline/", hold_first_timeline)
+    sign_in(page, agent)
+    page.goto(f"/cases/{case.reference}/")
+    page.locator("#case-header").get_by_role("button", name="Claim this case").click()
+    expect(page.locator("#case-header")).to_contain_text("Assigned to: Avery")
+    assert len(held) == 1
+    route, before_claim = held[0]
+    route.fulfill(response=before_claim)
+
+    expect(page.locator("#timeline")).to_contain_text("Assigned to Avery")
 
 
 def test_claiming_on_the_case_page_refreshes_the_other_regions(
