@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import html
 import http.client
 import json
 import math
@@ -107,6 +108,8 @@ OPTION = re.compile(r'<option value="(\d+)"[^>]*>\s*([^<]+?)\s*</option>')
 TEST_SMS_SENT = re.compile(r"Test SMS sent \(message id ([^)\s]+)\)")
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TRACKING_PATH = re.compile(r"/support/t/([^/?#]+)/")
+# A panel the case page leaves to load itself (partials/lazy_panel.html): the URL it fetches.
+LAZY_PANEL = re.compile(r'<section class="[^"]*lazy-panel[^"]*" id="[^"]+" hx-get="([^"]+)"')
 
 
 class SoakError(Exception):
@@ -414,10 +417,16 @@ def case_refs(client: Client, tab: str) -> list[str]:
     return list(dict.fromkeys(CASE_LINK.findall(page.body)))
 
 
+def case_page(client: Client, reference: str) -> str:
+    """The case page as a browser gets it: the page, then each panel it loads by itself."""
+    page = client.get("page_case", f"/cases/{reference}/").body
+    panels = [client.get("page_case_panel", html.unescape(url)).body for url in LAZY_PANEL.findall(page)]
+    return "\n".join([page, *panels])
+
+
 def recipients(client: Client, reference: str) -> list[tuple[str, str]]:
     """(recipient id, number) pairs offered by the case page's test SMS form."""
-    page = client.get("page_case", f"/cases/{reference}/")
-    select = RECIPIENT_SELECT.search(page.body)
+    select = RECIPIENT_SELECT.search(case_page(client, reference))
     return OPTION.findall(select.group(1)) if select else []
 
 
@@ -606,7 +615,7 @@ class Traffic:
             self.agent.get("page_queue", "/cases/?tab=mine")
         elif choice == 1:
             target = self.targets[number % len(self.targets)]
-            target.client.get("page_case", f"/cases/{target.reference}/")
+            case_page(target.client, target.reference)
         else:
             self.lead.get("page_leads", "/leads/")
 
