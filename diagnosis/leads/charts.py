@@ -124,7 +124,7 @@ def bar_chart(
         lines = wrap_label(bar.label)
         label = format_html_join(
             "",
-            '<tspan x="0" dy="{}">{}</tspan>',
+            '<tspan x="2" dy="{}">{}</tspan>',
             ((0 if n == 0 else LINE_HEIGHT, line) for n, line in enumerate(lines)),
         )
         bar_y = y + len(lines) * LINE_HEIGHT + 3
@@ -132,7 +132,7 @@ def bar_chart(
         rows.append(
             format_html(
                 '<g class="chart-row"><title>{}: {} {}{}</title>'
-                '<text class="chart-text chart-label" x="0" y="{}">{}</text>'
+                '<text class="chart-text chart-label" x="2" y="{}">{}</text>'
                 '<rect class="{}" x="0" y="{}" width="{}" height="{}" rx="3"></rect>'
                 '<text class="chart-text chart-value" x="{}" y="{}">{}{}</text></g>',
                 bar.label,
