@@ -93,7 +93,8 @@ def thread(case: Case) -> list[Entry]:
             email = emails.pop(event.data.get("email"), None)
             entries.append(Entry(Said.REPLY, event.at, _name(event), text, email=email))
     # What is left went out on its own: the receipt, tracking links, news that the case resumed.
+    # Their subjects only: a body can hold the customer's private tracking link.
     entries += [
-        Entry(Said.EMAIL, e.created_at, "Sent automatically", e.body, e.subject, e) for e in emails.values()
+        Entry(Said.EMAIL, e.created_at, "Sent automatically", "", e.subject, e) for e in emails.values()
     ]
     return sorted(entries, key=lambda entry: entry.at)

@@ -317,12 +317,13 @@ def _done(
     said: str,
     *,
     changed: bool = True,
+    level: int = messages.SUCCESS,
     **extra: object,
 ) -> HttpResponse:
     """A note or reply that went through: htmx gets its region back with an empty form and
     `said` inside it (read out by screen readers); without JavaScript, `said` is a message."""
     if not request.htmx:
-        messages.success(request, said)
+        messages.add_message(request, level, said)
     return _answered(request, case, region, changed=changed, confirmation=said, **extra)
 
 
@@ -354,7 +355,9 @@ def case_reply(request: AuthenticatedHttpRequest, reference: str) -> HttpRespons
         try:
             services.send_reply(case.pk, text=data["text"], actor=request.user, token=data["token"])
         except services.ReplyAlreadySent as exc:
-            return _done(request, case, "reply-form", str(exc), changed=False, reply_form=empty)
+            return _done(
+                request, case, "reply-form", str(exc), changed=False, level=messages.INFO, reply_form=empty
+            )
         except services.CaseError as exc:
             form.add_error("text", str(exc))
         else:
