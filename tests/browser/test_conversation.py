@@ -30,7 +30,7 @@ def test_a_double_clicked_reply_is_sent_once_and_the_box_empties(
     box = page.get_by_label("Reply to the customer")
     box.fill("Please restart the phone and tell us if the code comes.")
     form = page.locator("#reply-form form")
-    sent_form = {
+    sent_form: dict[str, str | float | bool] = {
         "token": form.locator("input[name=token]").input_value(),
         "csrfmiddlewaretoken": form.locator("input[name=csrfmiddlewaretoken]").input_value(),
         "text": box.input_value(),
