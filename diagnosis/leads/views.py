@@ -79,8 +79,9 @@ def causes_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
 @work_cases
 def queue_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     """The queue as filtered on screen (same tab, search and order), every page of it."""
-    tab, text, sort = QueueForm(request.GET).values()
+    chosen, text, sort = QueueForm(request.GET).values()
     search = queue.parse_search(text, settings.PHONE_REGION or None)
+    tab = queue.scope(chosen, search)
     rows = exports.queue_rows(queue.cases(tab, request.user, search, sort))
     return exports.stream_csv(f"cases-{tab}.csv", exports.queue_header(), rows)
 
