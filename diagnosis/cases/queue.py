@@ -252,6 +252,7 @@ def parse_search(text: str, default_region: str | None = None) -> Search:
     if not text.startswith("+") and not has_prefix and not any(ch.isspace() for ch in text):
         terms.append(Term("message", text))
     if not terms:
+        problem = problem or f"“{text}” is not a case reference, phone number or message id."
         return Search(text, "terms", problem=problem)
     return Search(text, "terms", terms=tuple(terms))
 

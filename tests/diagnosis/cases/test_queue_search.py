@@ -216,3 +216,15 @@ def test_a_search_page_and_its_summary_are_two_queries(agent: User, spread: dict
         queue.summary(agent, search)
 
     assert len(page.object_list) == 4 and len(queries) == 2
+
+
+def test_words_that_are_nothing_searchable_say_so_and_match_nothing(
+    agent: User, make_case: Callable[..., Case]
+) -> None:
+    make_case()
+    search = parse_search("Dana Customer")
+
+    assert search.terms == () and search.problem == (
+        "“Dana Customer” is not a case reference, phone number or message id."
+    )
+    assert found(agent, "Dana Customer") == []
