@@ -50,6 +50,10 @@ from diagnosis.models import (
 # A reference or its start as people type it: "SMS-" optional, its dash too, any case.
 REFERENCE_RE = re.compile(rf"^(SMS-?)?([{REFERENCE_ALPHABET}]{{1,{REFERENCE_LENGTH}}})$", re.IGNORECASE)
 PAGE_SIZE = 25
+# The shortest starts searched as prefixes: a shorter one matches a large share of all
+# cases (one reference character in 30), whose ids the search would have to gather and sort.
+MIN_REFERENCE_PART = 2
+MIN_MESSAGE_PREFIX = 3
 
 
 class Tab(StrEnum):
@@ -178,10 +182,17 @@ def _states(value: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Term:
     """One reading of a plain search: the cases whose reference starts with, whose number
-    is, or whose message id starts with `value`."""
+    is, or whose message id starts with (or, when shorter than a useful prefix, is) `value`."""
 
     kind: str  # "reference", "number" or "message"
     value: str
+
+    @property
+    def whole(self) -> bool:
+        """Matched exactly rather than as the start of a longer value."""
+        if self.kind == "reference":
+            return len(self.value) == len(REFERENCE_PREFIX) + REFERENCE_LENGTH
+        return self.kind == "number" or len(self.value) < MIN_MESSAGE_PREFIX
 
     def case_ids(self) -> QuerySet[Any]:
         """The ids of the cases this reading finds, each by an index (prefixes: LIKE 'x%')."""
@@ -189,16 +200,13 @@ class Term:
             return Case.objects.filter(reference__startswith=self.value).order_by().values("pk")
         if self.kind == "number":
             return Recipient.objects.filter(e164=self.value).values("case_id")
-        return Message.objects.filter(msg_id__startswith=self.value).values("case_id")
+        lookup = "msg_id" if self.whole else "msg_id__startswith"
+        return Message.objects.filter(**{lookup: self.value}).values("case_id")
 
     @property
     def description(self) -> str:
-        if self.kind == "number":
-            return f"number is {self.value}"
-        if self.kind == "reference" and len(self.value) == len(REFERENCE_PREFIX) + REFERENCE_LENGTH:
-            return f"reference is {self.value}"
-        name = "reference" if self.kind == "reference" else "message id"
-        return f"{name} starts with {self.value}"
+        name = "message id" if self.kind == "message" else self.kind
+        return f"{name} {'is' if self.whole else 'starts with'} {self.value}"
 
 
 @dataclass(frozen=True)
@@ -242,17 +250,24 @@ def parse_search(text: str, default_region: str | None = None) -> Search:
     if filters is not None:
         return Search(text, "filter", filters.text())
     terms: list[Term] = []
+    problem = ""
     reference = REFERENCE_RE.match(text)
-    if reference:
+    has_prefix = bool(reference and reference.group(1))
+    if reference and len(reference.group(2)) >= MIN_REFERENCE_PART:
         terms.append(Term("reference", REFERENCE_PREFIX + reference.group(2).upper()))
-    numbers_found, problem = _numbers(text, default_region)
+    elif has_prefix:
+        problem = (
+            f"Type at least {MIN_REFERENCE_PART} characters after “{REFERENCE_PREFIX}” to find a reference."
+        )
+    numbers_found, number_problem = _numbers(text, default_region)
     terms += [Term("number", e164) for e164 in numbers_found]
     # A message id is one word; "+" only ever starts a number, "SMS-" only a reference.
-    has_prefix = bool(reference and reference.group(1))
     if not text.startswith("+") and not has_prefix and not any(ch.isspace() for ch in text):
         terms.append(Term("message", text))
     if not terms:
-        problem = problem or f"“{text}” is not a case reference, phone number or message id."
+        problem = (
+            problem or number_problem or f"“{text}” is not a case reference, phone number or message id."
+        )
         return Search(text, "terms", problem=problem)
     return Search(text, "terms", terms=tuple(terms))
 

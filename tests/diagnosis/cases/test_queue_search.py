@@ -117,10 +117,26 @@ def test_the_start_of_a_message_id_finds_its_case(agent: User, make_case: Callab
 
 def test_like_wildcards_are_taken_literally(agent: User, make_case: Callable[..., Case]) -> None:
     make_case(msg_ids=("abc-123",))
-    percent = make_case(msg_ids=("a%b",))
+    percent = make_case(msg_ids=("a%bc",))
 
-    assert found(agent, "a%") == [percent.pk]
-    assert found(agent, "_") == []
+    assert found(agent, "a%b") == [percent.pk]
+    assert found(agent, "ab_") == [] and found(agent, "%") == []
+
+
+def test_too_short_a_start_is_matched_whole(agent: User, make_case: Callable[..., Case]) -> None:
+    short = make_case(msg_ids=("ab",))
+    make_case(msg_ids=("abc-123",))
+
+    assert found(agent, "ab") == [short.pk]
+    assert parse_search("ab").description == "whose reference starts with SMS-AB or whose message id is ab"
+    assert readings("Y") == {("message", "Y")}  # one character starts too many references
+
+
+def test_a_reference_prefix_needs_two_characters() -> None:
+    search = parse_search("SMS-Y")
+
+    assert search.terms == ()
+    assert search.problem == "Type at least 2 characters after “SMS-” to find a reference."
 
 
 def test_no_tab_chosen_searches_every_case_but_not_a_plain_listing() -> None:
