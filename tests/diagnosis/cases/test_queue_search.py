@@ -244,3 +244,23 @@ def test_words_that_are_nothing_searchable_say_so_and_match_nothing(
         "“Dana Customer” is not a case reference, phone number or message id."
     )
     assert found(agent, "Dana Customer") == []
+
+
+@pytest.mark.usefixtures("requires_postgres")
+@pytest.mark.parametrize(
+    ("text", "index"),
+    [
+        ("SMS-Y2", "diagnosis_case_reference_"),  # Django's varchar_pattern_ops index of the unique field
+        ("52101754bebd", "diagnosis_message_msg_prefix"),
+        ("+8613800138000", "diagnosis_recipient_"),
+    ],
+)
+def test_each_reading_is_found_by_an_index(db: None, text: str, index: str) -> None:
+    (term,) = parse_search(text).terms
+    sql, params = term.case_ids().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # tables this small would be scanned whole
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert index in plan and "Seq Scan" not in plan, plan
