@@ -316,8 +316,8 @@ def matching(tab: Tab, user: User, search: Search) -> QuerySet[Case]:
     return queryset
 
 
-# Where a search's matches are, by tab. Counted over at most this many matches, so a
-# search that matches most of the queue costs what a narrow one does.
+# Where a search's matches are, by tab. Counted over at most this many matches: past it
+# the page says only "more than", and the count stops growing with the queue.
 SUMMARY_LIMIT = 1000
 SUMMARY_TABS = (Tab.UNASSIGNED, Tab.MINE, Tab.WAITING, Tab.ESCALATED, Tab.RESOLVED)
 
@@ -369,8 +369,8 @@ def summary(user: User, search: Search, *, limit: int = SUMMARY_LIMIT) -> Summar
         TabMatches(tab, n, f"{n} in {TAB_LABELS[tab]}") for tab in SUMMARY_TABS if (n := counts[tab.value])
     ]
     elsewhere = total - counts["listed"]
-    held = ngettext("%(n)d held by a colleague", "%(n)d held by colleagues", elsewhere) % {"n": elsewhere}
     if elsewhere:
+        held = ngettext("%(n)d held by a colleague", "%(n)d held by colleagues", elsewhere) % {"n": elsewhere}
         tabs.append(TabMatches(Tab.ALL, elsewhere, f"{held} (in {TAB_LABELS[Tab.ALL]})"))
     return Summary(total, capped=False, tabs=tuple(tabs))
 

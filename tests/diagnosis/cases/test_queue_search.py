@@ -264,3 +264,15 @@ def test_each_reading_is_found_by_an_index(db: None, text: str, index: str) -> N
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     assert index in plan and "Seq Scan" not in plan, plan
+
+
+def test_cases_held_by_colleagues_read_in_the_plural(
+    agent: User, other_agent: User, make_case: Callable[..., Case]
+) -> None:
+    for _ in range(2):
+        case = make_case(number=CN)
+        services.assign(case.pk, assignee=other_agent, actor=other_agent, claim=True)
+
+    summary = queue.summary(agent, parse_search(CN))
+
+    assert summary is not None and [m.text for m in summary.tabs] == ["2 held by colleagues (in All)"]
