@@ -279,7 +279,13 @@ class Message(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "msg_id"], name="diagnosis_message_unique")]
-        indexes = [models.Index(fields=["msg_id"], name="diagnosis_message_msg_id")]
+        # Pattern ops: the same index answers report matching (=) and the queue's search
+        # by the start of a message id (LIKE 'x%') under any collation.
+        indexes = [
+            models.Index(
+                fields=["msg_id"], opclasses=["varchar_pattern_ops"], name="diagnosis_message_msg_prefix"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.msg_id

@@ -70,21 +70,27 @@ def _wants_partial(request: AuthenticatedHttpRequest) -> bool:
 @vary_on_headers("HX-Request")
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = QueueForm(request.GET)
-    tab, text, sort = form.values()
+    chosen, text, sort = form.values()
     after, before = form.cursors()
     search = queue.parse_search(text, settings.PHONE_REGION or None)
+    tab = queue.scope(chosen, search)
     page = queue.page(tab, request.user, search, sort, after=after, before=before)
     queue_rows.label(page.object_list)
     context = {
         "form": form,
         "tab": tab,
+        # Kept by the search form: a search with no tab chosen looks through every case.
+        "chosen_tab": chosen or "",
+        "everywhere": chosen is None and bool(search.kind),
         "tabs": [(t, queue.TAB_LABELS[t]) for t in queue.Tab],
+        "tab_labels": queue.TAB_LABELS,
         "counts": queue.tab_counts(request.user),
         "search": search,
+        "summary": queue.summary(request.user, search),
         "sort": sort,
         "page": page,
         # Tab, search and sort for the pager's links, which add a cursor.
-        "links_query": urlencode({"tab": tab, "q": search.text, "sort": sort}),
+        "links_query": urlencode({"tab": chosen or "", "q": search.text, "sort": sort}),
     }
     template = (
         "diagnosis/case_list.html#queue-results" if _wants_partial(request) else "diagnosis/case_list.html"
