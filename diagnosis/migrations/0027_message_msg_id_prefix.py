@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("diagnosis", "0022_dashboard_indexes"),
+        ("diagnosis", "0023_conversation"),
     ]
 
     operations = [
