@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 
@@ -254,6 +255,29 @@ def test_a_file_that_stops_decoding_midway_fails_before_storing_anything(client:
     assert job.state == ImportState.FAILED and "line 3002 cannot be read" in job.error
     assert not StatusReport.objects.exists()
     assert "The import stopped" in client.get(f"/leads/import/{job.pk}/").content.decode()
+
+
+def test_a_run_that_errors_releases_the_import_for_the_next_dispatch(
+    client: Client, lead: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.force_login(lead)
+    post(client, CSV)
+    job = SendDetailsImport.objects.get()
+
+    def database_gone(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(send_details, "import_send_details", database_gone)
+    with pytest.raises(OperationalError):
+        send_details_imports.run(job.pk)
+    monkeypatch.undo()
+
+    job.refresh_from_db()
+    assert (job.state, job.claimed_until, job.attempts) == (ImportState.RUNNING, None, 1)
+    assert send_details_imports.dispatch_stale() == 1, "queued again at the next tick, not after the lease"
+    assert send_details_imports.run(job.pk) is True
+    job.refresh_from_db()
+    assert (job.state, job.imported, job.attempts) == (ImportState.DONE, 1, 2)
 
 
 def test_an_import_that_keeps_stopping_is_given_up_with_a_reason(client: Client, lead: User) -> None:
