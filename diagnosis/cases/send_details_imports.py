@@ -102,7 +102,8 @@ def _check_head(upload: UploadedFile, encoding: str) -> None:
     text = head.decode(encoding, errors="replace")
     if "\n" not in text and len(head) == HEAD_BYTES:
         raise send_details.SendDetailsError("The file's first line is too long to be a header row.")
-    send_details.check_header(io.StringIO(text.split("\n", 1)[0] + "\n"))
+    # Blank lines may come before the header: the check reads up to the first row that is not blank.
+    send_details.check_header(io.StringIO(text))
 
 
 def _where(data: bytes, exc: UnicodeDecodeError) -> str:
