@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("diagnosis", "0023_conversation"),
+        ("diagnosis", "0025_send_details_imports"),
     ]
 
     operations = [

@@ -7,7 +7,6 @@ an ordinary POST that redirects back to the case page.
 from __future__ import annotations
 
 import functools
-import io
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -25,7 +24,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from diagnosis.cases import access, casefile, escalations, matching, queue, services, testsms, unseen_replies
-from diagnosis.delivery import ingest, send_details
+from diagnosis.delivery import ingest
 from diagnosis.guide import Kind
 from diagnosis.guide.engine import GuideError
 from diagnosis.models import Case, Escalation, StaffNotification, StaffPreference
@@ -37,7 +36,6 @@ from diagnosis.workspace.forms import (
     NoteForm,
     QueueForm,
     ReplyForm,
-    SendDetailsUploadForm,
     StepForm,
     TestSmsForm,
     status_code_options,
@@ -461,30 +459,6 @@ def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     StaffPreference.objects.update_or_create(user=request.user, defaults={"email_when_case_resumes": wants})
     messages.success(request, "Preference saved.")
     return redirect("home")
-
-
-@require_http_methods(["GET", "POST"])
-@permission_required(roles.REVIEW_TEAM, raise_exception=True)
-def send_details_import(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """A lead uploads the console's Send Details export; reports are stored once each."""
-    form = SendDetailsUploadForm(request.POST or None, request.FILES or None)
-    summary = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        stream = io.TextIOWrapper(upload.file, encoding=form.cleaned_data["encoding"], newline="")
-        try:
-            summary = send_details.import_send_details(
-                stream, resume=matching.reports_arrived, timezone_name=form.cleaned_data["timezone"]
-            )
-        except send_details.SendDetailsError as exc:
-            form.add_error("file", str(exc))
-        except UnicodeDecodeError:
-            form.add_error(
-                "file",
-                "The file is not in the chosen encoding; try the other one. "
-                "Rows read before the problem are kept, and importing again never stores them twice.",
-            )
-    return render(request, "diagnosis/send_details_import.html", {"form": form, "summary": summary})
 
 
 @require_safe
