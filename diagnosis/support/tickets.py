@@ -263,6 +263,11 @@ def phone_checks(guide: Guide) -> tuple[Node, ...]:
 PHONE_CHECKS = {version: phone_checks(guide) for version, guide in GUIDES.items()}
 
 
+def current_checks() -> tuple[Node, ...]:
+    """The phone checks of the guide in use."""
+    return PHONE_CHECKS[get_guide().version]
+
+
 def self_help(given: dict[str, str], guide: Guide | None = None) -> SelfHelp:
     """Follow the customer's answers along the guide's edges, exactly as the agent's would go.
 
@@ -324,6 +329,13 @@ def may_file(address: str) -> bool:
 def may_find(address: str) -> bool:
     """Count one find-my-tickets request from the client's address; its own bucket, apart from filing."""
     return _within(f"ticket-rate:find:{address_bucket(address)}", settings.FIND_TICKET_LIMIT_PER_IP_PER_HOUR)
+
+
+def may_self_help(address: str) -> bool:
+    """Count one self-help answer from the client's address (each may record a deflection)."""
+    return _within(
+        f"ticket-rate:self-help:{address_bucket(address)}", settings.SELF_HELP_LIMIT_PER_IP_PER_HOUR
+    )
 
 
 def may_email(to: str) -> bool:
@@ -389,7 +401,11 @@ def file_ticket(ticket: Ticket) -> Filed:
         token = TrackingLink.issue(case)
         emailed = may_email(case.reporter_email)
         if emailed:
-            context = {"case": case, "tracking_url": tracking_url(token)}
+            context = {
+                "case": case,
+                "tracking_url": tracking_url(token),
+                "numbers": [info.e164 for info in ticket.numbers],
+            }
             subject, body = outbox.render_email("ticket_received", context)
             outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
         return Filed(case, token, emailed)
@@ -479,5 +495,17 @@ def tracking_view(case: Case) -> TrackingView:
     )
 
 
-def add_customer_message(case_id: int, text: str) -> Event:
-    return services.add_note(case_id, text=text, actor=None, kind=EventKind.CUSTOMER_MESSAGE)
+def add_customer_message(case_id: int, text: str, once: str = "") -> Event | None:
+    """Add the customer's message; None when the form that carried `once` was already sent.
+
+    Browsers send a form twice on a double click; the second one finds its key taken.
+    """
+    key = f"tracking-message:{case_id}:{once}"
+    if once and not django_cache.add(key, 1, timeout=24 * 3600):
+        return None
+    try:
+        return services.add_note(case_id, text=text, actor=None, kind=EventKind.CUSTOMER_MESSAGE)
+    except Exception:
+        if once:  # not sent: the customer may try the same form again
+            django_cache.delete(key)
+        raise
