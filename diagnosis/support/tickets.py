@@ -91,8 +91,9 @@ def unconfirmed_numbers(found: list[numbers.NumberInfo]) -> NumberWarning | None
     if not unknown:
         return None
     messages = [
-        f"{info.e164} has the right length for {_country_name(info.region)}, but it is not in the "
-        "list of number ranges we know. New ranges are opened often, so it may well be right."
+        f"{numbers.international(info.e164)} has the right length for {_country_name(info.region)}, "
+        "but it is not in the list of number ranges we know. "
+        "New ranges are opened often, so it may well be right."
         for info in unknown
     ]
     return NumberWarning(messages, ",".join(info.e164 for info in unknown))
