@@ -83,6 +83,16 @@ document.addEventListener("submit", function (event) {
     button.setAttribute("aria-disabled", "true");
   });
 });
+// A page restored by the back button may be sent again.
+window.addEventListener("pageshow", function (event) {
+  if (!event.persisted) return;
+  document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+    delete form.dataset.submitted;
+    form.querySelectorAll("button[type=submit]").forEach(function (button) {
+      button.removeAttribute("aria-disabled");
+    });
+  });
+});
 
 // A refusal with a reason (429: too many answers) is shown in regions that ask for it,
 // instead of the generic error above.
