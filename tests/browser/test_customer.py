@@ -61,6 +61,11 @@ def test_customer_files_follows_and_answers_then_agent_sees_it(
 
 def test_a_self_help_check_is_answered_in_place_and_the_ticket_keeps_its_fields(page: Page) -> None:
     store_report(MSG_ID, "DELIVRD")
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" or "Refused" in m.text else 0)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    answers: list[str] = []
+    page.on("request", lambda r: answers.append(r.post_data or "") if "/self-help/" in r.url else 0)
     page.goto("/support/new/")
     page.get_by_label("Your name").fill("Rosa Lima")
     page.get_by_label("Recipient phone numbers").fill("+49 151 23456789")
@@ -84,6 +89,10 @@ def test_a_self_help_check_is_answered_in_place_and_the_ticket_keeps_its_fields(
     self_help.get_by_role("link", name="Still missing? File the ticket.").click()
     expect(page).to_have_url(re.compile("#ticket-details$"))
     assert Deflection.objects.get().solved_by == "signal"
+    assert problems == [], "no script error and nothing the content security policy refused"
+    # Each answer posted the message ids and the answers, not the ticket.
+    assert len(answers) == 2 and all("selfhelp=" in a and "msg_ids=" in a for a in answers)
+    assert not any("Rosa" in a or "numbers=" in a for a in answers)
 
 
 def test_the_time_zone_defaults_to_the_browsers(browser: Any, live_server: Any) -> None:
