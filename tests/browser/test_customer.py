@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import Page, expect
+from playwright.sync_api import ConsoleMessage, Page, Request, expect
 
 from diagnosis.cases import services
 from diagnosis.delivery import numbers
@@ -62,10 +62,19 @@ def test_customer_files_follows_and_answers_then_agent_sees_it(
 def test_a_self_help_check_is_answered_in_place_and_the_ticket_keeps_its_fields(page: Page) -> None:
     store_report(MSG_ID, "DELIVRD")
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" or "Refused" in m.text else 0)
-    page.on("pageerror", lambda error: problems.append(str(error)))
     answers: list[str] = []
-    page.on("request", lambda r: answers.append(r.post_data or "") if "/self-help/" in r.url else 0)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" or "Refused" in message.text:
+            problems.append(message.text)
+
+    def on_request(request: Request) -> None:
+        if "/self-help/" in request.url:
+            answers.append(request.post_data or "")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("request", on_request)
     page.goto("/support/new/")
     page.get_by_label("Your name").fill("Rosa Lima")
     page.get_by_label("Recipient phone numbers").fill("+49 151 23456789")

@@ -17,7 +17,7 @@ from diagnosis.models import Case, Deflection
 from tests.diagnosis.conftest import MSG_ID, store_report, ticket
 
 URL = "/support/new/self-help/"
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 REQUIRED = "This field is required"
 GUIDE = get_guide()
 
@@ -30,7 +30,7 @@ def unique_address() -> str:
 def test_an_answer_posted_alone_is_swapped_in_place(client: Client) -> None:
     store_report(MSG_ID, "DELIVRD")
 
-    response = client.post(URL, {"msg_ids": MSG_ID, "selfhelp": "junk_folder:no"}, **HTMX)
+    response = client.post(URL, {"msg_ids": MSG_ID, "selfhelp": "junk_folder:no"}, headers=HTMX)
     page = response.content.decode()
 
     assert response.status_code == 200
@@ -46,7 +46,7 @@ def test_an_answer_posted_alone_is_swapped_in_place(client: Client) -> None:
 def test_a_check_that_solves_it_says_so_and_counts_once(client: Client) -> None:
     store_report(MSG_ID, "DELIVRD")
 
-    page = client.post(URL, {"msg_ids": MSG_ID, "selfhelp": "junk_folder:yes"}, **HTMX).content.decode()
+    page = client.post(URL, {"msg_ids": MSG_ID, "selfhelp": "junk_folder:yes"}, headers=HTMX).content.decode()
 
     assert "That explains it." in page and "You do not need to file a ticket" in page
     assert "Still missing? File the ticket." in page
@@ -58,7 +58,7 @@ def test_a_check_that_solves_it_says_so_and_counts_once(client: Client) -> None:
 def test_the_buttons_post_only_what_the_check_needs_and_fall_back_to_the_whole_form(client: Client) -> None:
     store_report(MSG_ID, "DELIVRD")
 
-    page = client.post(URL, {"msg_ids": MSG_ID, "selfhelp": "junk_folder:no"}, **HTMX).content.decode()
+    page = client.post(URL, {"msg_ids": MSG_ID, "selfhelp": "junk_folder:no"}, headers=HTMX).content.decode()
     buttons = re.findall(r"<button [^>]*name=\"selfhelp\"[^>]*>", page)
 
     assert buttons
@@ -76,7 +76,8 @@ def test_the_buttons_post_only_what_the_check_needs_and_fall_back_to_the_whole_f
 def test_a_bad_message_id_is_named_next_to_its_field(client: Client) -> None:
     store_report(MSG_ID, "DELIVRD")
 
-    page = client.post(URL, {"msg_ids": "12345", "selfhelp": "junk_folder:yes"}, **HTMX).content.decode()
+    bad = {"msg_ids": "12345", "selfhelp": "junk_folder:yes"}
+    page = client.post(URL, bad, headers=HTMX).content.decode()
 
     field = re.search(r'class="field field-invalid" id="field-msg_ids" hx-swap-oob="true">.*', page, re.S)
     assert field is not None
@@ -91,7 +92,7 @@ def test_the_message_id_formats_of_the_form_are_accepted(client: Client) -> None
     store_report(MSG_ID.upper(), "DELIVRD")
 
     page = client.post(
-        URL, {"msg_ids": f"{other}, {MSG_ID.upper()}", "selfhelp": "junk_folder:no"}, **HTMX
+        URL, {"msg_ids": f"{other}, {MSG_ID.upper()}", "selfhelp": "junk_folder:no"}, headers=HTMX
     ).content.decode()
 
     assert html.escape(GUIDE["signal"].customer_question) in page
@@ -148,9 +149,9 @@ def test_once_the_checks_were_offered_the_ticket_is_filed_when_the_customer_asks
 def test_the_endpoint_is_public_and_answers_post_only(client: Client, agent: User) -> None:
     store_report(MSG_ID, "DELIVRD")
     assert client.get(URL).status_code == 405
-    anonymous = client.post(URL, {"msg_ids": MSG_ID, "selfhelp": "junk_folder:no"}, **HTMX)
+    anonymous = client.post(URL, {"msg_ids": MSG_ID, "selfhelp": "junk_folder:no"}, headers=HTMX)
     client.force_login(agent)
-    signed_in = client.post(URL, {"msg_ids": MSG_ID, "selfhelp": "junk_folder:no"}, **HTMX)
+    signed_in = client.post(URL, {"msg_ids": MSG_ID, "selfhelp": "junk_folder:no"}, headers=HTMX)
 
     assert anonymous.status_code == signed_in.status_code == 200
     assert anonymous.content == signed_in.content
@@ -163,9 +164,9 @@ def test_answers_are_limited_per_address_with_a_reason(client: Client, settings:
     address = unique_address()
     answer = {"msg_ids": MSG_ID, "selfhelp": "junk_folder:yes"}
 
-    statuses = [client.post(URL, answer, REMOTE_ADDR=address, **HTMX).status_code for _ in range(2)]
-    refused = client.post(URL, answer, REMOTE_ADDR=address, **HTMX)
-    elsewhere = client.post(URL, answer, REMOTE_ADDR=unique_address(), **HTMX)
+    statuses = [client.post(URL, answer, REMOTE_ADDR=address, headers=HTMX).status_code for _ in range(2)]
+    refused = client.post(URL, answer, REMOTE_ADDR=address, headers=HTMX)
+    elsewhere = client.post(URL, answer, REMOTE_ADDR=unique_address(), headers=HTMX)
 
     assert statuses == [200, 200]
     assert refused.status_code == 429
