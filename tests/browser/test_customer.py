@@ -173,3 +173,21 @@ def test_without_javascript_an_answer_returns_to_the_checks_with_the_fields_kept
         expect(page.get_by_text("This field is required")).to_have_count(0)
     finally:
         context.close()
+
+
+def test_an_answer_over_the_limit_says_why_in_place(page: Page, settings: Any) -> None:
+    settings.SELF_HELP_LIMIT_PER_IP_PER_HOUR = 1
+    store_report(MSG_ID, "DELIVRD")
+    page.goto("/support/new/")
+    msg_ids = page.get_by_label("Message ids (smsMsgId)")
+    msg_ids.fill(MSG_ID)
+    msg_ids.blur()
+    self_help = page.locator("#self-help")
+    self_help.get_by_role("button", name=re.compile("^No")).click()
+    expect(self_help.get_by_role("status")).to_contain_text("signal")
+
+    self_help.get_by_role("button", name=re.compile("^No")).click()
+
+    expect(self_help).to_contain_text("Many answers came from your network")
+    expect(page.locator("#messages")).not_to_contain_text("could not complete")
+    expect(self_help.get_by_role("link", name="Still missing? File the ticket.")).to_be_visible()
