@@ -496,7 +496,11 @@ def tracking_view(case: Case) -> TrackingView:
     )
 
 
-def add_customer_message(case_id: int, text: str, once: str = "") -> Event | None:
+def add_customer_message(case_id: int, text: str) -> Event:
+    return services.add_note(case_id, text=text, actor=None, kind=EventKind.CUSTOMER_MESSAGE)
+
+
+def add_customer_message_once(case_id: int, text: str, once: str) -> Event | None:
     """Add the customer's message; None when the form that carried `once` was already sent.
 
     Browsers send a form twice on a double click; the second one finds its key taken.
@@ -505,7 +509,7 @@ def add_customer_message(case_id: int, text: str, once: str = "") -> Event | Non
     if once and not django_cache.add(key, 1, timeout=24 * 3600):
         return None
     try:
-        return services.add_note(case_id, text=text, actor=None, kind=EventKind.CUSTOMER_MESSAGE)
+        return add_customer_message(case_id, text)
     except Exception:
         if once:  # not sent: the customer may try the same form again
             django_cache.delete(key)

@@ -191,7 +191,8 @@ def tracking_message(request: PublicHttpRequest, token: str) -> HttpResponse:
     form = TrackingMessageForm(request.POST)
     if form.is_valid():
         try:
-            tickets.add_customer_message(found.case.pk, form.cleaned_data["text"], form.cleaned_data["once"])
+            data = form.cleaned_data
+            tickets.add_customer_message_once(found.case.pk, data["text"], data["once"])
         except services.CaseError as exc:
             form.add_error("text", str(exc))
         else:
