@@ -238,6 +238,8 @@ SMS_API_TIMEOUT_SECONDS = env_int("SMS_API_TIMEOUT_SECONDS", 10, minimum=1)
 # the ones over the cap are skipped (the ticket is still filed, its link shown).
 TICKET_LIMIT_PER_IP_PER_HOUR = env_int("TICKET_LIMIT_PER_IP_PER_HOUR", 10, minimum=1)
 FIND_TICKET_LIMIT_PER_IP_PER_HOUR = env_int("FIND_TICKET_LIMIT_PER_IP_PER_HOUR", 10, minimum=1)
+# Self-help answers on the ticket form (about five checks per ticket), counted apart from filing.
+SELF_HELP_LIMIT_PER_IP_PER_HOUR = env_int("SELF_HELP_LIMIT_PER_IP_PER_HOUR", 60, minimum=1)
 CUSTOMER_EMAILS_PER_ADDRESS_PER_HOUR = env_int("CUSTOMER_EMAILS_PER_ADDRESS_PER_HOUR", 5, minimum=1)
 # Request bodies over these sizes are refused with 413 before they are read
 # (portal.body_limit): every form but the leads' Send Details import, and that import.

@@ -40,6 +40,7 @@ if REDIS_URL:  # noqa: F405
 # Rate limits count in the shared cache across tests; the rate-limit tests lower them themselves.
 TICKET_LIMIT_PER_IP_PER_HOUR = 100_000
 FIND_TICKET_LIMIT_PER_IP_PER_HOUR = 100_000
+SELF_HELP_LIMIT_PER_IP_PER_HOUR = 100_000
 CUSTOMER_EMAILS_PER_ADDRESS_PER_HOUR = 100_000
 
 # A file, not memory: memory-use tests must not count the database itself.

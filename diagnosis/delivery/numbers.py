@@ -88,3 +88,12 @@ def looks_like_number(text: str) -> bool:
     """Cheap test for search boxes: mostly digits, with phone punctuation."""
     digits = sum(ch.isdigit() for ch in text)
     return digits >= 6 and all(ch.isdigit() or ch in "+-() ./" for ch in text.strip())
+
+
+def international(e164: str) -> str:
+    """The number as people read it across borders ("+86 138 0013 8000"); unchanged if unreadable."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return e164
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from django.forms import BoundField
+from django.forms.utils import ErrorDict
 from django.utils import timezone
 
 from diagnosis.delivery.numbers import NumberInfo
@@ -94,9 +96,18 @@ class TicketForm(forms.Form):
         self.fields["region"].initial = tickets.default_region()
         cast(forms.ChoiceField, self.fields["sent_tz"]).choices = timezone_choices()
         self.fields["sent_tz"].initial = settings.TIME_ZONE
+        if not self.is_bound:
+            # portal.js puts the browser's own zone here; the server's stays without JavaScript.
+            self.fields["sent_tz"].widget.attrs["data-browser-zone"] = ""
         self.parsed_numbers: list[NumberInfo] = []
         self.parsed_msg_ids: list[str] = []
         self.warnings: dict[str, FieldWarning] = {}
+
+    def keep_errors_of(self, *names: str) -> None:
+        """Check the data but show only these fields' errors: the others are not being submitted yet."""
+        every = self.errors  # runs the checks once
+        kept = {name: errors for name, errors in every.items() if name in names}
+        self._errors = ErrorDict(kept, renderer=self.renderer)
 
     def clean_numbers(self) -> str:
         """Impossible numbers are refused; unknown ones are filed once the customer confirms them."""
@@ -157,6 +168,12 @@ class TrackingMessageForm(forms.Form):
     text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}), max_length=4000, label="Your answer or new information"
     )
+    # Names this one message: a second submit of the same form (a double click) is not sent again.
+    once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["once"].initial = secrets.token_urlsafe(16)
 
 
 class FindTicketForm(forms.Form):

@@ -91,8 +91,9 @@ def unconfirmed_numbers(found: list[numbers.NumberInfo]) -> NumberWarning | None
     if not unknown:
         return None
     messages = [
-        f"{info.e164} has the right length for {_country_name(info.region)}, but it is not in the "
-        "list of number ranges we know. New ranges are opened often, so it may well be right."
+        f"{numbers.international(info.e164)} has the right length for {_country_name(info.region)}, "
+        "but it is not in the list of number ranges we know. "
+        "New ranges are opened often, so it may well be right."
         for info in unknown
     ]
     return NumberWarning(messages, ",".join(info.e164 for info in unknown))
@@ -263,6 +264,11 @@ def phone_checks(guide: Guide) -> tuple[Node, ...]:
 PHONE_CHECKS = {version: phone_checks(guide) for version, guide in GUIDES.items()}
 
 
+def current_checks() -> tuple[Node, ...]:
+    """The phone checks of the guide in use."""
+    return PHONE_CHECKS[get_guide().version]
+
+
 def self_help(given: dict[str, str], guide: Guide | None = None) -> SelfHelp:
     """Follow the customer's answers along the guide's edges, exactly as the agent's would go.
 
@@ -324,6 +330,13 @@ def may_file(address: str) -> bool:
 def may_find(address: str) -> bool:
     """Count one find-my-tickets request from the client's address; its own bucket, apart from filing."""
     return _within(f"ticket-rate:find:{address_bucket(address)}", settings.FIND_TICKET_LIMIT_PER_IP_PER_HOUR)
+
+
+def may_self_help(address: str) -> bool:
+    """Count one self-help answer from the client's address (each may record a deflection)."""
+    return _within(
+        f"ticket-rate:self-help:{address_bucket(address)}", settings.SELF_HELP_LIMIT_PER_IP_PER_HOUR
+    )
 
 
 def may_email(to: str) -> bool:
@@ -389,7 +402,11 @@ def file_ticket(ticket: Ticket) -> Filed:
         token = TrackingLink.issue(case)
         emailed = may_email(case.reporter_email)
         if emailed:
-            context = {"case": case, "tracking_url": tracking_url(token)}
+            context = {
+                "case": case,
+                "tracking_url": tracking_url(token),
+                "numbers": [info.e164 for info in ticket.numbers],
+            }
             subject, body = outbox.render_email("ticket_received", context)
             outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
         return Filed(case, token, emailed)
@@ -481,3 +498,19 @@ def tracking_view(case: Case) -> TrackingView:
 
 def add_customer_message(case_id: int, text: str) -> Event:
     return services.add_note(case_id, text=text, actor=None, kind=EventKind.CUSTOMER_MESSAGE)
+
+
+def add_customer_message_once(case_id: int, text: str, once: str) -> Event | None:
+    """Add the customer's message; None when the form that carried `once` was already sent.
+
+    Browsers send a form twice on a double click; the second one finds its key taken.
+    """
+    key = f"tracking-message:{case_id}:{once}"
+    if once and not django_cache.add(key, 1, timeout=24 * 3600):
+        return None
+    try:
+        return add_customer_message(case_id, text)
+    except Exception:
+        if once:  # not sent: the customer may try the same form again
+            django_cache.delete(key)
+        raise

@@ -32,38 +32,52 @@ class SelfHelpState(TypedDict, total=False):
     answers: dict[str, str]
     step: Node | None
     solved: Node | None
+    params: str  # what an answer button posts: the message ids and the answers, nothing else
+    refused: str  # why the answer was not taken (too many from this address)
 
 
-def _self_help(request: PublicHttpRequest, form: TicketForm) -> SelfHelpState:
+def _self_help(request: PublicHttpRequest, msg_ids: list[str], *, answering: bool = False) -> SelfHelpState:
     """Where the customer is in the phone checks: the answers carried in the form, plus the one
-    just chosen (only for the step being asked, and only an answer the guide offers there)."""
+    just chosen when `answering` (only for the step being asked, and only an answer offered there)."""
     state = tickets.self_help({key[3:]: v for key, v in request.POST.dict().items() if key.startswith("sh_")})
-    delivered = tickets.delivered_message(form.parsed_msg_ids) if request.method == "POST" else None
+    delivered = tickets.delivered_message(msg_ids) if request.method == "POST" else None
     node, _, value = request.POST.get("selfhelp", "").partition(":")
     asked, solved = state.step, None
-    if delivered and asked is not None and node == asked.id:
+    if answering and delivered and asked is not None and node == asked.id:
         state = tickets.self_help({**state.answers, node: value})
         if state.solved is not None:
             tickets.record_deflection(delivered, asked)
             solved = state.solved
     # A resolved outcome reached earlier (not just now) has nothing left to ask: filing goes ahead.
-    return {"delivered": delivered, "answers": state.answers, "step": state.step, "solved": solved}
+    return {
+        "delivered": delivered,
+        "answers": state.answers,
+        "step": state.step,
+        "solved": solved,
+        "params": ",".join(["msg_ids", "selfhelp", *(f"sh_{node.id}" for node in tickets.current_checks())]),
+    }
 
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def ticket_new(request: PublicHttpRequest) -> HttpResponse:
+    if "selfhelp" in request.POST:  # an answer from a page served before answers had their own address
+        return self_help_answer(request)
     form = TicketForm(request.POST or None, request.FILES or None)
     if request.method != "POST":
         return render(request, "support/ticket_form.html", {"form": form, "help": {}})
     valid = form.is_valid()
-    help_state: SelfHelpState = _self_help(request, form) if valid or form.parsed_msg_ids else {}
+    help_state = _self_help(request, form.parsed_msg_ids) if valid or form.parsed_msg_ids else {}
     if not valid:
         return render(request, "support/ticket_form.html", {"form": form, "help": help_state})
+    delivered = help_state.get("delivered")
+    # The checks are offered once; after that the customer decides ("Still missing? File the ticket.").
     wants_help = (
-        help_state.get("delivered") and "skip_selfhelp" not in request.POST and "file" not in request.POST
+        delivered
+        and request.POST.get("selfhelp_offered") != delivered
+        and not {"skip_selfhelp", "file"} & set(request.POST)
     )
-    if help_state.get("solved") or (wants_help and help_state.get("step")) or "selfhelp" in request.POST:
+    if help_state.get("solved") or (wants_help and help_state.get("step")):
         return render(request, "support/ticket_form.html", {"form": form, "help": help_state})
     if not tickets.may_file(client_ip(request)):
         form.add_error(
@@ -95,6 +109,34 @@ def ticket_new(request: PublicHttpRequest) -> HttpResponse:
 @login_not_required
 @require_POST
 @vary_on_headers("HX-Request")
+def self_help_answer(request: PublicHttpRequest) -> HttpResponse:
+    """One phone check answered, judged on the message ids and the answers only.
+
+    htmx swaps the answer into the self-help region. Without JavaScript the whole form
+    comes here (the button's formaction) and the page comes back with what was typed,
+    the answer, and no complaint about ticket fields nobody has submitted yet.
+    """
+    form = TicketForm(request.POST)
+    form.keep_errors_of("msg_ids")
+    status = 200
+    if tickets.may_self_help(client_ip(request)):
+        help_state = _self_help(request, form.parsed_msg_ids, answering=True)
+    else:
+        help_state = _self_help(request, form.parsed_msg_ids)
+        help_state["refused"] = (
+            "Many answers came from your network in the last hour, so we did not take this one. "
+            "Please wait a while, or file your ticket below."
+        )
+        status = 429
+    context = {"form": form, "help": help_state, "answered": True}
+    if request.htmx:
+        return render(request, "support/ticket_form.html#self-help-answer", context, status=status)
+    return render(request, "support/ticket_form.html", context, status=status)
+
+
+@login_not_required
+@require_POST
+@vary_on_headers("HX-Request")
 def ticket_check(request: PublicHttpRequest, field: str) -> HttpResponse:
     """Inline validation of one field as the customer types (htmx)."""
     if field not in CHECKED_FIELDS:
@@ -104,7 +146,7 @@ def ticket_check(request: PublicHttpRequest, field: str) -> HttpResponse:
     context = {
         "form": form,
         "field": form[field],
-        "help": _self_help(request, form) if field == "msg_ids" else None,
+        "help": _self_help(request, form.parsed_msg_ids) if field == "msg_ids" else None,
     }
     return render(request, "support/ticket_form.html#checked-field", context)
 
@@ -133,6 +175,7 @@ def tracking(request: PublicHttpRequest, token: str) -> HttpResponse:
         "numbers": found.numbers,
         "form": TrackingMessageForm(),
         "filed": "filed" in request.GET,
+        "sent": "sent" in request.GET,
         "unsent": "unsent" in request.GET,
         "link": tickets.tracking_url(token),
     }
@@ -148,7 +191,8 @@ def tracking_message(request: PublicHttpRequest, token: str) -> HttpResponse:
     form = TrackingMessageForm(request.POST)
     if form.is_valid():
         try:
-            tickets.add_customer_message(found.case.pk, form.cleaned_data["text"])
+            data = form.cleaned_data
+            tickets.add_customer_message_once(found.case.pk, data["text"], data["once"])
         except services.CaseError as exc:
             form.add_error("text", str(exc))
         else:

@@ -55,3 +55,64 @@ document.addEventListener("htmx:beforeRequest", function (event) {
     error.remove();
   });
 });
+
+// Customer pages -------------------------------------------------------------------
+
+// Ticket form: the time zone the customer most likely means is their browser's. Only a
+// fresh form carries data-browser-zone; one that comes back keeps what was sent.
+function useBrowserZone() {
+  var zone;
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch (e) {
+    return;
+  }
+  if (!zone) return;
+  document.querySelectorAll("select[data-browser-zone]").forEach(function (select) {
+    var offered = Array.prototype.some.call(select.options, function (option) {
+      return option.value === zone;
+    });
+    if (offered) select.value = zone;
+    select.removeAttribute("data-browser-zone");
+  });
+}
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", useBrowserZone);
+} else {
+  useBrowserZone();
+}
+
+// Forms marked data-submit-once send once: a double click does not post the message twice
+// (the server also ignores a repeat of the same form).
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-submit-once")) return;
+  if (form.dataset.submitted) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.submitted = "1";
+  form.querySelectorAll("button[type=submit]").forEach(function (button) {
+    button.setAttribute("aria-disabled", "true");
+  });
+});
+// A page restored by the back button may be sent again.
+window.addEventListener("pageshow", function (event) {
+  if (!event.persisted) return;
+  document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+    delete form.dataset.submitted;
+    form.querySelectorAll("button[type=submit]").forEach(function (button) {
+      button.removeAttribute("aria-disabled");
+    });
+  });
+});
+
+// A refusal with a reason (429: too many answers) is shown in regions that ask for it,
+// instead of the generic error above.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var target = event.detail.target;
+  if (event.detail.xhr.status === 429 && target && target.hasAttribute("data-swap-refusal")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

@@ -53,6 +53,7 @@ POST_ONLY = {
     "admin/logout/",
     "hooks/sms-status/<str:token>/",
     "support/new/check/<slug:field>/",
+    "support/new/self-help/",
     "support/t/<str:token>/message/",
     "cases/<ref:reference>/step/",
     "cases/<ref:reference>/claim/",

@@ -73,6 +73,7 @@ def test_the_ticket_received_email(db: None) -> None:
     assert email.body == (
         f"Hello {NAME},\n\n"
         f"Thank you for your report. Its reference is {case.reference}.\n\n"
+        "Numbers: +49 1512 3456789\n\n"
         "Follow it here (keep this link private, it opens your ticket):\n"
         f"{settings.PORTAL_BASE_URL}/support/t/{token}/\n\n"
         "SMS delivery support\n"

@@ -150,7 +150,7 @@ def test_a_number_the_library_does_not_know_is_filed_once_the_customer_confirms_
 
     content = warned.content.decode()
     assert warned.status_code == 200 and not Case.objects.exists()
-    assert "+447700900123 has the right length for United Kingdom" in content
+    assert "+44 7700 900123 has the right length for United Kingdom" in content
     assert f"{CONFIRM_BOX}>" in content  # offered, not ticked
     assert "Yes, these numbers are right" in content
     assert any("tick “Yes, these numbers are right”" in e for e in errors_of(warned))
@@ -188,7 +188,7 @@ def test_inline_check_warns_about_a_number_the_library_does_not_know(client: Cli
     ).content.decode()
 
     assert warned.lstrip().startswith('<div class="field field-invalid" id="field-numbers">')
-    assert "+447700900123 has the right length for United Kingdom" in warned and f"{CONFIRM_BOX}>" in warned
+    assert "+44 7700 900123 has the right length for United Kingdom" in warned and f"{CONFIRM_BOX}>" in warned
     assert confirmed.lstrip().startswith('<div class="field" id="field-numbers">')
     assert f"{CONFIRM_BOX} checked>" in confirmed and "field-error" not in confirmed
 

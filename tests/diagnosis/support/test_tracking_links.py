@@ -107,4 +107,4 @@ def test_the_tracking_page_reads_the_link_case_and_numbers_at_once(
     with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 3):
         page = Client().get(path).content.decode()
 
-    assert "+4915123456789, +4915123456780" in page
+    assert "+49 1512 3456789, +49 1512 3456780" in page
