@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from diagnosis.cases import console_search, escalations, waiting
+from diagnosis.cases import console_search, readable, waiting
 from diagnosis.cases.console_search import ConsoleSearch
 from diagnosis.delivery import case_reports
 from diagnosis.guide import Answer, Evidence, Guide, Kind, Node, engine
@@ -236,7 +236,7 @@ class CaseFile:
     def open_package(self) -> dict[str, Any] | None:
         """The open escalation's package as people read it (times, names and labels)."""
         escalation = self.open_escalation
-        return escalations.readable(escalation.package) if escalation else None
+        return readable.package(escalation.package) if escalation else None
 
     @property
     def message_statuses(self) -> tuple[MessageStatus, ...]:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 
-from diagnosis.cases import history, outbox
-from diagnosis.guide import DetailKind
-from diagnosis.models import Escalation, EventKind, ReportChannel, ReportOrigin
+from diagnosis.cases import history, outbox, readable
+from diagnosis.models import Escalation, EventKind
 
 if TYPE_CHECKING:
     from diagnosis.guide import Node
@@ -26,7 +23,7 @@ def send_to_customer_service(escalation: Escalation, node: Node) -> None:
     context = {
         "case": escalation.case,
         "title": node.title,
-        "package": readable(package),
+        "package": readable.package(package),
         # The same data for the receiver's tools, after the readable text.
         "package_json": json.dumps(package, indent=2, ensure_ascii=False),
     }
@@ -59,62 +56,3 @@ def record_answer(escalation_id: int, *, reference: str, answer: str, close: boo
             reference=reference,
         )
         return escalation
-
-
-def readable(package: Mapping[str, Any]) -> dict[str, Any]:
-    """The package as people read it: times in the portal's format and time zone, labels for
-    stored codes. The stored package (and the email's machine-readable copy) keeps ISO times."""
-    return {
-        **package,
-        "sent_at": _when(package.get("sent_at")),
-        "reports": [
-            {
-                **report,
-                "channel": _label(ReportChannel, report.get("channel")),
-                "source": _label(ReportOrigin, report.get("source")),
-                "updated_at": _when(report.get("updated_at")),
-                "received_at": _when(report.get("received_at")),
-            }
-            for report in package.get("reports", [])
-        ],
-        "checks": [{**check, "at": _when(check.get("at"))} for check in package.get("checks", [])],
-        "details": [
-            {
-                **detail,
-                "value": _day(detail["value"]) if detail.get("kind") == DetailKind.DATE else detail["value"],
-            }
-            for detail in package.get("details", [])
-        ],
-    }
-
-
-def _when(value: object) -> str | None:
-    """An ISO time as the portal's pages show times, with the zone's abbreviation (an email has
-    no page around it to say which zone); anything unreadable as it was."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if timezone.is_naive(moment):
-        return formats.date_format(moment, "DATETIME_FORMAT")
-    local = timezone.localtime(moment)
-    return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
-
-
-def _day(value: str) -> str:
-    try:
-        return formats.date_format(date.fromisoformat(value), "DATE_FORMAT")
-    except ValueError:
-        return value
-
-
-def _label(choices: Any, value: object) -> str:
-    """A stored choice by its label; a value the portal does not know, as stored."""
-    if not value:
-        return ""
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return str(value)

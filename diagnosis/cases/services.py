@@ -16,7 +16,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from diagnosis.cases import escalations, history, outbox, waiting
+from diagnosis.cases import escalations, history, outbox, readable, waiting
 from diagnosis.delivery import case_reports, catalogue
 from diagnosis.delivery.numbers import NumberInfo
 from diagnosis.guide import (
@@ -422,7 +422,7 @@ def _settle(case: Case, actor: User | None) -> None:
                 case,
                 EventKind.WAIT_STARTED,
                 actor,
-                f"Waiting for a status report until {case.wait_deadline:%Y-%m-%d %H:%M} UTC",
+                f"Waiting for a status report until {readable.time(case.wait_deadline)}",
                 deadline=case.wait_deadline.isoformat(),
             )
     else:
