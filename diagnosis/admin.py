@@ -15,7 +15,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from diagnosis.cases import erasure, services
-from diagnosis.guide import get_guide
+from diagnosis.guide import Result, get_guide
 from diagnosis.models import (
     AnswerRecord,
     Case,
@@ -217,12 +217,28 @@ class StatusCodeAdmin(_ModelAdmin):
     search_fields = ["code", "summary"]
 
 
+class EscalationOutcomeFilter(admin.SimpleListFilter):
+    title = "outcome"
+    parameter_name = "reason"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(n.cause, n.title) for n in get_guide().outcomes() if n.result is Result.ESCALATED]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(reason=self.value()) if self.value() else queryset
+
+
 @admin.register(Escalation)
 class EscalationAdmin(_ModelAdmin):
-    list_display = ["case", "reason", "opened_at", "sent_at", "provider_reference", "closed_at"]
-    list_filter = ["reason"]
+    list_display = ["case", "outcome_title", "opened_at", "sent_at", "provider_reference", "closed_at"]
+    list_select_related = ["case"]
+    list_filter = [EscalationOutcomeFilter]
     search_fields = ["case__reference", "provider_reference"]
     readonly_fields = ["case", "reason", "package", "opened_by", "opened_at"]
+
+    @admin.display(description="Outcome", ordering="reason")
+    def outcome_title(self, obj: Escalation) -> str:
+        return obj.title
 
 
 @admin.register(Event)

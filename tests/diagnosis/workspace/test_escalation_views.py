@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from diagnosis.cases import services
-from diagnosis.models import Case, CaseState, Escalation, OutboundEmail
+from diagnosis.cases import readable, services
+from diagnosis.models import Case, CaseState, Escalation, EventKind, OutboundEmail
 from tests.diagnosis.conftest import MSG_ID, route_to, store_report, walk_to
 
 HTMX = {"HX-Request": "true"}
@@ -113,3 +113,29 @@ def test_no_raw_times_slugs_or_usernames_in_the_package_page_or_email(
         assert "via Status-report callback, from the SMS center (carrier)" in shown
     assert "Ported number</strong> · opened" in page  # the escalation by its outcome's name
     assert ISO_TIME.search(machine) is not None  # the copy for tools keeps ISO times
+
+
+def test_the_wait_s_history_entry_gives_its_deadline_as_the_portal_shows_times(
+    make_case: Callable[..., Case], agent: User
+) -> None:
+    case = walk_to(make_case(), [("report_returned", "no_report"), ("dial_recipient", "yes")], agent)
+
+    entry = case.events.get(kind=EventKind.WAIT_STARTED)
+
+    assert case.wait_deadline is not None
+    assert entry.summary == f"Waiting for a status report until {readable.time(case.wait_deadline)}"
+    assert ISO_TIME.search(entry.summary) is None and not re.search(
+        r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", entry.summary
+    )
+
+
+def test_the_escalation_list_in_the_admin_names_the_outcome(
+    at_ported: Case, agent: User, admin_client: Client
+) -> None:
+    services.send_escalation(
+        at_ported.pk, details={"current_carrier": "Telekom", "ported_on": "2026-11-02"}, actor=agent
+    )
+
+    listing = admin_client.get("/admin/diagnosis/escalation/").content.decode()
+
+    assert "Ported number" in listing and ">ported_number<" not in listing
