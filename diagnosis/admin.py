@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -11,12 +12,15 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import ngettext
 
 from diagnosis.cases import erasure, services
+from diagnosis.guide import Result, get_guide
 from diagnosis.models import (
     AnswerRecord,
     Case,
+    Deflection,
     Escalation,
     Event,
     Message,
@@ -30,6 +34,7 @@ from diagnosis.models import (
 )
 from portal import roles
 from portal.http import AuthenticatedHttpRequest
+from portal.log_masking import TOKEN_MASK, TOKEN_PATH
 
 # ModelAdmin and the inlines are generic only in django-stubs: at run time they cannot be subscripted.
 if TYPE_CHECKING:
@@ -216,12 +221,28 @@ class StatusCodeAdmin(_ModelAdmin):
     search_fields = ["code", "summary"]
 
 
+class EscalationOutcomeFilter(admin.SimpleListFilter):
+    title = "outcome"
+    parameter_name = "reason"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(n.cause, n.title) for n in get_guide().outcomes() if n.result is Result.ESCALATED]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(reason=self.value()) if self.value() else queryset
+
+
 @admin.register(Escalation)
 class EscalationAdmin(_ModelAdmin):
-    list_display = ["case", "reason", "opened_at", "sent_at", "provider_reference", "closed_at"]
-    list_filter = ["reason"]
+    list_display = ["case", "outcome_title", "opened_at", "sent_at", "provider_reference", "closed_at"]
+    list_select_related = ["case"]
+    list_filter = [EscalationOutcomeFilter]
     search_fields = ["case__reference", "provider_reference"]
     readonly_fields = ["case", "reason", "package", "opened_by", "opened_at"]
+
+    @admin.display(description="Outcome", ordering="reason")
+    def outcome_title(self, obj: Escalation) -> str:
+        return obj.title
 
 
 @admin.register(Event)
@@ -242,10 +263,48 @@ class EventAdmin(_ModelAdmin):
         return False
 
 
+class StatusSourceForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The push secret is written, never shown: left empty, the stored one stays."""
+
+    push_secret_key = forms.CharField(
+        required=False,
+        max_length=128,
+        label="Push secret key",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Push SK, when signing is on. Leave empty to keep the current one; "
+        "clear the access key to switch signing off.",
+    )
+
+    class Meta:
+        model = StatusSource
+        fields = ["name", "push_access_key", "push_secret_key", "revoked_at"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        stored = self.instance.push_secret_key if self.instance.pk else ""
+        if not data.get("push_access_key"):
+            data["push_secret_key"] = ""
+        elif not data.get("push_secret_key"):
+            if not stored:
+                self.add_error("push_secret_key", "Give the secret key that goes with the access key.")
+            data["push_secret_key"] = stored
+        return data
+
+
 @admin.register(StatusSource)
 class StatusSourceAdmin(_ModelAdmin):
-    list_display = ["name", "created_at", "revoked_at", "last_report_at"]
+    """Configuration, so editable; the callback token (only its hash is kept) and the push
+    secret are never shown."""
+
+    form = StatusSourceForm
+    list_display = ["name", "signs_pushes", "created_at", "revoked_at", "last_report_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name"]
     readonly_fields = ["created_at", "last_report_at"]
+
+    @admin.display(boolean=True, description="Signed pushes")
+    def signs_pushes(self, obj: StatusSource) -> bool:
+        return obj.signs_pushes
 
     def response_add(
         self, request: HttpRequest, obj: StatusSource, post_url_continue: str | None = None
@@ -274,12 +333,92 @@ class ReadOnlyAdmin(_ModelAdmin):
 @admin.register(RejectedPayload)
 class RejectedPayloadAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "source", "reason", "content_type", "remote_addr"]
-    list_filter = ["source"]
+    list_filter = ["source", ("received_at", admin.DateFieldListFilter)]
+    list_select_related = ["source"]
     search_fields = ["reason", "body"]
+    date_hierarchy = "received_at"
+
+
+def _without_tokens(text: str) -> str:
+    """Email text with the secret of every tracking link replaced: the link opens a
+    customer's ticket, and the admin is no place to hand it on from."""
+    return TOKEN_PATH.sub(lambda m: m.group(1) + TOKEN_MASK, text)
+
+
+# The body is shown with tracking links masked, never as stored.
+_EMAIL_FIELDS = (
+    "case",
+    "escalation",
+    "to",
+    "subject",
+    "body_shown",
+    "created_at",
+    "status",
+    "sent_at",
+    "attempts",
+    "last_error",
+    "claimed_until",
+)
 
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "to", "subject", "sent_at", "attempts", "claimed_until", "last_error"]
-    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
-    search_fields = ["to", "subject"]
+    list_display = ["created_at", "to", "subject", "status", "attempts", "error_start"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter), ("last_error", admin.EmptyFieldListFilter)]
+    list_select_related = ["case"]
+    search_fields = ["to", "subject", "case__reference"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = _EMAIL_FIELDS
+
+    @admin.display(description="Status")
+    def status(self, obj: OutboundEmail) -> str:
+        if obj.sent_at is not None:
+            return "Sent"
+        if obj.claimed_until is not None and obj.claimed_until > timezone.now():
+            return "Being sent"
+        return "Waiting for a retry" if obj.attempts else "Waiting"
+
+    @admin.display(description="Last error")
+    def error_start(self, obj: OutboundEmail) -> str:
+        first_line = obj.last_error.strip().splitlines()[0] if obj.last_error.strip() else ""
+        return first_line if len(first_line) <= 80 else first_line[:79] + "…"
+
+    @admin.display(description="Body")
+    def body_shown(self, obj: OutboundEmail) -> str:
+        return _without_tokens(obj.body)
+
+
+def _check_label(node_id: str) -> str:
+    """A phone check by its guide name and question; an id the guide no longer has, as stored."""
+    guide = get_guide()
+    if node_id not in guide:
+        return node_id
+    node = guide[node_id]
+    return f"{node.ref} {node.title}"
+
+
+class SolvedByFilter(admin.SimpleListFilter):
+    title = "solved by"
+    parameter_name = "solved_by"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        checks = [n for n in get_guide().nodes if n.customer_question]
+        return [(node.id, _check_label(node.id)) for node in checks]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(solved_by=self.value()) if self.value() else queryset
+
+
+@admin.register(Deflection)
+class DeflectionAdmin(ReadOnlyAdmin):
+    """Counted by the team overview's trends: a record of what happened, not data to edit."""
+
+    list_display = ["created_at", "msg_id", "solved_by_check"]
+    list_filter = [SolvedByFilter]
+    search_fields = ["msg_id"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = ("created_at", "msg_id", "solved_by_check")
+
+    @admin.display(description="Solved by", ordering="solved_by")
+    def solved_by_check(self, obj: Deflection) -> str:
+        return _check_label(obj.solved_by)

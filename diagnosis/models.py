@@ -215,6 +215,12 @@ class Case(models.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
+    @property
+    def awaits_details(self) -> bool:
+        """At an escalation outcome that asks the agent for details, not yet reached (or sent)."""
+        node = self.node
+        return bool(node.details) and self.outcome != node.id and self.state != CaseState.CLOSED
+
     def is_waiting(self) -> bool:
         return self.state == CaseState.WAITING
 
@@ -638,6 +644,12 @@ class Escalation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    @property
+    def title(self) -> str:
+        """The outcome's name in the case's guide (its reason is that outcome's cause)."""
+        outcomes = self.case.guide.outcomes()
+        return next((n.title for n in outcomes if n.cause == self.reason), self.reason.replace("_", " "))
 
 
 class AppendOnlyError(Exception):

@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/<ref:reference>/part/<slug:region>/", views.case_part, name="case-part"),
     path("cases/<ref:reference>/step/", views.case_step, name="case-step"),
     path("cases/<ref:reference>/revise/<slug:node>/", views.case_revise, name="case-revise"),
+    path("cases/<ref:reference>/escalate/", views.case_escalate, name="case-escalate"),
     path("cases/<ref:reference>/claim/", views.case_claim, name="case-claim"),
     path("cases/<ref:reference>/assign/", views.case_assign, name="case-assign"),
     path("cases/<ref:reference>/note/", views.case_note, name="case-note"),

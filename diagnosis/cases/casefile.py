@@ -8,10 +8,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import Any
 
 from django.utils import timezone
 
-from diagnosis.cases import console_search, waiting
+from diagnosis.cases import console_search, readable, waiting
 from diagnosis.cases.console_search import ConsoleSearch
 from diagnosis.cases.conversation import KINDS as CONVERSATION_KINDS
 from diagnosis.cases.conversation import Entry, thread
@@ -207,7 +208,10 @@ class CaseFile:
 
     @cached_property
     def escalations(self) -> list[Escalation]:
-        return list(Escalation.objects.filter(case=self.case).order_by("-opened_at"))
+        rows = list(Escalation.objects.filter(case=self.case).order_by("-opened_at"))
+        for row in rows:
+            row.case = self.case  # the page's own case: titles read its guide without a query
+        return rows
 
     @cached_property
     def proposal(self) -> Proposal | None:
@@ -237,6 +241,12 @@ class CaseFile:
     @property
     def open_escalation(self) -> Escalation | None:
         return next((e for e in self.escalations if e.is_open), None)
+
+    @cached_property
+    def open_package(self) -> dict[str, Any] | None:
+        """The open escalation's package as people read it (times, names and labels)."""
+        escalation = self.open_escalation
+        return readable.package(escalation.package) if escalation else None
 
     @property
     def message_statuses(self) -> tuple[MessageStatus, ...]:

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from diagnosis.cases import history, outbox
+from diagnosis.cases import history, outbox, readable
 from diagnosis.models import Escalation, EventKind
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def send_to_customer_service(escalation: Escalation, node: Node) -> None:
     context = {
         "case": escalation.case,
         "title": node.title,
-        "package": package,
+        "package": readable.package(package),
         # The same data for the receiver's tools, after the readable text.
         "package_json": json.dumps(package, indent=2, ensure_ascii=False),
     }

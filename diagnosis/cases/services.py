@@ -7,7 +7,7 @@ current state under the lock, writes the change and its event together, and rais
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from diagnosis.cases import escalations, history, outbox, unseen_replies, waiting
+from diagnosis.cases import escalations, history, outbox, readable, unseen_replies, waiting
 from diagnosis.delivery import case_reports, catalogue
 from diagnosis.delivery.numbers import NumberInfo
 from diagnosis.guide import (
@@ -32,6 +32,8 @@ from diagnosis.guide import (
     Result,
     engine,
 )
+from diagnosis.guide import details as outcome_details
+from diagnosis.guide.details import DetailsError
 from diagnosis.guide.engine import GuideError
 from diagnosis.models import (
     AnswerRecord,
@@ -473,12 +475,12 @@ def _settle(case: Case, actor: User | None) -> None:
                 case,
                 EventKind.WAIT_STARTED,
                 actor,
-                f"Waiting for a status report until {case.wait_deadline:%Y-%m-%d %H:%M} UTC",
+                f"Waiting for a status report until {readable.time(case.wait_deadline)}",
                 deadline=case.wait_deadline.isoformat(),
             )
     else:
         case.waiting_since = case.wait_deadline = case.next_poll_at = None
-        if node.kind is Kind.OUTCOME:
+        if node.kind is Kind.OUTCOME and not _awaits_details(case, node):
             _reach_outcome(case, node, actor, now)
         else:
             _set_state(case, CaseState.IN_PROGRESS if path.steps else CaseState.NEW, actor, save=False)
@@ -496,11 +498,44 @@ def _settle(case: Case, actor: User | None) -> None:
         )
 
 
-def _reach_outcome(case: Case, node: Node, actor: User | None, now: datetime) -> None:
+def _awaits_details(case: Case, node: Node) -> bool:
+    """An escalation outcome waits for the agent's details, unless its escalation is already open
+    (reaching the same outcome again reuses it)."""
+    if not node.details:
+        return False
+    return not Escalation.objects.filter(case=case, reason=node.cause, closed_at__isnull=True).exists()
+
+
+def send_escalation(
+    case_id: int,
+    *,
+    details: Mapping[str, object],
+    actor: User,
+    expected_revision: int | None = None,
+) -> Case:
+    """The agent gave what the case's escalation outcome asks for: reach it and send the package.
+
+    The details are checked before anything is written (`DetailsError` names each bad one),
+    so a refused submission leaves the case exactly as it was.
+    """
+    with transaction.atomic():
+        case = _locked(case_id, expected_revision)
+        node = case.node
+        if not case.awaits_details:
+            raise StaleCase("This escalation was already sent; here is where the case stands now.")
+        values = outcome_details.clean(node, details, today=timezone.localdate())
+        _reach_outcome(case, node, actor, timezone.now(), details=values)
+        _bump(case)
+        return case
+
+
+def _reach_outcome(
+    case: Case, node: Node, actor: User | None, now: datetime, *, details: Mapping[str, str] | None = None
+) -> None:
     case.outcome, case.cause, case.resolved_at = node.id, node.cause, now
     if node.result is Result.ESCALATED:
         _set_state(case, CaseState.ESCALATED, actor, save=False)
-        _open_escalation(case, node, actor)
+        _open_escalation(case, node, actor, details or {})
     else:
         _set_state(case, CaseState.RESOLVED, actor, save=False)
     history.record(
@@ -508,13 +543,13 @@ def _reach_outcome(case: Case, node: Node, actor: User | None, now: datetime) ->
     )
 
 
-def _open_escalation(case: Case, node: Node, actor: User | None) -> Escalation:
+def _open_escalation(case: Case, node: Node, actor: User | None, details: Mapping[str, str]) -> Escalation:
     """One open escalation per case and reason; reaching the same outcome again reuses it."""
     existing = Escalation.objects.filter(case=case, reason=node.cause, closed_at__isnull=True).first()
     if existing is not None:
         return existing
     escalation = Escalation.objects.create(
-        case=case, reason=node.cause, package=escalation_package(case), opened_by=actor
+        case=case, reason=node.cause, package=escalation_package(case, node, details), opened_by=actor
     )
     escalations.send_to_customer_service(escalation, node)
     history.record(
@@ -528,8 +563,14 @@ def _open_escalation(case: Case, node: Node, actor: User | None) -> Escalation:
     return escalation
 
 
-def escalation_package(case: Case) -> dict[str, Any]:
-    """Everything the provider's customer service needs, as plain JSON."""
+def escalation_package(
+    case: Case, outcome: Node | None = None, details: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Everything the provider's customer service needs, as plain JSON.
+
+    Times are ISO 8601 and values as stored: the readable text is made from this when shown
+    (`escalations.readable`). `details` are what the outcome asked of the agent, in its order.
+    """
     answers = case.answers.filter(superseded_at__isnull=True).select_related("answered_by")
     guide = case.guide
     reports = case_reports.for_case(case)
@@ -562,12 +603,19 @@ def escalation_package(case: Case) -> dict[str, Any]:
                 "answer": getattr(guide[a.node].answer(a.value), "label", a.value),
                 "evidence": a.evidence,
                 "notes": a.notes,
-                "by": a.answered_by.get_username() if a.answered_by else "system",
+                "by": (a.answered_by.get_full_name() or a.answered_by.get_username())
+                if a.answered_by
+                else "the portal",
                 "at": a.answered_at.isoformat(),
             }
             for a in answers
         ],
         "notes": list(case.events.filter(kind=EventKind.NOTE).values_list("data__text", flat=True)),
+        "details": [
+            {"name": d.name, "label": d.label, "kind": str(d.kind), "value": (details or {})[d.name]}
+            for d in (outcome.details if outcome else ())
+            if (details or {}).get(d.name)
+        ],
     }
 
 
@@ -597,6 +645,7 @@ def _bump(case: Case) -> None:
 
 __all__ = [
     "CaseError",
+    "DetailsError",
     "GuideError",
     "NewCase",
     "RepeatedReply",
@@ -613,5 +662,6 @@ __all__ = [
     "reopen_case",
     "resume_with_report",
     "revise_answer",
+    "send_escalation",
     "send_reply",
 ]

@@ -10,7 +10,18 @@ the app: everything else builds on this.
 from __future__ import annotations
 
 from diagnosis.guide import v1
-from diagnosis.guide.graph import WAIT_DEADLINE, WAIT_REPORT, Answer, Evidence, Guide, Kind, Node, Result
+from diagnosis.guide.graph import (
+    WAIT_DEADLINE,
+    WAIT_REPORT,
+    Answer,
+    Detail,
+    DetailKind,
+    Evidence,
+    Guide,
+    Kind,
+    Node,
+    Result,
+)
 
 GUIDES: dict[str, Guide] = {v1.VERSION: v1.GUIDE}
 CURRENT_VERSION = v1.VERSION
@@ -29,6 +40,8 @@ __all__ = [
     "WAIT_DEADLINE",
     "WAIT_REPORT",
     "Answer",
+    "Detail",
+    "DetailKind",
     "Evidence",
     "Guide",
     "Kind",

@@ -24,6 +24,11 @@ def _node(node: Node) -> dict[str, Any]:
     else:
         data["result"] = str(node.result)
         data["cause"] = node.cause
+        if node.details:
+            data["details"] = [
+                {"name": d.name, "label": d.label, "kind": str(d.kind), "required": d.required}
+                for d in node.details
+            ]
     data["agent_text"] = node.agent_text
     data["customer_text"] = node.customer_text
     return data

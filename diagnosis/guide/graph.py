@@ -39,6 +39,23 @@ class Answer:
     customer_label: str = ""
 
 
+class DetailKind(StrEnum):
+    TEXT = "text"
+    DATE = "date"
+
+
+@dataclass(frozen=True)
+class Detail:
+    """Something an escalation outcome needs from the agent before its escalation is sent."""
+
+    name: str  # its key in the escalation package
+    label: str
+    kind: DetailKind = DetailKind.TEXT
+    help_text: str = ""
+    required: bool = True
+    max_length: int = 100
+
+
 @dataclass(frozen=True)
 class Node:
     id: str
@@ -53,6 +70,8 @@ class Node:
     cause: str = ""
     # A question the customer can answer alone (self-help before filing); only some checks have one.
     customer_question: str = ""
+    # What the agent must give before an escalation outcome's package is sent (outcomes only).
+    details: tuple[Detail, ...] = ()
 
     def answer(self, value: str) -> Answer | None:
         return next((a for a in self.answers if a.value == value), None)
@@ -104,7 +123,14 @@ class Guide:
         if node.kind is Kind.OUTCOME:
             if node.answers or node.result is None or not node.cause:
                 raise ValueError(f"{where}: an outcome has a result, a cause and no answers")
+            if node.details and node.result is not Result.ESCALATED:
+                raise ValueError(f"{where}: only an escalation asks for details")
+            names = [d.name for d in node.details]
+            if len(set(names)) != len(names):
+                raise ValueError(f"{where}: duplicate detail names")
             return
+        if node.details:
+            raise ValueError(f"{where}: only an outcome asks for details")
         if not node.answers:
             raise ValueError(f"{where}: a {node.kind} needs answers")
         if len(set(node.values)) != len(node.values):

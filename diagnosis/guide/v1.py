@@ -9,7 +9,18 @@ form offers them as self-help before filing.
 
 from __future__ import annotations
 
-from diagnosis.guide.graph import WAIT_DEADLINE, WAIT_REPORT, Answer, Evidence, Guide, Kind, Node, Result
+from diagnosis.guide.graph import (
+    WAIT_DEADLINE,
+    WAIT_REPORT,
+    Answer,
+    Detail,
+    DetailKind,
+    Evidence,
+    Guide,
+    Kind,
+    Node,
+    Result,
+)
 
 VERSION = "1"
 
@@ -54,9 +65,19 @@ def _wait(node_id: str, ref: str, title: str, agent: str, customer: str) -> Node
     )
 
 
-def _outcome(result: Result, cause: str, title: str, agent: str, customer: str) -> Node:
+def _outcome(result: Result, cause: str, title: str, agent: str, customer: str, *details: Detail) -> Node:
     prefix = "R" if result is Result.RESOLVED else "E"
-    return Node(f"{prefix}_{cause}", Kind.OUTCOME, prefix, title, agent, customer, result=result, cause=cause)
+    return Node(
+        f"{prefix}_{cause}",
+        Kind.OUTCOME,
+        prefix,
+        title,
+        agent,
+        customer,
+        result=result,
+        cause=cause,
+        details=details,
+    )
 
 
 _NOTHING_YET = "We are still looking into what happened to your message and will update this page as soon as we know more."
@@ -175,7 +196,8 @@ NODES = (
         "N3",
         "Was the number ported in from another carrier?",
         "Numbers moved between carriers are sometimes routed to the old one. Ask the customer or look the "
-        "number up; if it was ported, note the current carrier and the date for the provider.",
+        "number up. If it was ported, the next step asks for its current carrier and porting date, which "
+        "go to the provider with the escalation.",
         _NUMBER_CHECK,
         Answer(_YES, "Yes: ported from another carrier", "E_ported_number"),
         Answer(_NO, "No", "iot_card"),
@@ -193,7 +215,8 @@ NODES = (
         "virtual_carrier",
         "N5",
         "Is the number from a virtual carrier (MVNO)?",
-        "Some virtual carriers are not reachable through every channel; the provider has to confirm support.",
+        "Some virtual carriers are not reachable through every channel; the provider has to confirm support. "
+        "If it is one, the next step asks for the carrier's name for the escalation.",
         _NUMBER_CHECK,
         Answer(_YES, "Yes: a virtual carrier", "E_virtual_carrier"),
         Answer(_NO, "No", "carrier_block"),
@@ -364,7 +387,8 @@ NODES = (
         Result.ESCALATED,
         "no_report_after_72h",
         "No report 72 hours after sending",
-        "The platform should have produced a report by now. The case goes to the provider's customer service.",
+        "The platform should have produced a report by now, so the portal sent the case to the "
+        "provider's customer service with the package below. Record their answer under Escalations.",
         "We have still not received a delivery result 72 hours after sending, so we have asked the SMS "
         "provider to investigate. We will update you when they answer.",
     ),
@@ -372,7 +396,8 @@ NODES = (
         Result.ESCALATED,
         "frequency_limit",
         "Sending frequency limit reached",
-        "Ask the provider whether this number hit its sending-frequency limit and when it resets.",
+        "The portal asked the provider's customer service whether this number hit its sending-frequency "
+        "limit and when it resets, with the package below. Record their answer under Escalations.",
         "The message was stopped by a limit on how many messages one number may receive in a period. We "
         "have asked the SMS provider to confirm and will update you.",
     ),
@@ -380,23 +405,41 @@ NODES = (
         Result.ESCALATED,
         "ported_number",
         "Ported number",
-        "Send the number's details (current carrier, porting date) to the provider for routing checks.",
-        "The number moved from another carrier, which can affect message routing. We have passed the details "
-        "to the SMS provider and will update you.",
+        "The provider's customer service checks how a ported number is routed. The escalation goes to "
+        "them once the number's current carrier and porting date are recorded here, and carries both.",
+        "The number moved from another carrier, which can affect how messages are routed to it. We are "
+        "asking the SMS provider to check the routing and will update you.",
+        Detail("current_carrier", "Current carrier", help_text="The carrier the number belongs to now."),
+        Detail(
+            "previous_carrier",
+            "Previous carrier",
+            help_text="The carrier it was ported from, if known.",
+            required=False,
+        ),
+        Detail("ported_on", "Porting date", DetailKind.DATE, help_text="The day the number moved."),
     ),
     _outcome(
         Result.ESCALATED,
         "virtual_carrier",
         "Virtual carrier",
-        "Ask the provider whether this virtual carrier is supported.",
-        "The number belongs to a virtual carrier. We have asked the SMS provider whether messages to it are "
-        "supported and will update you.",
+        "The provider's customer service confirms whether messages to a virtual carrier are supported. "
+        "The escalation goes to them once the carrier's name is recorded here, and carries it.",
+        "The number belongs to a virtual carrier. We are asking the SMS provider whether messages to it "
+        "are supported and will update you.",
+        Detail("virtual_carrier", "Virtual carrier", help_text="The name the carrier trades under."),
+        Detail(
+            "host_network",
+            "Network it runs on",
+            help_text="The carrier whose network it uses, if known.",
+            required=False,
+        ),
     ),
     _outcome(
         Result.ESCALATED,
         "unexplained_failure",
         "Delivery failed for an unexplained reason",
-        "No carrier or number check explains the failure; the provider must look at it.",
+        "No carrier or number check explains the failure, so the portal sent the case to the provider's "
+        "customer service with the package below. Record their answer under Escalations.",
         "The network reported a delivery failure that our checks could not explain. We have asked the SMS "
         "provider to investigate and will update you.",
     ),
@@ -404,7 +447,8 @@ NODES = (
         Result.ESCALATED,
         "persistent_after_phone_checks",
         "Still missing after every phone check",
-        "The report says delivered, yet none of the phone checks helped; the provider must investigate.",
+        "The report says delivered, yet none of the phone checks helped, so the portal sent the case to "
+        "the provider's customer service with the package below. Record their answer under Escalations.",
         "The network confirms delivery, yet the message still does not appear after all the phone checks. "
         "We have asked the SMS provider to investigate and will update you.",
     ),

@@ -10,11 +10,13 @@ from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from diagnosis.cases.queue import Sort, Tab
-from diagnosis.guide import Node
+from diagnosis.guide import DetailKind, Node
+from diagnosis.guide import details as outcome_details
 from diagnosis.leads.trends import DEFAULT_DAYS, PERIOD_DAYS
 from diagnosis.models import Case, StatusCode
 
@@ -112,6 +114,41 @@ class StepForm(forms.Form):
             del self.fields["evidence"]
 
 
+class DetailsForm(forms.Form):
+    """What an escalation outcome asks of the agent, one field per detail the guide declares."""
+
+    def __init__(self, *args: Any, node: Node, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.node = node
+        for detail in node.details:
+            field: forms.Field
+            if detail.kind is DetailKind.DATE:
+                field = forms.DateField(
+                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                    input_formats=["%Y-%m-%d"],
+                    error_messages={"invalid": "Give a date such as 2026-11-01."},
+                )
+            else:
+                field = forms.CharField(max_length=detail.max_length)
+            field.label, field.help_text, field.required = detail.label, detail.help_text, False
+            self.fields[detail.name] = field
+
+    def clean(self) -> dict[str, Any]:
+        """The guide's own rules (required, no future date), each message next to its field."""
+        data = super().clean() or {}
+        try:
+            outcome_details.clean(
+                self.node,
+                {name: data.get(name) for name in self.fields if name not in self.errors},
+                today=timezone.localdate(),
+            )
+        except outcome_details.DetailsError as exc:
+            for name, message in exc.errors.items():
+                if name not in self.errors:
+                    self.add_error(name, message)
+        return data
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000, label="Internal note")
 
@@ -163,6 +200,10 @@ class _QuickSelect(forms.Select):
 class _AgentField(forms.ModelChoiceField):  # type: ignore[type-arg]
     iterator = _ReadOnceChoices
     widget = _QuickSelect
+
+    def label_from_instance(self, obj: Any) -> str:
+        """People by their full name; the username only for someone who has none."""
+        return str(obj.get_full_name() or obj.get_username())
 
 
 class AssignForm(forms.Form):

@@ -31,6 +31,7 @@ from diagnosis.models import Case, Escalation, StaffNotification, StaffPreferenc
 from diagnosis.workspace import queue_rows
 from diagnosis.workspace.forms import (
     AssignForm,
+    DetailsForm,
     EscalationAnswerForm,
     ManualReportForm,
     NoteForm,
@@ -127,6 +128,7 @@ def _detail_context(request: AuthenticatedHttpRequest, case: Case, **extra: obje
         # The permission cache is filled by can_assign above: no extra query.
         "can_erase": access.can_erase(request.user),
         "step_form": _once(lambda: _proposed_step_form(file)),
+        "details_form": _once(lambda: DetailsForm(node=file.node)),
         "code_options": status_code_options,
         "note_form": _once(lambda: NoteForm(auto_id=_TEXT_IDS["note"])),
         "reply_form": _once(
@@ -244,6 +246,29 @@ def case_step(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse
         else:
             return _answered(request, case, "step-panel", step_just_answered=True)
     return _region(request, case, "step-panel", step_form=form)
+
+
+@require_POST
+@work_cases
+def case_escalate(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    """The details an escalation outcome asks for; the escalation is sent only with them."""
+    case = _workable(request, reference)
+    if request.POST.get("node") != case.current_node or not case.awaits_details:
+        messages.warning(request, "The case moved on while you were writing; here is where it stands now.")
+        return _answered(request, case, "step-panel")
+    form = DetailsForm(request.POST, node=case.node)
+    if form.is_valid():
+        try:
+            case = services.send_escalation(case.pk, details=form.cleaned_data, actor=request.user)
+        except services.DetailsError as exc:
+            for name, message in exc.errors.items():
+                form.add_error(name, message)
+        except services.CaseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Escalation sent to customer service.")
+            return _answered(request, case, "step-panel", step_just_answered=True)
+    return _region(request, case, "step-panel", details_form=form)
 
 
 @require_http_methods(["GET", "POST"])

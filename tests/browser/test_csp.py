@@ -56,6 +56,7 @@ POST_ONLY = {
     "support/new/self-help/",
     "support/t/<str:token>/message/",
     "cases/<ref:reference>/step/",
+    "cases/<ref:reference>/escalate/",
     "cases/<ref:reference>/claim/",
     "cases/<ref:reference>/assign/",
     "cases/<ref:reference>/note/",

@@ -116,6 +116,32 @@ def test_limit_code_escalates_with_the_package(page: Page, seeded: Callable[...,
     expect(page.locator("#step-panel")).to_contain_text("LIMIT")
 
 
+def test_a_ported_number_is_escalated_once_its_details_are_given(
+    page: Page, seeded: Callable[..., Case]
+) -> None:
+    case = seeded("UNDELIV")
+
+    answer(page, "Yes, a final report is there", "Is the report's status DELIVRD?")
+    answer(page, "No: the number failed or timed out", "Call the number: is it dead or suspended?")
+    answer(page, "No: the number is in service", "Was the number ported in from another carrier?")
+    answer(page, "Yes: ported from another carrier", "Ported number")
+
+    expect(page.locator("#case-state")).to_have_text("In progress")
+    page.get_by_role("button", name="Send to customer service").click()
+    expect(page.locator("#step-panel")).to_contain_text(
+        "Give the current carrier: customer service needs it."
+    )
+    page.get_by_label("Current carrier").fill("Telekom")
+    page.get_by_label("Porting date").fill("2026-11-02")
+    page.get_by_role("button", name="Send to customer service").click()
+
+    expect(page.locator("#case-state")).to_have_text("Escalated")
+    expect(page.locator("#step-panel")).to_contain_text("Current carrier: Telekom")
+    assert page.evaluate("window.__noReload") is True
+    case.refresh_from_db()
+    assert case.state == CaseState.ESCALATED
+
+
 def test_failure_code_then_iot_card_is_not_supported(page: Page, seeded: Callable[..., Case]) -> None:
     seeded("E200024")
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from diagnosis.cases import services
 from diagnosis.delivery import case_reports, numbers
-from diagnosis.guide import Guide, engine, get_guide
+from diagnosis.guide import DetailKind, Guide, Node, engine, get_guide
 from diagnosis.models import Case, ReportChannel, StatusReport, TrackingLink
 
 MSG_ID = "2ea20735-f856-4376-afbf-570bd70a46ee_11840135"
@@ -100,6 +100,17 @@ def walk_to(case: Case, route: list[tuple[str, str]], actor: Any) -> Case:
             services.answer_step(case.pk, node=node_id, value=value, actor=actor)
     case.refresh_from_db()
     return case
+
+
+def sample_details(node: Node) -> dict[str, str]:
+    """A value for every detail an outcome asks for, as an agent would type them."""
+    return {d.name: "2026-11-02" if d.kind is DetailKind.DATE else f"{d.label} value" for d in node.details}
+
+
+def give_details(case: Case, actor: Any) -> Case:
+    """Send the escalation of a case waiting at an outcome that asks for details."""
+    assert case.awaits_details, case.current_node
+    return services.send_escalation(case.pk, details=sample_details(case.node), actor=actor)
 
 
 def rows_holding(text: str, *, except_fields: frozenset[str] = frozenset()) -> list[str]:

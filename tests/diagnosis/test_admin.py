@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from pytest_django import DjangoAssertNumQueries
 
-from diagnosis.models import Case, CaseState, StatusSource, token_digest
+from diagnosis.models import (
+    Case,
+    CaseState,
+    Deflection,
+    OutboundEmail,
+    RejectedPayload,
+    StatusSource,
+    token_digest,
+)
 from tests.diagnosis.conftest import MSG_ID, rows_holding, store_report
 
 
@@ -157,3 +167,117 @@ def test_adding_a_status_source_shows_its_callback_address_once(admin_client_: C
     assert rows_holding(token) == []  # not in a message either: those live in the session
     change_page = admin_client_.get(f"/admin/diagnosis/statussource/{source.pk}/change/").content.decode()
     assert token not in change_page and token_digest(token) not in change_page
+
+
+@pytest.fixture
+def kept_records(make_case: Callable[..., Case]) -> dict[str, object]:
+    """One of each record the admin keeps for inspection, the email carrying a tracking link."""
+    case = make_case()
+    source = StatusSource.objects.create(
+        name="huawei-intl", push_access_key="AK-1", push_secret_key="SK-secret"
+    )
+    return {
+        "statussource": source,
+        "rejectedpayload": RejectedPayload.objects.create(source=source, reason="not JSON", body="{"),
+        "outboundemail": OutboundEmail.objects.create(
+            case=case,
+            to="dana@example.com",
+            subject="We received your report",
+            body=f"Follow it here: https://portal.example/support/t/{TRACKING_TOKEN}/\n",
+            attempts=3,
+            last_error="SMTP 451: try again later",
+        ),
+        "deflection": Deflection.objects.create(msg_id="m-42", solved_by="junk_folder"),
+    }
+
+
+TRACKING_TOKEN = "x" * 43
+
+
+@pytest.mark.parametrize("model", ["statussource", "rejectedpayload", "outboundemail", "deflection"])
+def test_each_kept_record_opens_in_the_admin_in_a_few_queries(
+    admin_client_: Client,
+    kept_records: dict[str, Any],
+    model: str,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
+    record = kept_records[model]
+    admin_client_.get(f"/admin/diagnosis/{model}/")  # the session and permissions warm up
+
+    with django_assert_max_num_queries(10):
+        changelist = admin_client_.get(f"/admin/diagnosis/{model}/")
+    with django_assert_max_num_queries(10):
+        change = admin_client_.get(f"/admin/diagnosis/{model}/{record.pk}/change/")
+
+    assert changelist.status_code == 200 and change.status_code == 200
+    assert len(changelist.context["cl"].result_list) == 1
+
+
+@pytest.mark.parametrize("model", ["rejectedpayload", "outboundemail", "deflection"])
+def test_what_arrived_or_went_out_cannot_be_added_or_edited(
+    admin_client_: Client, kept_records: dict[str, Any], model: str
+) -> None:
+    record = kept_records[model]
+    url = f"/admin/diagnosis/{model}/{record.pk}/change/"
+
+    assert admin_client_.get(f"/admin/diagnosis/{model}/add/").status_code == 403
+    assert (
+        admin_client_.post(url, {"reason": "edited", "to": "x@example.com", "msg_id": "edited"}).status_code
+        == 403
+    )
+    page = admin_client_.get(url).content.decode()
+    assert 'name="_save"' not in page  # shown read-only, with no save button
+
+
+def test_the_email_list_shows_status_attempts_and_error_and_hides_tracking_tokens(
+    admin_client_: Client, kept_records: dict[str, Any]
+) -> None:
+    email = kept_records["outboundemail"]
+
+    listing = admin_client_.get("/admin/diagnosis/outboundemail/").content.decode()
+    change = admin_client_.get(f"/admin/diagnosis/outboundemail/{email.pk}/change/").content.decode()
+
+    assert "Waiting for a retry" in listing and "SMTP 451: try again later" in listing
+    assert ">3<" in listing  # attempts
+    assert TRACKING_TOKEN not in listing and TRACKING_TOKEN not in change
+    assert "/support/t/[token]/" in change
+    failed = admin_client_.get("/admin/diagnosis/outboundemail/", {"last_error__isempty": "0"})
+    assert list(failed.context["cl"].result_list) == [email]
+
+
+def test_deflections_show_the_check_that_helped_by_its_name(
+    admin_client_: Client, kept_records: dict[str, Any]
+) -> None:
+    listing = admin_client_.get("/admin/diagnosis/deflection/").content.decode()
+    filtered = admin_client_.get("/admin/diagnosis/deflection/", {"solved_by": "signal"})
+
+    assert "P1 Is the message in a junk, spam or blocked-messages folder?" in listing
+    assert ">junk_folder<" not in listing
+    assert list(filtered.context["cl"].result_list) == []
+
+
+def test_a_sources_push_secret_is_never_shown_and_kept_when_left_empty(
+    admin_client_: Client, kept_records: dict[str, Any]
+) -> None:
+    source = kept_records["statussource"]
+    url = f"/admin/diagnosis/statussource/{source.pk}/change/"
+
+    assert "SK-secret" not in admin_client_.get(url).content.decode()
+    kept = admin_client_.post(url, {"name": "huawei-intl", "push_access_key": "AK-2", "push_secret_key": ""})
+    source.refresh_from_db()
+    assert kept.status_code == 302 and (source.push_access_key, source.push_secret_key) == (
+        "AK-2",
+        "SK-secret",
+    )
+
+    admin_client_.post(url, {"name": "huawei-intl", "push_access_key": "", "push_secret_key": ""})
+    source.refresh_from_db()
+    assert (source.push_access_key, source.push_secret_key) == ("", "")  # signing off
+
+    refused = admin_client_.post(
+        url, {"name": "huawei-intl", "push_access_key": "AK-3", "push_secret_key": ""}
+    )
+    assert refused.status_code == 200
+    assert "Give the secret key that goes with the access key." in refused.content.decode()
+    source.refresh_from_db()
+    assert source.push_access_key == ""

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from diagnosis.cases import notifications, services
 from diagnosis.delivery import numbers
@@ -23,6 +24,13 @@ from tests.diagnosis.conftest import MSG_ID, route_to, store_report, walk_to
 
 NAME = "Zoë O'Neil & <Partners>"
 FOOTER = "if you have anything to add.\n\nSMS delivery support\n"
+
+
+def shown(moment: datetime | None) -> str:
+    """A time as the portal shows one in text: its date format, in its time zone, zone named."""
+    assert moment is not None
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
 
 
 @pytest.fixture
@@ -144,16 +152,16 @@ def test_the_escalation_email(case: Case, agent: User) -> None:
         f"We need your help with SMS delivery case {case.reference}: {title}.\n\n"
         "Recipient numbers: +4915123456789\n"
         f"Message ids (smsMsgId): {MSG_ID}\n"
-        f"Send time: {package['sent_at']}\n"
+        f"Send time: {shown(case.sent_at)}\n"
         'Sender / channel: ACME & "Sons"\n'
         "Template id: not given\n\n"
         "Status reports seen:\n"
-        "  - LIMIT via callback (update time none)\n\n"
+        "  - LIMIT via Status-report callback (update time none)\n\n"
         "Checks done:\n"
         + "".join(
             f"  - {c['step']} {c['question']} -> {c['answer']}"
             + (f" [{c['evidence']}]" if c["evidence"] else "")
-            + f" (by avery at {c['at']})"
+            + f" (by Avery at {shown(datetime.fromisoformat(c['at']))})"
             + (f"; note: {c['notes']}" if c["notes"] else "")
             + "\n"
             for c in checks
@@ -168,7 +176,7 @@ def test_the_escalation_email(case: Case, agent: User) -> None:
     assert machine == json.dumps(json.loads(machine), indent=2, ensure_ascii=False) + "\n"
     assert "Zoë" not in machine and '"sender": "ACME & \\"Sons\\""' in machine
     assert checks[-1]["notes"] == "rate & <quota>" and "; note: rate & <quota>\n" in email.body
-    assert " [LIMIT] (by avery at " in email.body
+    assert " [LIMIT] (by Avery at " in email.body
 
 
 def test_an_escalation_email_without_reports_or_notes_says_none(case: Case, agent: User) -> None:

@@ -196,6 +196,13 @@ def test_export_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]
     assert by_id["E_frequency_limit"]["result"] == "escalated"
     assert by_id["E_frequency_limit"]["cause"] == "frequency_limit"
     assert by_id["R_spam_filtered"]["result"] == "resolved"
+    assert by_id["E_ported_number"]["details"][-1] == {
+        "name": "ported_on",
+        "label": "Porting date",
+        "kind": "date",
+        "required": True,
+    }
+    assert "details" not in by_id["E_frequency_limit"]
     for node in data["nodes"]:
         assert node["title"]
         assert node["kind"] in {"check", "wait", "outcome"}

@@ -594,7 +594,8 @@ def test_the_lead_s_assign_list_preselects_the_assignee_and_escapes_names(
 
     select = _between(header, '<select name="assignee" id="id_assignee">', "</select>")
     assert '<option value="">Nobody</option>' in select
-    assert f'<option value="{agent.pk}" selected>{agent}</option>' in select
+    # Full names; the username only for someone without one.
+    assert f'<option value="{agent.pk}" selected>Avery</option>' in select
     assert f'<option value="{odd.pk}">&lt;b&gt;odd&lt;/b&gt;</option>' in select
 
 

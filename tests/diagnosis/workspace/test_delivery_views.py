@@ -11,7 +11,7 @@ from pytest_django import Settings
 
 from diagnosis.cases import outbox, services
 from diagnosis.models import Case, CaseState, Escalation, StaffPreference, StatusReport
-from tests.diagnosis.conftest import MSG_ID, route_to, walk_to
+from tests.diagnosis.conftest import MSG_ID, give_details, route_to, walk_to
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_test_sms_without_configuration_says_so(
 def test_lead_records_customer_service_answer_and_closes(
     client: Client, lead: User, agent: User, make_case: Callable[..., Case]
 ) -> None:
-    case = walk_to(make_case(), route_to(make_case().guide, "E_virtual_carrier"), agent)
+    case = give_details(walk_to(make_case(), route_to(make_case().guide, "E_virtual_carrier"), agent), agent)
     escalation = Escalation.objects.get(case=case)
     url = f"/cases/{case.reference}/escalations/{escalation.pk}/answer/"
     client.force_login(agent)
@@ -84,7 +84,7 @@ def test_failed_escalation_email_is_retried_and_visible(
 ) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens there
-    case = walk_to(make_case(), route_to(make_case().guide, "E_ported_number"), agent)
+    case = give_details(walk_to(make_case(), route_to(make_case().guide, "E_ported_number"), agent), agent)
     email = case.emails.get()
 
     assert outbox.deliver_pending() == 0
