@@ -18,7 +18,7 @@ from pytest_django import DjangoAssertNumQueries
 from diagnosis.cases import live, matching, reschedule, services
 from diagnosis.models import Case, CaseState, StaffNotification
 from diagnosis.support import tickets
-from tests.diagnosis.conftest import MSG_ID, route_to, store_report, walk_to
+from tests.diagnosis.conftest import MSG_ID, route_to, store_report, tracking_path, walk_to
 
 POLL = {"HX-Request": "true", "X-Background-Poll": "1"}
 
@@ -166,8 +166,12 @@ def test_bad_or_missing_tokens_count_as_changed(agent_client: Client, claimed: C
 
 
 def test_only_staff_who_work_cases_can_poll(client: Client, claimed: Case, outsider: User) -> None:
+    # A customer holds their ticket's private link, which opens nothing but the ticket.
+    assert client.get(tracking_path(claimed)).status_code == 200
     anonymous = poll(client, claimed, "")
-    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    assert anonymous.status_code in (302, 401, 403)
+    assert anonymous.status_code != 302 or "/accounts/login/" in anonymous["Location"]
+    assert "HX-Trigger" not in anonymous.headers
     assert client.get("/notifications/changes/", headers=POLL).status_code == 302
 
     client.force_login(outsider)  # signed in, but not an agent or a lead
