@@ -84,8 +84,12 @@ function askQuietly(poller) {
   quiet.value = "1";
   htmx.trigger(poller, "live-check");
 }
-// A quiet ask is for one request only; an answer that swaps nothing must not leave it set.
+// A quiet ask is for one request only: once it is answered (even with nothing to swap), the
+// next asks are ordinary again. An ask already on its way when it was set leaves it set.
 document.addEventListener("htmx:afterRequest", function (event) {
   var quiet = document.getElementById("case-live-quiet");
-  if (quiet && event.detail.elt && event.detail.elt.id === "case-live") quiet.value = "";
+  var path = event.detail.pathInfo && event.detail.pathInfo.finalRequestPath;
+  if (quiet && event.detail.elt && event.detail.elt.id === "case-live" && path && path.indexOf("quiet=1") !== -1) {
+    quiet.value = "";
+  }
 });

@@ -109,3 +109,27 @@ def test_the_home_page_notifications_update_without_a_reload(
     expect(notifications).to_contain_text(f"{waiting.reference} resumed", timeout=WITHIN)
     expect(page.locator("#notifications-status")).to_contain_text("1 unread update on your cases")
     assert page.evaluate("window.__noReload") is True
+
+
+def test_the_agents_own_change_renews_the_token_without_a_second_refresh(
+    page: Page, agent: User, make_case: Callable[..., Case]
+) -> None:
+    case = make_case()
+    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
+    sign_in(page, agent)
+    open_marked(page, f"/cases/{case.reference}/")
+    expect(page.locator("#timeline")).to_contain_text("Case opened")
+
+    with page.expect_response(lambda r: "/changes/" in r.url and "quiet=1" in r.url) as asked:
+        page.locator("#note-form textarea").fill("Asked the customer to restart the phone")
+        page.get_by_role("button", name="Add note").click()
+    answer = asked.value
+    assert answer.status == 200 and "hx-trigger" not in answer.headers
+    expect(page.locator("#timeline")).to_contain_text("Asked the customer to restart the phone")
+
+    # The renewed token is current: the next asks find nothing new.
+    with page.expect_response(lambda r: "/changes/" in r.url and "quiet=1" not in r.url) as later:
+        pass
+    assert later.value.status == 204
+    expect(page.locator("#case-live")).not_to_contain_text("Updated at")
+    assert page.evaluate("window.__noReload") is True
