@@ -37,9 +37,9 @@ run: $(VENV)/.run-deps
 	$(BIN)/python -m portal.devenv
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	@mkdir -p $(RUN_VAR)
-	@{ echo "  Portal: $(PORTAL_BASE_URL)/"; echo; \
-	   $(BIN)/python manage.py seed_demo | sed 's/^/  /'; echo; \
-	   echo "  Ctrl-C stops the web server, worker, beat and SMS simulator."; } > $(RUN_VAR)/run-banner.txt
+	@{ $(BIN)/python manage.py seed_demo | sed 's/^/  /'; echo; \
+	   echo "  Ctrl-C stops the web server, worker, beat and SMS simulator."; \
+	   echo "  Portal: $(PORTAL_BASE_URL)/"; } > $(RUN_VAR)/run-banner.txt
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m portal.runner Procfile \
 		--ready-url http://127.0.0.1:$(PORT)/healthz --banner $(RUN_VAR)/run-banner.txt
 

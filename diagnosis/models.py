@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -128,6 +129,9 @@ class Case(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When the customer's personal data was replaced by placeholders (cases.erasure); set once.
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the customer last wrote, while the assignee has not opened the case since (null once
+    # seen): the queue's "Customer replied" marker and the navigation's count (cases.unseen_replies).
+    unseen_message_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -188,6 +192,12 @@ class Case(models.Model):
                 fields=["closed_at"],
                 condition=Q(state=CaseState.CLOSED, erased_at__isnull=True),
                 name="diagnosis_case_erase_due",
+            ),
+            # The navigation's count of an agent's cases with a customer message not seen yet.
+            models.Index(
+                fields=["assigned_to"],
+                condition=Q(unseen_message_at__isnull=False),
+                name="diagnosis_case_unseen_message",
             ),
         ]
 
@@ -663,7 +673,14 @@ class Event(models.Model):
     class Meta:
         ordering = ["at", "pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="diagnosis_event_kind_valid")
+            models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="diagnosis_event_kind_valid"),
+            # A reply form carries a one-time token: the same form sent twice is one reply.
+            models.UniqueConstraint(
+                F("case"),
+                KeyTextTransform("token", "data"),
+                condition=Q(kind=EventKind.REPLY),
+                name="diagnosis_event_reply_once",
+            ),
         ]
         indexes = [models.Index(fields=["case", "at"], name="diagnosis_event_case_time")]
 

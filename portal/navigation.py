@@ -42,7 +42,7 @@ def items_for(request: HttpRequest) -> list[dict[str, Any]]:
             continue
         url = reverse(item.url_name)
         current = request.path == url if url == "/" else request.path.startswith(url)
-        visible.append({"label": item.label, "url": url, "current": current})
+        visible.append({"label": item.label, "url": url, "current": current, "name": item.url_name})
     return visible
 
 

@@ -110,6 +110,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.navigation.navigation",
+                "diagnosis.workspace.navigation.unseen_replies_count",
             ],
         },
     },

@@ -104,9 +104,10 @@ def _no_lingering_sessions(django_db_setup: None, django_db_blocker: Any) -> Ite
 @pytest.fixture(autouse=True)
 def _fresh_queue_counts() -> None:
     """The queue's tab counts are cached; a rolled-back test must not hand its counts to the next."""
-    from diagnosis.cases import queue
+    from diagnosis.cases import queue, unseen_replies
 
     queue.forget_counts()
+    unseen_replies.forget_all()
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from diagnosis.cases import console_search, waiting
 from diagnosis.cases.console_search import ConsoleSearch
+from diagnosis.cases.conversation import KINDS as CONVERSATION_KINDS
+from diagnosis.cases.conversation import Entry, thread
 from diagnosis.delivery import case_reports
 from diagnosis.guide import Answer, Evidence, Guide, Kind, Node, engine
 from diagnosis.guide.engine import CaseEvidence, Proposal
@@ -178,8 +180,16 @@ class CaseFile:
 
     @cached_property
     def events(self) -> list[Event]:
-        """Newest first."""
-        return list(self.case.events.select_related("actor").order_by("-at", "-pk"))
+        """Newest first; the messages to and from the customer are in `conversation` instead."""
+        return list(
+            self.case.events.exclude(kind__in=CONVERSATION_KINDS)
+            .select_related("actor")
+            .order_by("-at", "-pk")
+        )
+
+    @cached_property
+    def conversation(self) -> list[Entry]:
+        return thread(self.case)
 
     @cached_property
     def _replacements(self) -> Replacements:

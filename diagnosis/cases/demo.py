@@ -13,14 +13,30 @@ from diagnosis.models import Case, ReportChannel, StatusReport
 
 DEMO_DOMAIN = "demo.example.com"
 
+
+def demo_msg_id(number: int) -> str:
+    """A message id in the platform's shape (UUID, underscore, sequence), as the public form wants it."""
+    return f"de30de30-0000-4000-8000-{number:012d}_{1000 + number}"
+
+
+# A delivered message that no case mentions: typing it on the public form shows the self-help.
+SELF_HELP_MSG_ID = demo_msg_id(100)
+
 # (customer, number, message id, hours since sending, answers to give, final report status or "")
 EXAMPLES = [
-    ("Ana Souza", "+55 11 91234-5678", "demo-0001", 2, [], ""),
-    ("Ben Okafor", "+234 803 123 4567", "demo-0002", 5, [("report_returned", "report_present")], "UNDELIV"),
+    ("Ana Souza", "+55 11 91234-5678", demo_msg_id(1), 2, [], ""),
+    (
+        "Ben Okafor",
+        "+234 803 123 4567",
+        demo_msg_id(2),
+        5,
+        [("report_returned", "report_present")],
+        "UNDELIV",
+    ),
     (
         "Chen Wei",
         "+86 138 0013 8000",
-        "demo-0003",
+        demo_msg_id(3),
         20,
         [("report_returned", "no_report"), ("dial_recipient", "yes")],
         "",
@@ -28,7 +44,7 @@ EXAMPLES = [
     (
         "Dara Nolan",
         "+353 85 123 4567",
-        "demo-0004",
+        demo_msg_id(4),
         30,
         [("report_returned", "report_present"), ("status_is_delivrd", "limit"), ("frequency_limit", "yes")],
         "LIMIT",
@@ -36,7 +52,7 @@ EXAMPLES = [
     (
         "Eva Lind",
         "+46 70 123 45 67",
-        "demo-0005",
+        demo_msg_id(5),
         50,
         [("report_returned", "report_present"), ("status_is_delivrd", "delivered"), ("junk_folder", "yes")],
         "DELIVRD",
@@ -44,12 +60,28 @@ EXAMPLES = [
     (
         "Femi Ade",
         "+44 7400 123456",
-        "demo-0006",
+        demo_msg_id(6),
         80,
         [("report_returned", "report_present"), ("status_is_delivrd", "number"), ("number_dead", "yes")],
         "UNDELIV",
     ),
 ]
+
+
+def seed_self_help_report() -> str:
+    """Store a DELIVRD report for SELF_HELP_MSG_ID once; returns the id."""
+    if not StatusReport.objects.filter(msg_id=SELF_HELP_MSG_ID).exists():
+        sent_at = timezone.now() - timedelta(hours=1)
+        StatusReport(
+            msg_id=SELF_HELP_MSG_ID,
+            status="DELIVRD",
+            updated_at=sent_at + timedelta(seconds=20),
+            channel=ReportChannel.CALLBACK,
+            origin="2",
+            raw={"smsMsgId": SELF_HELP_MSG_ID, "status": "DELIVRD"},
+            matched_at=timezone.now(),  # no case to match
+        ).save()
+    return SELF_HELP_MSG_ID
 
 
 def seed_cases(agent: User) -> int:

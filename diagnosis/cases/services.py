@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from diagnosis.cases import escalations, history, outbox, waiting
+from diagnosis.cases import escalations, history, outbox, unseen_replies, waiting
 from diagnosis.delivery import case_reports, catalogue
 from diagnosis.delivery.numbers import NumberInfo
 from diagnosis.guide import (
@@ -39,6 +40,7 @@ from diagnosis.models import (
     Event,
     EventKind,
     Message,
+    OutboundEmail,
     Recipient,
     StatusReport,
 )
@@ -300,6 +302,9 @@ def assign(
             raise StaleCase(f"{case.reference} was already claimed by {who}.")
         if case.assigned_to_id == (assignee.pk if assignee else None):
             return case
+        if case.unseen_message_at is not None:
+            # The unseen message moves to the new assignee's count.
+            unseen_replies.forget(case.assigned_to_id, assignee.pk if assignee else None)
         case.assigned_to = assignee
         _bump(case)
         name = (assignee.get_full_name() or assignee.get_username()) if assignee else "nobody"
@@ -316,32 +321,76 @@ def add_note(case_id: int, *, text: str, actor: User | None, kind: str = EventKi
     with transaction.atomic():
         case = _locked(case_id, None)
         event = history.record(case, kind, actor, text[:300], text=text)
+        if kind == EventKind.CUSTOMER_MESSAGE:
+            unseen_replies.customer_wrote(case, event.at)
         _bump(case)
         return event
 
 
-def send_reply(case_id: int, *, text: str, actor: User) -> Event:
-    """Tell the customer something: shown on their tracking page and sent by email."""
+class ReplyAlreadySent(CaseError):
+    """The same reply form came in twice (a double click, a resubmission): it was sent once."""
+
+
+class RepeatedReply(CaseError):
+    """A new form with the text of a reply sent moments ago: most likely sent twice by mistake."""
+
+
+# An identical reply within this window is refused; after it, sending the same words is deliberate.
+REPEAT_WINDOW = timedelta(minutes=10)
+
+
+def send_reply(case_id: int, *, text: str, actor: User, token: str = "") -> Event:
+    """Tell the customer something: shown on their tracking page and sent by email.
+
+    `token` is the reply form's one-time token: a second reply with it is refused
+    (`ReplyAlreadySent`), under the case lock and by a unique index as a backstop.
+    """
     text = (text or "").strip()
     if not text:
         raise CaseError("Write the reply first.")
-    with transaction.atomic():
-        case = _locked(case_id, None)
-        event = history.record(case, EventKind.REPLY, actor, text[:300], text=text)
-        _email_customer(case, text)
-        _bump(case)
-        return event
+    try:
+        with transaction.atomic():
+            case = _locked(case_id, None)
+            _refuse_repeat(case, text, token)
+            email = _email_customer(case, text)
+            data: dict[str, Any] = {"text": text}
+            if token:
+                data["token"] = token
+            if email is not None:
+                data["email"] = email.pk
+            event = history.record(case, EventKind.REPLY, actor, text[:300], **data)
+            _bump(case)
+            return event
+    except IntegrityError as exc:
+        if "diagnosis_event_reply_once" in str(exc):
+            raise ReplyAlreadySent("This reply was already sent; it was not sent again.") from exc
+        raise
 
 
-def _email_customer(case: Case, text: str) -> None:
+def _refuse_repeat(case: Case, text: str, token: str) -> None:
+    """Raise if this form was sent already, or the same words went to the customer just now."""
+    since = timezone.now() - REPEAT_WINDOW
+    recent = Q(at__gte=since) | Q(data__token=token) if token else Q(at__gte=since)
+    for at, data in case.events.filter(recent, kind=EventKind.REPLY).values_list("at", "data"):
+        if token and data.get("token") == token:
+            raise ReplyAlreadySent("This reply was already sent; it was not sent again.")
+        if at >= since and data.get("text") == text:
+            minutes = max(1, int((timezone.now() - at).total_seconds() // 60))
+            raise RepeatedReply(
+                f"The customer got this same reply {minutes} minute{'s' if minutes != 1 else ''} ago. "
+                "Change it if you mean to send it again."
+            )
+
+
+def _email_customer(case: Case, text: str) -> OutboundEmail | None:
     """The customer's copy of something said on their tracking page, queued in the caller's transaction.
 
     Nothing is queued once the customer's data is erased: the address is a placeholder.
     """
     if case.erased_at is not None:
-        return
+        return None
     subject, body = outbox.render_email("case_update", {"case": case, "text": text})
-    outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
+    return outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
 
 
 def close_case(case_id: int, *, actor: User) -> Case:
@@ -546,6 +595,8 @@ __all__ = [
     "CaseError",
     "GuideError",
     "NewCase",
+    "RepeatedReply",
+    "ReplyAlreadySent",
     "StaleCase",
     "add_note",
     "answer_step",

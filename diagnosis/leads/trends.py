@@ -28,7 +28,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import phonenumbers
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
@@ -38,7 +37,7 @@ from django.utils.safestring import SafeString
 
 from diagnosis.delivery import case_reports, catalogue
 from diagnosis.guide import Result, get_guide
-from diagnosis.leads import charts
+from diagnosis.leads import charts, countries
 from diagnosis.models import Case, Deflection, Message, Recipient, StatusReport, TestMessage
 from portal.periodic import once_per_slot
 from portal.publish import publish
@@ -47,6 +46,11 @@ PERIOD_DAYS = (7, 30, 90)
 DEFAULT_DAYS = 7
 SPIKE_FACTOR = 2
 SPIKE_MIN_CASES = 5
+# From this many days the line chart counts per week (Monday to Sunday), not per day:
+# 90 daily points are too narrow to read.
+WEEKLY_FROM_DAYS = 90
+# A daily chart with more points than this marks only Mondays on its axis.
+DAILY_TICKS_ALL_UP_TO = 10
 
 NO_FINAL_REPORT = ""  # the status-code key of a case without a final report yet
 NO_FINAL_REPORT_LABEL = "No final report yet"
@@ -55,9 +59,9 @@ RESULT_LABELS: dict[str, str] = {
     Result.RESOLVED: "Resolved by support",
     Result.ESCALATED: "Handed to customer service",
 }
-# Where beat leaves each period's summary. Renaming the class means a new key: a cached
-# object of the old class could not be read back.
-CACHE_KEY = "trends-summary:{days}"
+# Where beat leaves each period's summary. Renaming the class or changing its fields means
+# a new key: a cached object of the old shape could not be read back.
+CACHE_KEY = "trends-summary:v2:{days}"
 # Set while a refresh asked for by a page (on a cache miss) is on its way.
 REFRESH_ASKED_KEY = "trends-refresh-asked"
 # How long a summary may stand in for the next one if refreshes fall behind.
@@ -154,6 +158,20 @@ class FinalStatus:
 
 
 @dataclass(frozen=True)
+class Buckets:
+    """The points of the line chart: days, or weeks from Monday, in the portal's time zone.
+
+    The first and last bucket may be partial (the period starts mid-day, or mid-week);
+    their labels name only the days they count.
+    """
+
+    unit: str  # "day" or "week"
+    labels: tuple[str, ...]  # in full, e.g. "3 Nov" or "3–9 Nov"
+    ticks: tuple[charts.Tick, ...]  # the points the x axis marks
+    index: Mapping[date, int]  # the bucket of each day of the period
+
+
+@dataclass(frozen=True)
 class TrendSummary:
     """Every figure of the causes and trends section for one period (see the module docstring)."""
 
@@ -169,9 +187,9 @@ class TrendSummary:
     carriers: Breakdown
     resolution: tuple[Durations, ...]
     deflections: Breakdown
-    day_labels: tuple[str, ...]
-    opened_daily: tuple[int, ...]
-    concluded_daily: tuple[int, ...]
+    buckets: Buckets
+    opened_series: tuple[int, ...]  # cases opened per bucket
+    concluded_series: tuple[int, ...]  # outcomes reached per bucket
 
     @property
     def spikes(self) -> list[tuple[str, Share]]:
@@ -348,8 +366,9 @@ def summarise(period: Period) -> TrendSummary:
     def tally(by_case: Mapping[int, set[str]], ids: set[int]) -> Counter[str]:
         return Counter(key for pk in ids for key in by_case.get(pk, ()))
 
-    region_labels = {key: _country_label(key) for pk in in_period for key in regions.get(pk, ())}
+    region_labels = {key: countries.country_label(key) for pk in in_period for key in regions.get(pk, ())}
     concluded = _concluded(period)
+    buckets = bucket_period(period)
     return TrendSummary(
         period=period,
         opened=len(in_period),
@@ -388,9 +407,9 @@ def summarise(period: Period) -> TrendSummary:
         ),
         resolution=concluded.resolution,
         deflections=_deflections(period),
-        day_labels=tuple(f"{day.day} {day:%b}" for day in _days(period)),
-        opened_daily=_daily(period, [created for pk, created in opened_rows if pk in in_period]),
-        concluded_daily=_daily(period, concluded.times),
+        buckets=buckets,
+        opened_series=count_per_bucket(buckets, [created for pk, created in opened_rows if pk in in_period]),
+        concluded_series=count_per_bucket(buckets, concluded.times),
     )
 
 
@@ -473,21 +492,61 @@ def _deflections(period: Period) -> Breakdown:
     )
 
 
-def _country_label(region: str) -> str:
-    if not region:
-        return UNKNOWN_LABEL
-    code = phonenumbers.country_code_for_region(region)
-    return f"{region} (+{code})" if code else region
-
-
 def _days(period: Period) -> list[date]:
     first, last = timezone.localdate(period.start), timezone.localdate(period.end)
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _daily(period: Period, moments: Iterable[datetime]) -> tuple[int, ...]:
-    counts = Counter(timezone.localdate(moment) for moment in moments)
-    return tuple(counts.get(day, 0) for day in _days(period))
+def _day_text(day: date) -> str:
+    return f"{day.day} {day:%b}"
+
+
+def _span_text(first: date, last: date) -> str:
+    """ "3–9 Nov", "27 Oct – 2 Nov", or one day alone."""
+    if first == last:
+        return _day_text(first)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%b}"
+    return f"{_day_text(first)} – {_day_text(last)}"
+
+
+def bucket_period(period: Period) -> Buckets:
+    """Daily buckets for 7 and 30 days; weekly ones (Monday to Sunday) for longer periods."""
+    days = _days(period)
+    if period.days < WEEKLY_FROM_DAYS:
+        every_day = len(days) <= DAILY_TICKS_ALL_UP_TO
+        return Buckets(
+            unit="day",
+            labels=tuple(_day_text(day) for day in days),
+            ticks=tuple(
+                charts.Tick(n, _day_text(day))
+                for n, day in enumerate(days)
+                if every_day or day.weekday() == 0
+            ),
+            index={day: n for n, day in enumerate(days)},
+        )
+    weeks: dict[date, list[date]] = {}
+    for day in days:
+        weeks.setdefault(day - timedelta(days=day.weekday()), []).append(day)
+    spans = list(weeks.values())
+    last = len(spans) - 1
+    return Buckets(
+        unit="week",
+        labels=tuple(_span_text(span[0], span[-1]) for span in spans),
+        # Every other week, counted back from this one so the latest is always marked.
+        ticks=tuple(
+            charts.Tick(n, _day_text(span[0]))
+            for n, span in enumerate(spans)
+            if (last - n) % 2 == 0 and span[0].weekday() == 0
+        ),
+        index={day: n for n, span in enumerate(spans) for day in span},
+    )
+
+
+def count_per_bucket(buckets: Buckets, moments: Iterable[datetime]) -> tuple[int, ...]:
+    """How many of the moments fall in each bucket, by their date in the portal's time zone."""
+    counts = Counter(buckets.index.get(timezone.localdate(moment)) for moment in moments)
+    return tuple(counts.get(n, 0) for n in range(len(buckets.labels)))
 
 
 # --- Presentation ---------------------------------------------------------------------------------
@@ -498,12 +557,22 @@ def summary_charts(data: TrendSummary) -> dict[str, SafeString]:
     return {
         "daily": charts.line_chart(
             "chart-daily",
-            f"Cases opened and outcomes reached per day, last {data.period.days} days",
-            data.day_labels,
+            f"Cases opened and outcomes reached per {data.buckets.unit}, last {data.period.days} days",
+            data.buckets.labels,
             [
-                charts.Series("Cases opened", data.opened_daily, "chart-line-opened"),
-                charts.Series("Outcomes reached", data.concluded_daily, "chart-line-concluded"),
+                charts.Series("Cases opened", data.opened_series, "chart-line-opened", short_name="Opened"),
+                charts.Series(
+                    "Outcomes reached",
+                    data.concluded_series,
+                    "chart-line-concluded",
+                    dash="7 5",
+                    marker="square",
+                    short_name="Outcomes",
+                ),
             ],
+            unit=f"cases per {data.buckets.unit}",
+            ticks=data.buckets.ticks,
+            label_heading="Day" if data.buckets.unit == "day" else "Week (Monday to Sunday)",
         ),
         **{
             name: charts.bar_chart(

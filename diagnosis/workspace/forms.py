@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -118,6 +119,12 @@ class ReplyForm(forms.Form):
     text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}), max_length=8000, label="Reply to the customer"
     )
+    # One per rendered form: the same form sent twice is one reply (services.send_reply).
+    token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["token"].initial = secrets.token_urlsafe(16)
 
 
 class _ReadOnceChoices(ModelChoiceIterator):

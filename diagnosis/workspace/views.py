@@ -24,7 +24,17 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from diagnosis.cases import access, casefile, escalations, live, matching, queue, services, testsms
+from diagnosis.cases import (
+    access,
+    casefile,
+    escalations,
+    live,
+    matching,
+    queue,
+    services,
+    testsms,
+    unseen_replies,
+)
 from diagnosis.delivery import ingest, send_details
 from diagnosis.guide import Kind
 from diagnosis.guide.engine import GuideError
@@ -156,8 +166,11 @@ def _page(request: AuthenticatedHttpRequest, case: Case, **extra: object) -> Htt
 @require_safe
 @work_cases
 def case_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
-    cases = live.with_stamp(Case.objects.select_related("assigned_to"))
-    return _page(request, get_object_or_404(cases, reference=reference))
+    # The live stamp is read with the case row, before anything the page shows.
+    case = get_object_or_404(live.with_stamp(Case.objects.select_related("assigned_to")), reference=reference)
+    # Before rendering, so the navigation's count already leaves this case out.
+    unseen_replies.seen(case, request.user)
+    return _page(request, case)
 
 
 # Regions of the case page that refresh alone. Each is a partial of case_detail.html named
@@ -169,6 +182,7 @@ REGIONS = frozenset(
         "path-panel",
         "reports",
         "reply-form",
+        "conversation",
         "delivery-checks",
         "escalations",
         "note-form",
@@ -190,6 +204,9 @@ def case_part(request: AuthenticatedHttpRequest, reference: str, region: str) ->
     case = _case(reference)
     if not _wants_partial(request):
         return redirect("diagnosis:case-detail", reference=case.reference)
+    if region == "conversation":
+        # The assignee, already on the page, sees a message the refreshed thread brings.
+        unseen_replies.seen(case, request.user)
     return render(request, f"diagnosis/case_detail.html#{region}", _detail_context(request, case))
 
 
@@ -308,37 +325,60 @@ def case_assign(request: AuthenticatedHttpRequest, reference: str) -> HttpRespon
     return _answered(request, case, "case-header")
 
 
-def _post_text(
-    request: AuthenticatedHttpRequest, reference: str, form_class: type[NoteForm | ReplyForm], action: str
+def _done(
+    request: AuthenticatedHttpRequest,
+    case: Case,
+    region: str,
+    said: str,
+    *,
+    changed: bool = True,
+    level: int = messages.SUCCESS,
+    **extra: object,
 ) -> HttpResponse:
-    """A note or a reply; each form answers in its own region, errors included."""
-    case = _workable(request, reference)
-    region = f"{action}-form"
-    form = form_class(request.POST, auto_id=_TEXT_IDS[action])
-    if form.is_valid():
-        try:
-            if action == "reply":
-                services.send_reply(case.pk, text=form.cleaned_data["text"], actor=request.user)
-                messages.success(request, "Reply sent to the customer.")
-            else:
-                services.add_note(case.pk, text=form.cleaned_data["text"], actor=request.user)
-        except services.CaseError as exc:
-            form.add_error("text", str(exc))
-        else:
-            return _answered(request, case, region)
-    return _region(request, case, region, **{f"{action}_form": form})
+    """A note or reply that went through: htmx gets its region back with an empty form and
+    `said` inside it (read out by screen readers); without JavaScript, `said` is a message."""
+    if not request.htmx:
+        messages.add_message(request, level, said)
+    return _answered(request, case, region, changed=changed, confirmation=said, **extra)
 
 
 @require_POST
 @work_cases
 def case_note(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
-    return _post_text(request, reference, NoteForm, "note")
+    case = _workable(request, reference)
+    form = NoteForm(request.POST, auto_id=_TEXT_IDS["note"])
+    if form.is_valid():
+        try:
+            services.add_note(case.pk, text=form.cleaned_data["text"], actor=request.user)
+        except services.CaseError as exc:
+            form.add_error("text", str(exc))
+        else:
+            return _done(request, case, "note-form", "Note added. It is in the timeline.")
+    return _region(request, case, "note-form", note_form=form)
 
 
 @require_POST
 @work_cases
 def case_reply(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
-    return _post_text(request, reference, ReplyForm, "reply")
+    """A reply is sent once: the form's token and a check for the same words just sent
+    (services.send_reply) turn a double click or a resubmission into a message, not a second email."""
+    case = _workable(request, reference)
+    form = ReplyForm(request.POST, auto_id=_TEXT_IDS["reply"])
+    if form.is_valid():
+        data = form.cleaned_data
+        empty = ReplyForm(auto_id=_TEXT_IDS["reply"])
+        try:
+            services.send_reply(case.pk, text=data["text"], actor=request.user, token=data["token"])
+        except services.ReplyAlreadySent as exc:
+            return _done(
+                request, case, "reply-form", str(exc), changed=False, level=messages.INFO, reply_form=empty
+            )
+        except services.CaseError as exc:
+            form.add_error("text", str(exc))
+        else:
+            said = f"Reply sent to {case.reporter_name} ({case.reporter_email})."
+            return _done(request, case, "reply-form", said, reply_form=empty)
+    return _region(request, case, "reply-form", reply_form=form)
 
 
 def _test_panel(request: AuthenticatedHttpRequest, case: Case, **extra: object) -> HttpResponse:

@@ -51,6 +51,17 @@ def test_customer_files_follows_and_answers_then_agent_sees_it(
     expect(customer.locator("#conversation")).to_contain_text("Yes, full signal, other texts arrived.")
 
     sign_in(page, agent)
-    page.goto(f"/cases/{case.reference}/")
-    expect(page.locator("#timeline")).to_contain_text("Yes, full signal, other texts arrived.")
-    expect(page.locator("#timeline")).to_contain_text("Message from the customer")
+    # The agent's queue marks the case, and the navigation counts it, until they open it.
+    page.goto("/cases/?tab=mine")
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=case.reference))
+    expect(row).to_contain_text("Customer replied")
+    expect(page.get_by_role("link", name="Case queue 1 new customer reply")).to_be_visible()
+    row.get_by_role("link", name=case.reference).click()
+    expect(page.locator("#conversation")).to_contain_text("Yes, full signal, other texts arrived.")
+    expect(page.locator("#conversation")).to_contain_text("Rosa Lima")
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Case queue", exact=True)
+    ).to_be_visible()
+    expect(page.locator("#timeline")).not_to_contain_text("Yes, full signal, other texts arrived.")
+    page.goto("/cases/?tab=mine")
+    expect(page.get_by_role("row").filter(has_text=case.reference)).not_to_contain_text("Customer replied")

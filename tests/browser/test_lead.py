@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from diagnosis.cases import services
 from diagnosis.models import Case
 from tests.browser.test_workspace import sign_in
+from tests.diagnosis.conftest import MSG_ID, store_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,6 +30,7 @@ def test_lead_reassigns_from_the_overview_and_the_agent_sees_it(
     case = make_case()
     services.assign(case.pk, assignee=other_agent, actor=lead)
     make_case(number="+33612345678", msg_ids=("second",))  # unassigned, stays where it is
+    store_report(MSG_ID, "UNDELIV")  # a status code with a long label for the charts
 
     sign_in(page, lead)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Team overview").click()
@@ -43,6 +45,23 @@ def test_lead_reassigns_from_the_overview_and_the_agent_sees_it(
     expect(page.locator("#trends-heading")).to_have_text("Causes and trends, last 30 days")
     assert page.url.endswith("/leads/?days=30")
     assert page.evaluate("window.__noReload") is True, "the page reloaded instead of swapping the trends"
+    expect(page.get_by_role("heading", name="Cases opened and outcomes reached per day")).to_be_visible()
+    page.locator("#trends").get_by_role("link", name="90 days").click()
+    expect(page.get_by_role("heading", name="Cases opened and outcomes reached per week")).to_be_visible()
+    expect(page.get_by_role("heading", name="Solved by self-help")).to_be_visible()
+    expect(page.locator("#chart-countries")).to_contain_text("France (FR, +33)")
+    # Every word of every chart is drawn inside its chart, long status labels included.
+    outside = page.evaluate(
+        """() => [...document.querySelectorAll("svg.chart")].flatMap(svg => {
+            const box = svg.getBoundingClientRect();
+            return [...svg.querySelectorAll("text")]
+                .filter(t => { const r = t.getBoundingClientRect();
+                               return r.right > box.right + 1 || r.left < box.left - 1; })
+                .map(t => t.textContent);
+        })"""
+    )
+    assert outside == []
+    expect(page.locator("#chart-status-codes tspan")).to_have_count(3)  # the long label on two lines
 
     # Blake's open count leads to exactly Blake's open cases.
     page.get_by_role("link", name="1 open cases of Blake").click()

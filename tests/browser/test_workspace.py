@@ -99,7 +99,7 @@ def test_delivered_then_phone_checks_reach_a_resolution(page: Page, seeded: Call
     )
     reply.fill("Your inbox was full; after clearing it the code arrives again.")
     page.get_by_role("button", name="Send reply").click()
-    expect(page.locator("#timeline")).to_contain_text("Your inbox was full")
+    expect(page.locator("#conversation")).to_contain_text("Your inbox was full")
     assert page.evaluate("window.__noReload") is True
 
 

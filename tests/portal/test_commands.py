@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from pytest_django import Settings
 
-from diagnosis.models import Case, CaseState
+from diagnosis.models import Case, CaseState, Message, StatusReport
+from diagnosis.support import tickets
 from portal import roles
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,6 +59,28 @@ def test_seed_demo_generates_and_keeps_a_password(
     assert len(password) >= 12
     assert authenticate(username="lead", password=password) is not None
     assert capsys.readouterr().out.count(password) == 6
+
+
+@pytest.mark.django_db
+def test_seed_demo_message_ids_fit_the_public_form_and_one_is_ready_for_self_help(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    settings.DEBUG = True
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-secret-123")
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    ids = list(Message.objects.values_list("msg_id", flat=True))
+    assert ids and tickets.parse_msg_ids("\n".join(ids)) == (ids, [])
+    out = capsys.readouterr().out
+    offered = re.findall(r"message id (\S+)", out)
+    assert len(offered) == 2 and offered[0] == offered[1], out
+    # The offered id reads as a delivered message on the public form, and belongs to no case.
+    assert tickets.parse_msg_ids(offered[0]) == ([offered[0]], [])
+    assert tickets.delivered_message([offered[0]]) == offered[0]
+    assert offered[0] not in ids
+    assert StatusReport.objects.filter(msg_id=offered[0]).count() == 1
 
 
 @pytest.mark.django_db

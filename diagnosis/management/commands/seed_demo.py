@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from diagnosis.cases.demo import seed_cases
+from diagnosis.cases.demo import seed_cases, seed_self_help_report
 from portal import roles
 from portal.env import env_secret
 
@@ -54,6 +54,7 @@ class Command(BaseCommand):
                     username, first, last, groups.get(group_name) if group_name else None, password
                 )
             created = seed_cases(User.objects.get(username="agent"))
+            self_help_id = seed_self_help_report()
         if created:
             self.stdout.write(f"Created {created} example cases.")
         self.stdout.write("Demo logins:")
@@ -61,6 +62,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<6} / {password}   {description}")
         if settings.STAFF_MFA_REQUIRED:
             self.stdout.write("Each demo user sets up an authenticator app at first sign-in.")
+        self.stdout.write(
+            f"To try the customer self-help, file a ticket with message id {self_help_id} "
+            "(its status report says delivered)."
+        )
 
     def _upsert_user(self, username: str, first: str, last: str, group: Group | None, password: str) -> None:
         user, _ = User.objects.get_or_create(username=username)

@@ -272,6 +272,24 @@ def test_the_spike_warning_and_its_rule_are_on_the_page(lead_client: Client, db:
     assert "at least 5 cases in the period and its share of the cases opened is at least 2 times" in content
 
 
+def test_the_line_chart_and_self_help_have_their_own_headings(lead_client: Client, db: None) -> None:
+    bulk_cases(6, timezone.now() - timedelta(days=2))
+    headers = {"HX-Request": "true", "HX-Target": "trends"}
+
+    week = lead_client.get("/leads/?days=90", headers=headers).content.decode()
+    day = lead_client.get("/leads/?days=30", headers=headers).content.decode()
+
+    assert '<h3 id="daily-heading">Cases opened and outcomes reached per week</h3>' in week
+    assert '<h3 id="daily-heading">Cases opened and outcomes reached per day</h3>' in day
+    assert '<section class="card" aria-labelledby="daily-heading">' in day
+    # Self-help is a section of its own, not a part of the time to outcome.
+    resolution = day.split('aria-labelledby="resolution-heading">', 1)[1].split("</section>", 1)[0]
+    assert "self-help" not in resolution.lower()
+    selfhelp = day.split('<section class="card" aria-labelledby="selfhelp-heading">', 1)[1]
+    assert selfhelp.lstrip().startswith('<h3 id="selfhelp-heading">Solved by self-help</h3>')
+    assert "<strong>3</strong> solved at the check" in selfhelp.split("</section>", 1)[0]
+
+
 # --- Query counts ------------------------------------------------------------------------------
 
 _serial = count()
@@ -372,6 +390,27 @@ def test_query_count_is_constant_as_cases_grow(
     assert '<span class="figure-count">160</span> <span class="figure-label">open in all' in content
     assert '<span class="figure-count">40</span> <span class="figure-label">untouched' in content
     assert len(small) == len(large), [q["sql"] for q in large.captured_queries]
+
+
+def test_the_trends_read_from_the_summaries_take_the_same_queries_for_any_period(
+    lead_client: Client, settings: Settings, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    from diagnosis.leads import trends
+
+    settings.TRENDS_CACHE_SECONDS = 600
+    bulk_cases(20, timezone.now() - timedelta(days=40))
+    trends.refresh_cached_summaries()
+    headers = {"HX-Request": "true", "HX-Target": "trends"}
+    lead_client.get("/leads/?days=7", headers=headers)  # warm the session and permission caches
+    with CaptureQueriesContext(connection) as week:
+        lead_client.get("/leads/?days=7", headers=headers)
+    bulk_cases(200, timezone.now() - timedelta(days=60))
+    trends.refresh_cached_summaries()
+
+    # Weekly points for 90 days are counted by the refresh, never on the request.
+    with django_assert_max_num_queries(len(week)), CaptureQueriesContext(connection) as quarter:
+        content = lead_client.get("/leads/?days=90", headers=headers).content.decode()
+    assert "per week" in content and len(quarter) == len(week)
 
 
 def test_polls_close_together_share_one_count(

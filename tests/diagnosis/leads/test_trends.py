@@ -95,7 +95,7 @@ def test_cases_opened_are_counted_by_final_status_country_and_carrier() -> None:
     assert labels["E200024"].startswith("E200024 · International SMS is not enabled")
     # The case with a German and a French number counts once in each country.
     assert rows(summary.countries) == {"DE": 3, "FR": 2}
-    assert {row.key: row.label for row in summary.countries.rows}["DE"] == "DE (+49)"
+    assert {row.key: row.label for row in summary.countries.rows}["DE"] == "Germany (DE, +49)"
     assert rows(summary.carriers) == {"Vodafone": 2, "Telekom": 1, "Orange": 2}
     assert summary.countries.rows[0].share == 0.75
 
@@ -178,9 +178,64 @@ def test_daily_series_puts_each_case_on_its_day(settings: Settings) -> None:
 
     summary = trends.summarise(trends.Period.ending(7, NOW))
 
-    assert len(summary.day_labels) == 8 and summary.day_labels[-1] == "25 Nov"
-    assert summary.opened_daily == (0, 0, 0, 0, 1, 0, 2, 0)
-    assert summary.concluded_daily == (0, 0, 0, 0, 0, 0, 1, 0)
+    assert summary.buckets.unit == "day"
+    assert len(summary.buckets.labels) == 8 and summary.buckets.labels[-1] == "25 Nov"
+    assert summary.opened_series == (0, 0, 0, 0, 1, 0, 2, 0)
+    assert summary.concluded_series == (0, 0, 0, 0, 0, 0, 1, 0)
+    assert [t.text for t in summary.buckets.ticks] == list(summary.buckets.labels)  # few days: every one
+
+
+def test_thirty_days_are_counted_per_day_with_mondays_marked(settings: Settings) -> None:
+    settings.TIME_ZONE = "UTC"
+    seed(opened_ago=timedelta(days=29))
+    seed(opened_ago=timedelta(days=2))
+
+    summary = trends.summarise(trends.Period.ending(30, NOW))
+
+    buckets = summary.buckets
+    assert buckets.unit == "day" and len(buckets.labels) == 31  # 26 Oct (from noon) to 25 Nov
+    assert (buckets.labels[0], buckets.labels[-1]) == ("26 Oct", "25 Nov")
+    assert summary.opened_series[1] == 1 and summary.opened_series[-3] == 1
+    assert sum(summary.opened_series) == 2
+    assert [t.text for t in buckets.ticks] == ["26 Oct", "2 Nov", "9 Nov", "16 Nov", "23 Nov"]  # Mondays
+
+
+def test_ninety_days_are_counted_per_week_from_monday(settings: Settings) -> None:
+    settings.TIME_ZONE = "UTC"
+    seed(opened_ago=timedelta(days=89))  # Friday 28 Aug: the first, short week
+    seed(opened_ago=timedelta(days=2, hours=12, minutes=30))  # Sunday 22 Nov, 23:30
+    seed(opened_ago=timedelta(days=2, hours=11, minutes=30))  # Monday 23 Nov, 00:30
+
+    summary = trends.summarise(trends.Period.ending(90, NOW))
+
+    buckets = summary.buckets
+    assert buckets.unit == "week" and len(buckets.labels) == 14
+    assert buckets.labels[:2] == ("27–30 Aug", "31 Aug – 6 Sep")  # the period starts on a Thursday
+    assert buckets.labels[-2:] == ("16–22 Nov", "23–25 Nov")  # and ends on a Wednesday
+    assert summary.opened_series[0] == 1 and summary.opened_series[-2:] == (1, 1)
+    assert sum(summary.opened_series) == 3
+    # Every other Monday, back from the latest week, which is always marked.
+    assert [(t.index, t.text) for t in buckets.ticks] == [
+        (1, "31 Aug"),
+        (3, "14 Sep"),
+        (5, "28 Sep"),
+        (7, "12 Oct"),
+        (9, "26 Oct"),
+        (11, "9 Nov"),
+        (13, "23 Nov"),
+    ]
+    chart = trends.summary_charts(summary)["daily"]
+    assert ">Cases per week</text>" in chart and '<th scope="col">Week (Monday to Sunday)</th>' in chart
+
+
+def test_weeks_are_cut_at_midnight_in_the_portals_time_zone(settings: Settings) -> None:
+    settings.TIME_ZONE = "Europe/Berlin"  # an hour ahead of UTC in November
+    seed(opened_ago=timedelta(days=2, hours=12, minutes=30))  # 23:30 UTC on Sunday is Monday in Berlin
+    seed(opened_ago=timedelta(days=2, hours=11, minutes=30))
+
+    summary = trends.summarise(trends.Period.ending(90, NOW))
+
+    assert summary.opened_series[-2:] == (0, 2)
 
 
 # --- The spike rule ---------------------------------------------------------------------------
@@ -267,7 +322,7 @@ def test_line_chart_says_the_totals_in_words() -> None:
     )
 
     assert 'role="img"' in html and '<title id="daily-title">Per day</title>' in html
-    assert "From 1 Nov to 3 Nov. Opened: 5." in html
+    assert "From 1 Nov to 3 Nov, cases per day. Opened: 5." in html
     assert html.count("<tr><th scope='row'>") == 3
 
 
