@@ -3,7 +3,8 @@
 A case's change stamp is read in one statement from what its page shows: the case row
 itself (state, step, holder, wait times, `updated_at`), its newest event (step answers,
 notes, replies, customer messages, state changes, assignments), its newest status report
-(by message id, test message id or number) and its newest sent escalation. Reading rather
+(by message id, test message id or number), its newest sent escalation and where its
+emails to the customer stand (the thread shows each one's delivery). Reading rather
 than writing a stamp means no writer can forget to bump it, including the set-based
 updates of the sweep and the matcher, and the callback's hot path stays as it is.
 
@@ -18,14 +19,17 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case as SqlCase
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 
+from diagnosis.cases import outbox
 from diagnosis.models import (
     Case,
     Escalation,
     Event,
     EventKind,
     Message,
+    OutboundEmail,
     Recipient,
     StaffNotification,
     StatusReport,
@@ -62,16 +66,17 @@ class CaseStamp:
     event_kind: str
     report_at: int
     escalation_at: int
+    emails: int
     open: bool
 
     @property
     def token(self) -> str:
-        return f"{self.row}.{self.event_at:x}.{self.report_at:x}.{self.escalation_at:x}"
+        return f"{self.row}.{self.event_at:x}.{self.report_at:x}.{self.escalation_at:x}.{self.emails:x}"
 
     def what_changed(self, since: str) -> str:
         """In plain words, what differs from the page's token (its parts, compared one by one)."""
         old = since.split(".")
-        parts = old if len(old) == 4 else ["", "", "", ""]
+        parts = old if len(old) == 5 else [""] * 5
         said = []
         if parts[2] != f"{self.report_at:x}":
             said.append("a status report arrived")
@@ -79,6 +84,8 @@ class CaseStamp:
             said.append(_EVENT_PHRASES.get(self.event_kind, "the case changed"))  # type: ignore[call-overload]
         if parts[3] != f"{self.escalation_at:x}":
             said.append("an escalation went to the provider")
+        if parts[4] != f"{self.emails:x}":
+            said.append("an email to the customer was sent or retried")
         return "; ".join(said) or "the case changed"
 
 
@@ -93,6 +100,16 @@ _ROW_FIELDS = (
     "next_poll_at",
     "wait_deadline",
     "erased_at",
+)
+
+
+# Each email's delivery as the thread shows it (conversation.delivery: queued, retrying,
+# sent, given up) as a number; their sum changes when one of them moves on.
+_EMAIL_MARK = SqlCase(
+    When(sent_at__isnull=False, then=Value(4)),
+    When(attempts__gte=outbox.MAX_ATTEMPTS, then=Value(2)),
+    When(~Q(last_error=""), then=Value(1)),
+    default=Value(0),
 )
 
 
@@ -123,6 +140,12 @@ def with_stamp(cases: QuerySet[Case]) -> QuerySet[Case]:
             .order_by("-sent_at")
             .values("sent_at")[:1]
         ),
+        live_emails=Subquery(
+            OutboundEmail.objects.filter(case_id=case_pk)
+            .values("case_id")
+            .annotate(mark=Sum(_EMAIL_MARK))
+            .values("mark")[:1]
+        ),
     )
 
 
@@ -140,6 +163,7 @@ def stamp_of(case: Case) -> CaseStamp:
         event_kind=case.live_event_kind or "",  # type: ignore[attr-defined]
         report_at=_micros(max(reports, default=None)),
         escalation_at=_micros(case.live_escalation_at),  # type: ignore[attr-defined]
+        emails=case.live_emails or 0,  # type: ignore[attr-defined]
         open=case.is_open(),
     )
 

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
-from diagnosis.cases import live, matching, reschedule, services
+from diagnosis.cases import live, matching, outbox, reschedule, services
 from diagnosis.models import Case, CaseState, StaffNotification
 from diagnosis.support import tickets
 from tests.diagnosis.conftest import MSG_ID, route_to, store_report, tracking_path, walk_to
@@ -223,3 +223,15 @@ def test_the_notifications_poll(
     agent_client.post("/notifications/read/")  # in another tab, say
     read = agent_client.get("/notifications/changes/", {"since": shown.group(1)}, headers=POLL)
     assert read.status_code == 200 and "Nothing new" in read.content.decode()
+
+
+def test_a_reply_email_going_out_is_seen(agent_client: Client, claimed: Case, agent: User) -> None:
+    services.send_reply(claimed.pk, text="We are looking into it", actor=agent)
+    since = token_on_page(agent_client, claimed)
+    assert poll(agent_client, claimed, since).status_code == 204
+
+    assert outbox.deliver_pending() >= 1  # what the worker does: the thread's badge says "sent" now
+
+    response = poll(agent_client, claimed, since)
+    assert response.status_code == 200
+    assert "an email to the customer was sent or retried" in response.content.decode()
