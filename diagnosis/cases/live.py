@@ -75,8 +75,9 @@ class CaseStamp:
 
     def what_changed(self, since: str) -> str:
         """In plain words, what differs from the page's token (its parts, compared one by one)."""
-        old = since.split(".")
-        parts = old if len(old) == 5 else [""] * 5
+        parts = since.split(".")
+        if len(parts) != 5:  # no token, or one this page cannot have had
+            return "the case changed"
         said = []
         if parts[2] != f"{self.report_at:x}":
             said.append("a status report arrived")

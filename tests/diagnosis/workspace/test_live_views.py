@@ -160,7 +160,7 @@ def test_bad_or_missing_tokens_count_as_changed(agent_client: Client, claimed: C
     for since in ("", "garbage", "a.b.c.d", "x" * 500):
         response = poll(agent_client, claimed, since)
         assert response.status_code == 200, since
-        assert "the case changed" in response.content.decode() or "Updated at" in response.content.decode()
+        assert "the case changed" in response.content.decode()
     assert agent_client.get("/cases/SMS-ZZZZZZ/changes/", headers=POLL).status_code == 404
     assert agent_client.post(f"/cases/{claimed.reference}/changes/").status_code == 405
 
