@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import ngettext
 
 from diagnosis.cases import erasure, services
 from diagnosis.models import (
@@ -143,9 +144,12 @@ class CaseAdmin(_CaseAdmin):
                 erasure.erase_case(pk, actor=_staff(request), reason=erasure.BY_REQUEST)
                 for pk in queryset.values_list("pk", flat=True)
             )
-        self.message_user(
-            request, f"Personal data erased in {erased} case(s); the others were erased before."
+        done = ngettext(
+            "Personal data erased in %(n)d case; the others were erased before.",
+            "Personal data erased in %(n)d cases; the others were erased before.",
+            erased,
         )
+        self.message_user(request, done % {"n": erased})
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Case], search_term: str

@@ -279,7 +279,13 @@ class Message(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "msg_id"], name="diagnosis_message_unique")]
-        indexes = [models.Index(fields=["msg_id"], name="diagnosis_message_msg_id")]
+        # Pattern ops: the same index answers report matching (=) and the queue's search
+        # by the start of a message id (LIKE 'x%') under any collation.
+        indexes = [
+            models.Index(
+                fields=["msg_id"], opclasses=["varchar_pattern_ops"], name="diagnosis_message_msg_prefix"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.msg_id
@@ -792,3 +798,61 @@ class Deflection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.msg_id} solved by {self.solved_by}"
+
+
+class ImportState(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Finished"
+    FAILED = "failed", "Stopped"
+
+
+class SendDetailsImport(models.Model):
+    """An uploaded Send Details export, imported in the background (`cases.send_details_imports`).
+
+    The file stays in storage until the import ends. A worker claims the row with a lease
+    (`claimed_until`, renewed with every stored batch); a row whose lease ran out, or that
+    no worker took, is handed out again, and the counters of stored batches commit with them.
+    """
+
+    file = models.FileField(upload_to="send-details/%Y/%m/", blank=True)
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveBigIntegerField(default=0)
+    encoding = models.CharField(max_length=20)
+    timezone_name = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=ImportState.choices, default=ImportState.QUEUED)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    rows_estimate = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    # [[line, reason], ...]: the first `send_details.MAX_REJECTIONS`; `rejected` counts them all.
+    rejections = models.JSONField(default=list, blank=True)
+    # Ids of the waiting cases the import resumed.
+    resumed = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(state__in=["queued", "running"]),
+                name="diagnosis_import_unfinished",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_state_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (ImportState.DONE, ImportState.FAILED)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
+from diagnosis.leads import imports as lead_imports
 from diagnosis.leads import views as lead_views
 from diagnosis.workspace import live_views, views
 from diagnosis.workspace.converters import ReferenceConverter
@@ -40,5 +41,6 @@ urlpatterns = [
     path("leads/cases/<ref:reference>/close/", lead_views.case_close, name="lead-case-close"),
     path("leads/cases/<ref:reference>/reopen/", lead_views.case_reopen, name="lead-case-reopen"),
     path("leads/cases/<ref:reference>/erase/", lead_views.case_erase, name="lead-case-erase"),
-    path("leads/import/", views.send_details_import, name="send-details-import"),
+    path("leads/import/", lead_imports.upload, name="send-details-import"),
+    path("leads/import/<int:pk>/", lead_imports.detail, name="send-details-import-detail"),
 ]

@@ -275,6 +275,14 @@ CELERY_BEAT_SCHEDULE["match-unmatched-reports"] = {
     "options": {"expires": DIAGNOSIS_MATCH_SECONDS},
 }
 
+# Send Details imports run in the background; beat queues again those no live worker holds
+# (a task lost while the broker was down, a worker killed mid-import).
+CELERY_BEAT_SCHEDULE["dispatch-send-details-imports"] = {
+    "task": "diagnosis.dispatch_send_details_imports",
+    "schedule": timedelta(seconds=30),
+    "options": {"expires": 30},
+}
+
 CELERY_BEAT_SCHEDULE["waiting-sweep"] = {
     "task": "diagnosis.sweep_waiting_cases",
     "schedule": timedelta(seconds=DIAGNOSIS_SWEEP_SECONDS),

@@ -30,6 +30,7 @@ from django.db.models.lookups import GreaterThan, LessThan, Lookup
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from diagnosis.delivery import numbers
 from diagnosis.models import (
@@ -46,9 +47,13 @@ from diagnosis.models import (
     deadline_order,
 )
 
-# A reference as people type it: "SMS-" optional, its dash too, any case.
-REFERENCE_RE = re.compile(rf"^(?:SMS-?)?([{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}})$", re.IGNORECASE)
+# A reference or its start as people type it: "SMS-" optional, its dash too, any case.
+REFERENCE_RE = re.compile(rf"^(SMS-?)?([{REFERENCE_ALPHABET}]{{1,{REFERENCE_LENGTH}}})$", re.IGNORECASE)
 PAGE_SIZE = 25
+# The shortest starts searched as prefixes: a shorter one matches a large share of all
+# cases (one reference character in 30), whose ids the search would have to gather and sort.
+MIN_REFERENCE_PART = 2
+MIN_MESSAGE_PREFIX = 3
 
 
 class Tab(StrEnum):
@@ -175,12 +180,43 @@ def _states(value: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Term:
+    """One reading of a plain search: the cases whose reference starts with, whose number
+    is, or whose message id starts with (or, when shorter than a useful prefix, is) `value`."""
+
+    kind: str  # "reference", "number" or "message"
+    value: str
+
+    @property
+    def whole(self) -> bool:
+        """Matched exactly rather than as the start of a longer value."""
+        if self.kind == "reference":
+            return len(self.value) == len(REFERENCE_PREFIX) + REFERENCE_LENGTH
+        return self.kind == "number" or len(self.value) < MIN_MESSAGE_PREFIX
+
+    def case_ids(self) -> QuerySet[Any]:
+        """The ids of the cases this reading finds, each by an index (prefixes: LIKE 'x%')."""
+        if self.kind == "reference":
+            return Case.objects.filter(reference__startswith=self.value).order_by().values("pk")
+        if self.kind == "number":
+            return Recipient.objects.filter(e164=self.value).values("case_id")
+        lookup = "msg_id" if self.whole else "msg_id__startswith"
+        return Message.objects.filter(**{lookup: self.value}).values("case_id")
+
+    @property
+    def description(self) -> str:
+        name = "message id" if self.kind == "message" else self.kind
+        return f"{name} {'is' if self.whole else 'starts with'} {self.value}"
+
+
+@dataclass(frozen=True)
 class Search:
     """What a search box entry was understood as, and the filter it becomes."""
 
     text: str
-    kind: str  # "reference", "number", "message", "filter" or "" for no search
-    value: str
+    kind: str  # "filter", "terms" (references, numbers, message ids) or "" for no search
+    value: str = ""  # the filter words, for a filter
+    terms: tuple[Term, ...] = ()
     problem: str = ""
 
     @property
@@ -188,42 +224,155 @@ class Search:
         if self.kind == "filter":
             filters = parse_filters(self.value)
             return filters.q() if filters else Q()
-        if self.kind == "reference":
-            return Q(reference=self.value)
-        if self.kind == "number":
-            return Q(pk__in=Recipient.objects.filter(e164=self.value).values("case_id"))
-        if self.kind == "message":
-            return Q(pk__in=Message.objects.filter(msg_id=self.value).values("case_id"))
+        if self.terms:
+            # One IN over a UNION, so each reading is found by its own index and the
+            # planner joins the few ids found rather than testing every case.
+            first, *rest = (term.case_ids() for term in self.terms)
+            return Q(pk__in=first.union(*rest) if rest else first)
         return Q()
+
+    @property
+    def description(self) -> str:
+        """The readings in words: "whose reference starts with SMS-Y2 or whose message id …"."""
+        return " or ".join(f"whose {term.description}" for term in self.terms)
 
 
 def parse_search(text: str, default_region: str | None = None) -> Search:
+    """Read a search box entry as filter words, or as every plausible reference, number and
+    message id it can be (a case matching any of them is found)."""
     text = (text or "").strip()
     if not text:
-        return Search("", "", "")
+        return Search("", "")
     try:
         filters = parse_filters(text)
     except FilterError as exc:
-        return Search(text, "filter", "", problem=str(exc))
+        return Search(text, "filter", problem=str(exc))
     if filters is not None:
         return Search(text, "filter", filters.text())
-    match = REFERENCE_RE.match(text)
-    if match:
-        return Search(text, "reference", REFERENCE_PREFIX + match.group(1).upper())
-    if numbers.looks_like_number(text):
+    terms: list[Term] = []
+    problem = ""
+    reference = REFERENCE_RE.match(text)
+    has_prefix = bool(reference and reference.group(1))
+    if reference and len(reference.group(2)) >= MIN_REFERENCE_PART:
+        terms.append(Term("reference", REFERENCE_PREFIX + reference.group(2).upper()))
+    elif has_prefix:
+        problem = (
+            f"Type at least {MIN_REFERENCE_PART} characters after “{REFERENCE_PREFIX}” to find a reference."
+        )
+    numbers_found, number_problem = _numbers(text, default_region)
+    terms += [Term("number", e164) for e164 in numbers_found]
+    # A message id is one word; "+" only ever starts a number, "SMS-" only a reference.
+    if not text.startswith("+") and not has_prefix and not any(ch.isspace() for ch in text):
+        terms.append(Term("message", text))
+    if not terms:
+        problem = (
+            problem or number_problem or f"“{text}” is not a case reference, phone number or message id."
+        )
+        return Search(text, "terms", problem=problem)
+    return Search(text, "terms", terms=tuple(terms))
+
+
+def _numbers(text: str, default_region: str | None) -> tuple[list[str], str]:
+    """The E.164 numbers `text` can be, and why it is none when it looks like one.
+
+    Written with "+" or "00" it is international; bare digits are read both as an
+    international number that lacks its "+" and, with a configured region, as a national
+    one (one starting with a single 0 only as national).
+    """
+    if not numbers.looks_like_number(text):
+        return [], ""
+    if text.startswith(("+", "00")):
+        readings = [text]
+    else:
+        # A lone leading 0 is a trunk prefix, never the start of a country code.
+        readings = [] if text.startswith("0") else ["+" + "".join(ch for ch in text if ch.isdigit())]
+        if default_region or not readings:
+            readings.append(text)
+    found: list[str] = []
+    problem = ""
+    for reading in readings:
         try:
-            return Search(text, "number", numbers.normalise(text, default_region).e164)
+            e164 = numbers.normalise(reading, default_region).e164
         except numbers.InvalidNumber as exc:
-            return Search(text, "number", "", problem=f"“{text}” could not be read as a phone number: {exc}")
-    return Search(text, "message", text)
+            problem = problem or f"“{text}” could not be read as a phone number: {exc}"
+        else:
+            if e164 not in found:
+                found.append(e164)
+    return found, problem
+
+
+def scope(chosen: Tab | None, search: Search) -> Tab:
+    """The tab a request lists: the one chosen; with none, every case for a search, else Unassigned."""
+    if chosen is not None:
+        return chosen
+    return Tab.ALL if search.kind else Tab.UNASSIGNED
 
 
 def matching(tab: Tab, user: User, search: Search) -> QuerySet[Case]:
-    """The cases of a tab that a search keeps, unordered; an unreadable number keeps none."""
+    """The cases of a tab that a search keeps, unordered; a search that cannot be read keeps none."""
     queryset = Case.objects.filter(_tab_filter(tab, user))
     if search.kind:
-        queryset = queryset.filter(search.filter) if search.value else queryset.none()
+        queryset = queryset.filter(search.filter) if not search.problem else queryset.none()
     return queryset
+
+
+# Where a search's matches are, by tab. Counted over at most this many matches: past it
+# the page says only "more than", and the count stops growing with the queue.
+SUMMARY_LIMIT = 1000
+SUMMARY_TABS = (Tab.UNASSIGNED, Tab.MINE, Tab.WAITING, Tab.ESCALATED, Tab.RESOLVED)
+
+
+@dataclass(frozen=True)
+class TabMatches:
+    tab: Tab  # the tab to link to
+    count: int
+    text: str  # "2 in Waiting for report"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """How many cases a search matches in every tab, and which tabs hold them."""
+
+    total: int  # or, when capped, the limit it passed
+    capped: bool  # more matches than were counted: no count per tab
+    tabs: tuple[TabMatches, ...]  # only tabs holding at least one match, in tab order
+
+    @property
+    def headline(self) -> str:
+        if self.capped:
+            return f"more than {self.total:,} cases match"
+        return ngettext("%(n)d case matches", "%(n)d cases match", self.total) % {"n": self.total}
+
+
+def summary(user: User, search: Search, *, limit: int = SUMMARY_LIMIT) -> Summary | None:
+    """Where the matches of a search are, in one query; None without a readable search.
+
+    Tabs overlap (a waiting case nobody holds is in Unassigned and in Waiting), so the
+    counts can add up to more than the total. Open cases a colleague holds, in no tab but
+    All, are counted under All.
+    """
+    if not search.kind or search.problem:
+        return None
+    ids = matching(Tab.ALL, user, search).order_by().values("pk")[: limit + 1]
+    in_a_tab = Q()
+    for tab in SUMMARY_TABS:
+        in_a_tab |= _tab_filter(tab, user)
+    counts = Case.objects.filter(pk__in=ids).aggregate(
+        total=Count("pk"),
+        listed=Count("pk", filter=in_a_tab),
+        **{tab.value: Count("pk", filter=_tab_filter(tab, user)) for tab in SUMMARY_TABS},
+    )
+    total = counts["total"]
+    if total > limit:
+        return Summary(limit, capped=True, tabs=())
+    tabs = [
+        TabMatches(tab, n, f"{n} in {TAB_LABELS[tab]}") for tab in SUMMARY_TABS if (n := counts[tab.value])
+    ]
+    elsewhere = total - counts["listed"]
+    if elsewhere:
+        held = ngettext("%(n)d held by a colleague", "%(n)d held by colleagues", elsewhere) % {"n": elsewhere}
+        tabs.append(TabMatches(Tab.ALL, elsewhere, f"{held} (in {TAB_LABELS[Tab.ALL]})"))
+    return Summary(total, capped=False, tabs=tuple(tabs))
 
 
 def _ordering(sort: Sort, *, reverse: bool = False) -> list[OrderBy]:

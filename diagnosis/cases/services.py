@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from diagnosis.cases import escalations, history, outbox, unseen_replies, waiting
 from diagnosis.delivery import case_reports, catalogue
@@ -198,8 +199,7 @@ def revise_answer(
             case,
             EventKind.REVISED,
             actor,
-            f"{step.ref} revised to “{answer.label}”"
-            + (f"; {len(discarded)} later answer(s) set aside" if discarded else ""),
+            f"{step.ref} revised to “{answer.label}”" + (_set_aside(len(discarded)) if discarded else ""),
             node=node,
             value=value,
             previous=live[node].value,
@@ -210,6 +210,10 @@ def revise_answer(
             case.resolved_at = None
         _settle(case, actor)
         return case
+
+
+def _set_aside(count: int) -> str:
+    return ngettext("; %(n)d later answer set aside", "; %(n)d later answers set aside", count) % {"n": count}
 
 
 def discarded_by_revision(case: Case, node: str) -> list[Node]:

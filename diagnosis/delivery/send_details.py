@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from diagnosis.delivery import ingest, send_details_copy
 from diagnosis.delivery.numbers import InvalidNumber, normalise
-from diagnosis.delivery.send_details_copy import Resume
+from diagnosis.delivery.send_details_copy import OnProgress, Progress, Resume
 from diagnosis.models import ReportChannel, StatusReport
 
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -69,6 +69,40 @@ _HEADER_NOISE = re.compile(r"[\s_\ufeff]+")
 
 class SendDetailsError(Exception):
     """The file as a whole cannot be imported (as opposed to one rejected row)."""
+
+
+class MissingColumns(SendDetailsError):
+    """A required column is not in the header: the message names what is looked for and what is there."""
+
+    def __init__(self, missing: list[str], accepted: dict[str, tuple[str, ...]], found: list[str]) -> None:
+        self.missing, self.accepted, self.found = missing, accepted, found
+        super().__init__(self.plain())
+
+    def plain(self) -> str:
+        names = {name: _or(f'"{alias}"' for alias in aliases) for name, aliases in self.accepted.items()}
+        there = ", ".join(f'"{name}"' for name in self.found if name) or "no column names at all"
+        if len(self.missing) == 1:
+            (name,) = self.missing
+            return (
+                f"This file has no column for {_FIELD_NAMES[name]}. "
+                f"We look for columns named {names[name]}; your file has {there}."
+            )
+        first, *others = self.missing
+        looked = "".join(f"; for {_FIELD_NAMES[name]}, {names[name]}" for name in others)
+        return (
+            f"This file has no column for {_or(_FIELD_NAMES[name] for name in self.missing)}. "
+            f"For {_FIELD_NAMES[first]} we look for columns named {names[first]}{looked}. "
+            f"Your file has {there}."
+        )
+
+
+def _or(words: Iterable[str]) -> str:
+    items = list(words)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+# How the page names the required fields.
+_FIELD_NAMES = {"msg_id": "the message ID", "status": "the status"}
 
 
 class _Rejected(Exception):
@@ -198,6 +232,8 @@ def import_send_details(
     on_batch: Callable[[list[StatusReport]], object] | None = None,
     timezone_name: str = "UTC",
     resume: Resume | None = None,
+    on_progress: OnProgress | None = None,
+    lines_per_batch: int = send_details_copy.LINES_PER_BATCH,
 ) -> ImportSummary:
     """Store the rows of a Send Details export as `ReportChannel.IMPORT` status reports.
 
@@ -209,7 +245,8 @@ def import_send_details(
     in its own transaction, then passed to `on_batch` (without primary keys:
     `bulk_create` with `ignore_conflicts` does not return them); what `on_batch`
     returns is ignored. Rows before a fatal error stay stored; importing the file again
-    is safe.
+    is safe. `on_progress` is called inside each stored batch's transaction (the COPY path
+    stores `lines_per_batch` lines at a time).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -218,7 +255,7 @@ def import_send_details(
     if on_batch is None and connection.vendor == "postgresql" and stream.seekable():
         start = stream.tell()
         try:
-            return _import_by_copy(stream, mapping, zone, resume)
+            return _import_by_copy(stream, mapping, zone, resume, on_progress, lines_per_batch)
         except send_details_copy.Declined:
             stream.seek(start)
     rows = _read_rows(stream)
@@ -232,12 +269,40 @@ def import_send_details(
     if resume is not None and on_batch is None:
         on_batch = _matcher(summary, resume)
     now = timezone.now()
-    import_rows(rows, headers, columns, summary, zone=zone, now=now, batch_size=batch_size, on_batch=on_batch)
+    import_rows(
+        rows,
+        headers,
+        columns,
+        summary,
+        zone=zone,
+        now=now,
+        batch_size=batch_size,
+        on_batch=on_batch,
+        on_progress=on_progress,
+    )
     return summary
 
 
+def check_header(stream: TextIO) -> dict[str, str]:
+    """The columns the file's header maps (field: header), reading only up to the header line.
+
+    Raises `SendDetailsError` (`MissingColumns` for a required column) as the import would.
+    """
+    try:
+        _, header = next(_read_rows(stream))
+    except StopIteration:
+        raise SendDetailsError("The file is empty: expected a header row first.") from None
+    headers = _unique(header)
+    return {name: headers[index] for name, index in _locate(headers, column_mapping()).items()}
+
+
 def _import_by_copy(
-    stream: TextIO, mapping: dict[str, tuple[str, ...]], zone: tzinfo, resume: Resume | None
+    stream: TextIO,
+    mapping: dict[str, tuple[str, ...]],
+    zone: tzinfo,
+    resume: Resume | None,
+    on_progress: OnProgress | None,
+    lines_per_batch: int,
 ) -> ImportSummary:
     """The import through COPY (`send_details_copy`); rows the SQL cannot read come back to `read_reports`."""
     header_line, delimiter, header = send_details_copy.read_header(stream)
@@ -255,6 +320,8 @@ def _import_by_copy(
             read_reports, headers=headers, columns=columns, summary=summary, zone=zone, now=now
         ),
         to_number=stored_number,
+        on_progress=on_progress,
+        lines_per_batch=lines_per_batch,
     )
     summary.rows += counts.rows
     summary.imported += counts.imported
@@ -299,18 +366,31 @@ def import_rows(
     now: datetime,
     batch_size: int,
     on_batch: Callable[[list[StatusReport]], object] | None,
+    on_progress: OnProgress | None = None,
 ) -> None:
-    """Read and store `rows` (line, cells) one by one, in batches: the rules of `ingest.build_report`."""
+    """Read and store `rows` (line, cells) one by one, in batches: the rules of `ingest.build_report`.
+
+    With `on_progress`, each batch and the call that reports it share one transaction.
+    """
     # Where a stored report's raw row keeps the number as written (keys are cleaned like values).
     number_header = ingest.clean_text(headers[columns["number"]]) if "number" in columns else None
     batch: list[StatusReport] = []
+
+    def flush() -> None:
+        if on_progress is None:
+            _store(batch, summary, number_header, on_batch)
+            return
+        with transaction.atomic():
+            _store(batch, summary, number_header, on_batch)
+            on_progress(Progress(rows=summary.rows, imported=summary.imported, resumed=summary.resumed))
+
     for _, report in read_reports(rows, headers, columns, summary, zone=zone, now=now):
         batch.append(report)
         if len(batch) >= batch_size:
-            _store(batch, summary, number_header, on_batch)
+            flush()
             batch = []
     if batch:
-        _store(batch, summary, number_header, on_batch)
+        flush()
 
 
 def read_reports(
@@ -383,18 +463,7 @@ def _locate(headers: list[str], mapping: dict[str, tuple[str, ...]]) -> dict[str
                 break
     missing = [name for name in REQUIRED_FIELDS if name not in columns]
     if missing:
-        accepted = [f"  {name}: " + ", ".join(f'"{alias}"' for alias in mapping[name]) for name in missing]
-        found = ", ".join(f'"{name}"' for name in headers) or "none"
-        raise SendDetailsError(
-            "\n".join(
-                [
-                    f"The file has no column for {' and '.join(missing)}. Accepted header names:",
-                    *accepted,
-                    f"The file's headers are: {found}.",
-                    "Other names can be added with the SEND_DETAILS_COLUMNS setting.",
-                ]
-            )
-        )
+        raise MissingColumns(missing, {name: mapping[name] for name in missing}, headers)
     return columns
 
 

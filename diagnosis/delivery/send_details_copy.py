@@ -62,6 +62,19 @@ class Declined(Exception):
 
 
 Resume = Callable[[Sequence[str], Sequence[str]], list[int]]
+
+
+@dataclass
+class Progress:
+    """How far an import got: rows read, reports stored, cases resumed, as of the last stored batch."""
+
+    rows: int
+    imported: int
+    resumed: list[int]
+
+
+# Called inside each stored batch's transaction, so what it writes commits with the batch.
+OnProgress = Callable[[Progress], object]
 # `send_details.read_reports` for some (line, cells): each usable row as (line, report).
 ReadRows = Callable[[Iterable[tuple[int, list[str]]]], Iterator[tuple[int, StatusReport]]]
 
@@ -118,8 +131,13 @@ def import_by_copy(
     resume: Resume | None,
     read_rows: ReadRows,
     to_number: Callable[[str], str],
+    on_progress: OnProgress | None = None,
+    lines_per_batch: int = LINES_PER_BATCH,
 ) -> Counts:
-    """Store the rows after the header (see the module's docstring); `Declined` before storing any."""
+    """Store the rows after the header (see the module's docstring); `Declined` before storing any.
+
+    `on_progress` is called in each batch's transaction; smaller `lines_per_batch` report more often.
+    """
     counts = Counts()
     try:
         staged = _stage(stream, len(layout.headers), layout.delimiter)
@@ -128,8 +146,8 @@ def import_by_copy(
         fast.read_leftovers(read_rows)
         last = 0
         while last < staged:
-            first_n, last = last + 1, min(last + LINES_PER_BATCH, staged)
-            fast.store(first_n, last, counts)
+            first_n, last = last + 1, min(last + lines_per_batch, staged)
+            fast.store(first_n, last, counts, on_progress)
         # Rows read in Python were counted there (blank ones not at all); the SQL read the others.
         fast_rows = staged - fast.leftover_rows
         counts.rows = fast_rows
@@ -271,7 +289,7 @@ class _Fast:
             cursor.execute(f"ANALYZE {NUMBERS}")
             cursor.execute(f"ANALYZE {HOURS}")
 
-    def store(self, first: int, last: int, counts: Counts) -> None:
+    def store(self, first: int, last: int, counts: Counts, on_progress: OnProgress | None = None) -> None:
         """Insert the reports of staged rows `first`..`last`, in file order; one transaction."""
         key = "r.m || '|' || coalesce(r.seq, 0) || '|' || upper(r.st) || '|' || " + (
             """coalesce(to_char(r.utc, 'YYYYMMDD"T"HH24MISS"Z"'), '-')"""
@@ -319,6 +337,8 @@ class _Fast:
             if self.resume is not None and inserted:
                 # In the batch's transaction: its reports are stored as matched only if this resumes.
                 counts.resumed.extend(_resume(self.resume, floor, self.now))
+            if on_progress is not None:
+                on_progress(Progress(rows=last, imported=self.inserted, resumed=counts.resumed))
 
     def read_leftovers(self, read_rows: ReadRows) -> None:
         """Read the rows the SQL cannot in Python (`send_details.read_reports`), into `READ`."""

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -79,8 +80,9 @@ def causes_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
 @work_cases
 def queue_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     """The queue as filtered on screen (same tab, search and order), every page of it."""
-    tab, text, sort = QueueForm(request.GET).values()
+    chosen, text, sort = QueueForm(request.GET).values()
     search = queue.parse_search(text, settings.PHONE_REGION or None)
+    tab = queue.scope(chosen, search)
     rows = exports.queue_rows(queue.cases(tab, request.user, search, sort))
     return exports.stream_csv(f"cases-{tab}.csv", exports.queue_header(), rows)
 
@@ -105,7 +107,10 @@ def reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
                 form.add_error(None, str(exc))
             else:
                 who = (assignee.get_full_name() or assignee.get_username()) if assignee else "nobody"
-                messages.success(request, f"{len(moved)} case(s) now assigned to {who}.")
+                done = ngettext(
+                    "%(n)d case now assigned to %(who)s.", "%(n)d cases now assigned to %(who)s.", len(moved)
+                )
+                messages.success(request, done % {"n": len(moved), "who": who})
                 return redirect(_back(request, form.cleaned_data["next"]))
     context = {"form": form, "cases": form.chosen(), "back": _back(request, form["next"].value() or "")}
     return render(request, "diagnosis/leads/reassign.html", context)

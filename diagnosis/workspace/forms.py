@@ -40,11 +40,12 @@ class QueueForm(forms.Form):
     after = forms.CharField(required=False, max_length=200)
     before = forms.CharField(required=False, max_length=200)
 
-    def values(self) -> tuple[Tab, str, Sort]:
-        """Tab, search text and sort; anything unreadable falls back to the defaults."""
+    def values(self) -> tuple[Tab | None, str, Sort]:
+        """The tab chosen (None for none: `queue.scope` decides), search text and sort;
+        anything unreadable falls back to the defaults."""
         data = self.cleaned_data if self.is_valid() else {}
         return (
-            Tab(data.get("tab") or Tab.UNASSIGNED),
+            Tab(data["tab"]) if data.get("tab") else None,
             data.get("q") or "",
             Sort(data.get("sort") or Sort.OLDEST),
         )

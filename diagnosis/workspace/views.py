@@ -7,7 +7,6 @@ an ordinary POST that redirects back to the case page.
 from __future__ import annotations
 
 import functools
-import io
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -35,7 +34,7 @@ from diagnosis.cases import (
     testsms,
     unseen_replies,
 )
-from diagnosis.delivery import ingest, send_details
+from diagnosis.delivery import ingest
 from diagnosis.guide import Kind
 from diagnosis.guide.engine import GuideError
 from diagnosis.models import Case, Escalation, StaffNotification, StaffPreference
@@ -47,7 +46,6 @@ from diagnosis.workspace.forms import (
     NoteForm,
     QueueForm,
     ReplyForm,
-    SendDetailsUploadForm,
     StepForm,
     TestSmsForm,
     status_code_options,
@@ -80,21 +78,27 @@ def _wants_partial(request: AuthenticatedHttpRequest) -> bool:
 @vary_on_headers("HX-Request")
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = QueueForm(request.GET)
-    tab, text, sort = form.values()
+    chosen, text, sort = form.values()
     after, before = form.cursors()
     search = queue.parse_search(text, settings.PHONE_REGION or None)
+    tab = queue.scope(chosen, search)
     page = queue.page(tab, request.user, search, sort, after=after, before=before)
     queue_rows.label(page.object_list)
     context = {
         "form": form,
         "tab": tab,
+        # Kept by the search form: a search with no tab chosen looks through every case.
+        "chosen_tab": chosen or "",
+        "everywhere": chosen is None and bool(search.kind),
         "tabs": [(t, queue.TAB_LABELS[t]) for t in queue.Tab],
+        "tab_labels": queue.TAB_LABELS,
         "counts": queue.tab_counts(request.user),
         "search": search,
+        "summary": queue.summary(request.user, search),
         "sort": sort,
         "page": page,
         # Tab, search and sort for the pager's links, which add a cursor.
-        "links_query": urlencode({"tab": tab, "q": search.text, "sort": sort}),
+        "links_query": urlencode({"tab": chosen or "", "q": search.text, "sort": sort}),
     }
     template = (
         "diagnosis/case_list.html#queue-results" if _wants_partial(request) else "diagnosis/case_list.html"
@@ -470,30 +474,6 @@ def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     StaffPreference.objects.update_or_create(user=request.user, defaults={"email_when_case_resumes": wants})
     messages.success(request, "Preference saved.")
     return redirect("home")
-
-
-@require_http_methods(["GET", "POST"])
-@permission_required(roles.REVIEW_TEAM, raise_exception=True)
-def send_details_import(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """A lead uploads the console's Send Details export; reports are stored once each."""
-    form = SendDetailsUploadForm(request.POST or None, request.FILES or None)
-    summary = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        stream = io.TextIOWrapper(upload.file, encoding=form.cleaned_data["encoding"], newline="")
-        try:
-            summary = send_details.import_send_details(
-                stream, resume=matching.reports_arrived, timezone_name=form.cleaned_data["timezone"]
-            )
-        except send_details.SendDetailsError as exc:
-            form.add_error("file", str(exc))
-        except UnicodeDecodeError:
-            form.add_error(
-                "file",
-                "The file is not in the chosen encoding; try the other one. "
-                "Rows read before the problem are kept, and importing again never stores them twice.",
-            )
-    return render(request, "diagnosis/send_details_import.html", {"form": form, "summary": summary})
 
 
 @require_safe

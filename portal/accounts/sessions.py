@@ -22,6 +22,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import ngettext
 
 from portal.accounts.audit import address
 from portal.accounts.redirects import send_to
@@ -54,9 +55,19 @@ def ended_because(session: Any, now: float) -> str | None:
         return None
     hours, minutes = settings.STAFF_SESSION_MAX_HOURS, settings.STAFF_SESSION_IDLE_MINUTES
     if now - signed_in >= hours * 3600:
-        return f"You were signed out because you signed in more than {hours} hours ago. Please sign in again."
+        reason = ngettext(
+            "You were signed out because you signed in more than %(n)d hour ago.",
+            "You were signed out because you signed in more than %(n)d hours ago.",
+            hours,
+        )
+        return f"{reason % {'n': hours}} Please sign in again."
     if now - last_active >= minutes * 60:
-        return f"You were signed out after {minutes} minutes of inactivity. Please sign in again."
+        reason = ngettext(
+            "You were signed out after %(n)d minute of inactivity.",
+            "You were signed out after %(n)d minutes of inactivity.",
+            minutes,
+        )
+        return f"{reason % {'n': minutes}} Please sign in again."
     return None
 
 

@@ -93,3 +93,16 @@ document.addEventListener("htmx:afterRequest", function (event) {
     quiet.value = "";
   }
 });
+
+// Send Details import: a new upload clears the previous import's result and errors at once,
+// before the file is sent (the form's data-clears names what to empty).
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var form = event.detail && event.detail.elt;
+  if (!form || !form.hasAttribute || !form.hasAttribute("data-clears")) return;
+  document.querySelectorAll(form.getAttribute("data-clears")).forEach(function (region) {
+    region.innerHTML = "";
+  });
+  form.querySelectorAll(".field-error, .error-summary").forEach(function (error) {
+    error.remove();
+  });
+});

@@ -27,7 +27,7 @@ from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
 from diagnosis.cases import services
 from diagnosis.guide import get_guide
-from diagnosis.models import Case, Escalation, StatusSource
+from diagnosis.models import Case, Escalation, SendDetailsImport, StatusSource
 from tests.diagnosis.conftest import MSG_ID, route_to, store_report, walk_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -287,6 +287,20 @@ def lead_pages(visitor: Visitor, data: Seeded) -> None:
     visitor.watch.settle(page, visitor.who)
     visitor.open(f"/leads/reassign/?case={data.waiting.reference}&case={data.new.reference}")
     visitor.open("/leads/import/")
+    running = SendDetailsImport.objects.create(
+        file_name="running.csv", encoding="utf-8-sig", timezone_name="UTC", state="running", rows_estimate=9
+    )
+    visitor.open(f"/leads/import/{running.pk}/")  # the progress bar, which polls
+    finished = SendDetailsImport.objects.create(
+        file_name="done.csv",
+        encoding="utf-8-sig",
+        timezone_name="UTC",
+        state="done",
+        rejected=1,
+        rejections=[[3, "the status is empty"]],
+        resumed=[data.waiting.pk],
+    )
+    visitor.open(f"/leads/import/{finished.pk}/")
     visitor.open("/cases/?tab=all")
     visitor.open("/accounts/lockouts/")
     visitor.open(f"/leads/cases/{data.resolved.reference}/erase/")

@@ -78,7 +78,7 @@ def test_lead_reassigns_from_the_overview_and_the_agent_sees_it(
     page.get_by_label("Give them to").select_option(label="Avery")
     page.get_by_role("button", name="Reassign", exact=True).click()
 
-    expect(page.get_by_text("1 case(s) now assigned to Avery.")).to_be_visible()
+    expect(page.get_by_text("1 case now assigned to Avery.")).to_be_visible()
     expect(page.locator("#queue-results")).to_contain_text("No case matches this filter")  # no longer Blake's
     case.refresh_from_db()
     assert case.assigned_to == agent

@@ -139,7 +139,7 @@ def test_the_admin_erases_the_selected_cases(admin_client_: Client, make_case: C
         "/admin/diagnosis/case/", {"action": "erase_selected", "_selected_action": [case.pk]}, follow=True
     )
 
-    assert response.status_code == 200 and "Personal data erased in 1 case(s)" in response.content.decode()
+    assert response.status_code == 200 and "Personal data erased in 1 case;" in response.content.decode()
     case.refresh_from_db()
     assert case.erased_at is not None and case.reporter_email == "erased@erased.invalid"
 

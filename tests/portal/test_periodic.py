@@ -26,6 +26,7 @@ WORK = {
     "waiting-sweep": "diagnosis.cases.sweep.sweep",
     "match-unmatched-reports": "diagnosis.cases.matching.match_unmatched",
     "apply-retention": "diagnosis.cases.retention.apply_retention",
+    "dispatch-send-details-imports": "diagnosis.cases.send_details_imports.dispatch_stale",
 }
 
 

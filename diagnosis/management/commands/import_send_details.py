@@ -15,7 +15,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from diagnosis.cases import matching
-from diagnosis.delivery.send_details import SendDetailsError, import_send_details, parse_zone
+from diagnosis.delivery.send_details import (
+    MissingColumns,
+    SendDetailsError,
+    import_send_details,
+    parse_zone,
+)
 
 CHUNK = 1 << 16
 
@@ -69,6 +74,9 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}.") from None
         except UnicodeDecodeError as exc:
             raise CommandError(undecodable(path, encoding, exc.reason)) from None
+        except MissingColumns as exc:
+            hint = "Other names can be added with the SEND_DETAILS_COLUMNS setting."
+            raise CommandError(f"{path}: {exc} {hint}") from None
         except SendDetailsError as exc:
             raise CommandError(f"{path}: {exc}") from None
         self.stdout.write(str(summary))

@@ -95,6 +95,7 @@ def test_revision_supersedes_later_answers_and_keeps_them(
     revised = case.events.get(kind=EventKind.REVISED)
     assert revised.data["superseded"] == ["status_is_delivrd", "number_dead"]
     assert revised.data["previous"] == "report_present"
+    assert revised.summary.endswith("; 2 later answers set aside")
 
 
 def test_revising_an_outcome_reopens_the_case(make_case: Callable[..., Case], agent: User) -> None:

@@ -181,6 +181,16 @@ def test_every_number_opens_the_queue_with_exactly_those_cases(
         assert len(listed.object_list) == figure.count, (figure, len(listed.object_list))
 
 
+def test_a_stale_limit_of_one_hour_reads_in_the_singular(
+    team: dict[str, Case], lead_client: Client, settings: Settings
+) -> None:
+    settings.LEAD_STALE_AFTER_HOURS = 1
+
+    content = lead_client.get("/leads/").content.decode()
+
+    assert "Untouched for 1 hour or more" in content
+
+
 def test_the_page_shows_the_panels_and_the_stale_limit_from_settings(
     team: dict[str, Case], lead_client: Client, settings: Settings
 ) -> None:
@@ -191,7 +201,7 @@ def test_the_page_shows_the_panels_and_the_stale_limit_from_settings(
 
     content = response.content.decode()
     assert response.status_code == 200
-    assert "untouched for 6 h or more" in content
+    assert "untouched for 6 h or more" in content and "Untouched for 6 hours or more" in content
     assert 'hx-trigger="every 30s"' in content
     assert "Record their answer" in content and f"/cases/{team['e1'].reference}/#escalations" in content
     assert "Past the deadline" in content
@@ -486,9 +496,11 @@ def test_a_filter_it_cannot_read_says_why_and_matches_nothing(
 
 
 def test_plain_searches_are_unchanged_by_filters() -> None:
-    assert queue.parse_search("2ea20735-f856-4376-afbf-570bd70a46ee_11840135").kind == "message"
-    assert queue.parse_search("state:new and more").kind == "message"  # not only filter words
-    assert queue.parse_search("SMS-ABCDEF").kind == "reference"
+    msg_id = "2ea20735-f856-4376-afbf-570bd70a46ee_11840135"
+    assert queue.parse_search(msg_id).terms == (queue.Term("message", msg_id),)
+    mixed = queue.parse_search("state:new and more")  # not only filter words
+    assert mixed.kind != "filter" and not mixed.terms and "is not a case reference" in mixed.problem
+    assert queue.parse_search("SMS-ABCDEF").terms == (queue.Term("reference", "SMS-ABCDEF"),)
 
 
 def test_the_queue_says_what_the_filter_is(lead_client: Client, make_case: Callable[..., Case]) -> None:
@@ -547,7 +559,7 @@ def test_reassign_many_at_once(
     )
 
     assert response.redirect_chain == [("/cases/?tab=unassigned", 302)]
-    assert "3 case(s) now assigned to Avery." in response.content.decode()
+    assert "3 cases now assigned to Avery." in response.content.decode()
     assert set(Case.objects.values_list("assigned_to", flat=True)) == {agent.pk}
     events = Event.objects.filter(kind=EventKind.ASSIGNED, data__assignee=agent.pk)
     assert sorted(events.values_list("case_id", flat=True)) == sorted(c.pk for c in cases)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -59,3 +62,12 @@ def test_leads_and_admins_see_locked_sign_ins(
     page = client.get("/accounts/lockouts/")
     assert page.status_code == 200
     assert "No account or address is locked right now." in page.content.decode()
+
+
+def test_the_lockout_rule_reads_in_the_singular_too(client: Client, lead: User, settings: Any) -> None:
+    settings.AXES_FAILURE_LIMIT, settings.AXES_COOLOFF_TIME = 1, timedelta(minutes=1)
+    client.force_login(lead)
+
+    text = client.get("/accounts/lockouts/").content.decode()
+
+    assert "After 1 failed sign-in, the account" in text and "cannot sign in for 1 minute." in text

@@ -7,11 +7,14 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
 from django.contrib.auth.models import User
 from django.test import Client
+
+from portal.accounts import sessions
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +112,23 @@ def test_production_cookies_carry_the_host_prefix() -> None:
     assert result.stdout.split() == ["__Host-sessionid", "__Host-csrftoken", str(35 * 60), "True"], (
         result.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("hours", "minutes", "idle", "expected"),
+    [
+        (1, 30, 10, "You were signed out because you signed in more than 1 hour ago."),
+        (12, 1, 120, "You were signed out after 1 minute of inactivity."),
+        (12, 30, 3600, "You were signed out after 30 minutes of inactivity."),
+    ],
+)
+def test_the_reason_a_session_ended_reads_in_the_singular_too(
+    settings: Any, hours: int, minutes: int, idle: int, expected: str
+) -> None:
+    settings.STAFF_SESSION_MAX_HOURS, settings.STAFF_SESSION_IDLE_MINUTES = hours, minutes
+    now = 10_000_000.0
+    session = {sessions.SIGNED_IN_AT: now - 3 * 3600, sessions.LAST_ACTIVE_AT: now - idle}
+
+    reason = sessions.ended_because(session, now)
+
+    assert reason is not None and reason.startswith(expected)
