@@ -4,7 +4,7 @@ from django.urls import path, register_converter
 
 from diagnosis.leads import imports as lead_imports
 from diagnosis.leads import views as lead_views
-from diagnosis.workspace import views
+from diagnosis.workspace import live_views, views
 from diagnosis.workspace.converters import ReferenceConverter
 
 register_converter(ReferenceConverter, "ref")
@@ -16,6 +16,7 @@ urlpatterns = [
     path("cases/export.csv", lead_views.queue_export, name="case-export"),
     path("cases/<ref:reference>/", views.case_detail, name="case-detail"),
     path("cases/<ref:reference>/part/<slug:region>/", views.case_part, name="case-part"),
+    path("cases/<ref:reference>/changes/", live_views.case_changes, name="case-changes"),
     path("cases/<ref:reference>/step/", views.case_step, name="case-step"),
     path("cases/<ref:reference>/revise/<slug:node>/", views.case_revise, name="case-revise"),
     path("cases/<ref:reference>/escalate/", views.case_escalate, name="case-escalate"),
@@ -32,6 +33,7 @@ urlpatterns = [
         views.escalation_answer,
         name="escalation-answer",
     ),
+    path("notifications/changes/", live_views.notifications_changes, name="notifications-changes"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
     path("preferences/", views.preferences, name="preferences"),
     path("leads/", lead_views.lead_dashboard, name="lead-dashboard"),

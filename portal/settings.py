@@ -264,6 +264,10 @@ if TRENDS_REFRESH_SECONDS:
         "options": {"expires": TRENDS_REFRESH_SECONDS},
     }
 
+# Open case pages and the home page's notifications ask this often whether anything changed
+# (diagnosis.cases.live): one cheap query per ask, and a refresh only when something did.
+LIVE_UPDATE_SECONDS = env_int("LIVE_UPDATE_SECONDS", 4, minimum=1)
+
 # Callbacks store status reports unmatched; this often, beat's matcher resumes the waiting
 # cases they concern, in sets. Each report is matched at least once, each case resumed once.
 DIAGNOSIS_MATCH_SECONDS = env_int("DIAGNOSIS_MATCH_SECONDS", 5, minimum=1)

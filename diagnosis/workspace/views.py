@@ -23,7 +23,17 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from diagnosis.cases import access, casefile, escalations, matching, queue, services, testsms, unseen_replies
+from diagnosis.cases import (
+    access,
+    casefile,
+    escalations,
+    live,
+    matching,
+    queue,
+    services,
+    testsms,
+    unseen_replies,
+)
 from diagnosis.delivery import ingest
 from diagnosis.guide import Kind
 from diagnosis.guide.engine import GuideError
@@ -152,13 +162,18 @@ def _page(request: AuthenticatedHttpRequest, case: Case, **extra: object) -> Htt
     ?panels=all asks for everything at once (the link offered without JavaScript).
     """
     context = _detail_context(request, case, lazy=request.GET.get("panels") != "all", **extra)
+    # What the page's poller asks with (live_views.case_changes). Read with the case row when
+    # the view used `live.with_stamp`, so that anything committed after it is news.
+    stamp = live.stamp_of(case) if hasattr(case, "live_event_at") else live.case_stamp(case.reference)
+    context.update(live=stamp, live_seconds=settings.LIVE_UPDATE_SECONDS)
     return render(request, "diagnosis/case_detail.html", context)
 
 
 @require_safe
 @work_cases
 def case_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
-    case = _case(reference)
+    # The live stamp is read with the case row, before anything the page shows.
+    case = get_object_or_404(live.with_stamp(Case.objects.select_related("assigned_to")), reference=reference)
     # Before rendering, so the navigation's count already leaves this case out.
     unseen_replies.seen(case, request.user)
     return _page(request, case)

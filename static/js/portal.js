@@ -25,12 +25,16 @@ function showProblem(text) {
 // which htmx would have to evaluate as code.
 // A panel still loading (partials/lazy_panel.html) may have been read before the change:
 // it fetches itself once more as soon as it is in the page.
+// A region with a form the person is filling in is left alone, so no typed text is lost;
+// submitting it answers with the region anyway.
 var changedWhileLoading = {};
 document.addEventListener("case-changed", function (event) {
   var answered = event.detail && event.detail.region;
   document.querySelectorAll("[data-case-region]").forEach(function (region) {
-    if (region.id !== answered) htmx.trigger(region, "case-region-stale");
+    if (region.id !== answered && !beingEdited(region)) htmx.trigger(region, "case-region-stale");
   });
+  // The person's own change: the poller only renews its token, the page being fresh already.
+  if (!(event.detail && event.detail.live)) askQuietly(document.getElementById("case-live"));
   document.querySelectorAll(".lazy-panel[id]").forEach(function (panel) {
     changedWhileLoading[panel.id] = true;
   });
@@ -40,6 +44,53 @@ document.addEventListener("htmx:load", function (event) {
   if (panel && panel.id && changedWhileLoading[panel.id] && panel.hasAttribute("data-case-region")) {
     delete changedWhileLoading[panel.id];
     htmx.trigger(panel, "case-region-stale");
+  }
+});
+
+function beingEdited(region) {
+  var fields = region.querySelectorAll("input, textarea, select");
+  for (var i = 0; i < fields.length; i++) {
+    var field = fields[i];
+    if (field.type === "hidden" || field.type === "submit" || field.type === "button") continue;
+    if (field === document.activeElement) return true;
+    if (field.type === "checkbox" || field.type === "radio") {
+      if (field.checked !== field.defaultChecked) return true;
+    } else if (field.tagName === "SELECT") {
+      for (var j = 0; j < field.options.length; j++) {
+        if (field.options[j].selected !== field.options[j].defaultSelected) return true;
+      }
+    } else if (field.value !== field.defaultValue) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Live pages (diagnosis/cases/live.py): elements marked data-live-poll ask every few seconds
+// whether anything changed. A hidden tab does not ask; it asks at once when shown again.
+document.addEventListener("htmx:confirm", function (event) {
+  if (document.hidden && event.target.hasAttribute("data-live-poll")) event.preventDefault();
+});
+document.addEventListener("visibilitychange", function () {
+  if (document.hidden) return;
+  document.querySelectorAll("[data-live-poll]").forEach(function (poller) {
+    htmx.trigger(poller, "live-check");
+  });
+});
+
+function askQuietly(poller) {
+  var quiet = document.getElementById("case-live-quiet");
+  if (!poller || !quiet || !poller.hasAttribute("data-live-poll")) return;
+  quiet.value = "1";
+  htmx.trigger(poller, "live-check");
+}
+// A quiet ask is for one request only: once it is answered (even with nothing to swap), the
+// next asks are ordinary again. An ask already on its way when it was set leaves it set.
+document.addEventListener("htmx:afterRequest", function (event) {
+  var quiet = document.getElementById("case-live-quiet");
+  var path = event.detail.pathInfo && event.detail.pathInfo.finalRequestPath;
+  if (quiet && event.detail.elt && event.detail.elt.id === "case-live" && path && path.indexOf("quiet=1") !== -1) {
+    quiet.value = "";
   }
 });
 

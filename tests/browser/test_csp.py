@@ -40,6 +40,8 @@ NOT_PAGES = {
     "cases/export.csv": "a CSV download (its headers: tests/portal/test_security_headers.py)",
     "leads/export.csv": "a CSV download (its headers: tests/portal/test_security_headers.py)",
     "cases/<ref:reference>/screenshot/": "the customer's uploaded image, served as a file",
+    "cases/<ref:reference>/changes/": "the case page's poll: 204, or a fragment swapped into the page",
+    "notifications/changes/": "the home page's poll: 204, or a fragment swapped into the page",
     "admin/jsi18n/": "a script file, loaded by the admin pages visited here",
     "admin/autocomplete/": "JSON for autocomplete widgets",
     "admin/r/<path:content_type_id>/<path:object_id>/": "a redirect to the object's page on the site",

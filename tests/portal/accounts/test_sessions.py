@@ -88,6 +88,8 @@ def test_the_polling_elements_are_marked_as_background() -> None:
         "templates/diagnosis/partials/test_sms_panel.html",
         "templates/diagnosis/leads/dashboard.html",
         "templates/portal/home.html",
+        "templates/diagnosis/partials/case_live_poller.html",
+        "templates/diagnosis/partials/home_notifications.html",
     ):
         text = (ROOT / template).read_text()
         assert "every " in text
