@@ -23,6 +23,7 @@ from functools import partial
 from typing import IO
 
 from celery import shared_task
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -41,8 +42,6 @@ logger = logging.getLogger(__name__)
 # How long a worker holds an import without storing a batch; a killed worker's import
 # waits this long before another worker takes it over.
 LEASE = timedelta(minutes=10)
-# Lines stored per batch on PostgreSQL: each batch moves the progress bar.
-BATCH_LINES = 50_000
 # An import queued this long ago that no worker took is queued again (a lost task message).
 UNCLAIMED_AFTER = timedelta(minutes=1)
 # Runs that may end without finishing (worker killed, database gone) before the import is given up.
@@ -155,6 +154,7 @@ def run(pk: int) -> bool:
     if claimed is None:
         return False
     lease, job = claimed
+    batch_lines = settings.SEND_DETAILS_IMPORT_BATCH_LINES
     # What earlier, interrupted runs stored (committed with their batches).
     imported_before, resumed_before = job.imported, list(job.resumed)
 
@@ -176,7 +176,8 @@ def run(pk: int) -> bool:
                 resume=matching.reports_arrived,
                 timezone_name=job.timezone_name,
                 on_progress=progress,
-                lines_per_batch=BATCH_LINES,
+                lines_per_batch=batch_lines,
+                batch_size=min(batch_lines, send_details_copy.ROW_BATCH),
             )
     except LostClaim:
         logger.warning("Send Details import %s was taken over by another worker", pk)
