@@ -26,7 +26,7 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -34,6 +34,7 @@ from django.utils import timezone
 from diagnosis.cases import matching
 from diagnosis.delivery import send_details, send_details_copy
 from diagnosis.models import Case, ImportState, SendDetailsImport
+from portal.db_retry import reconnecting
 from portal.periodic import once_per_slot
 from portal.publish import publish, publish_on_commit
 
@@ -190,7 +191,7 @@ def run(pk: int) -> bool:
         return _fail(lease, "The uploaded file is no longer stored; upload it again.")
     except Exception:
         # Left to the next run (`dispatch_stale`), up to MAX_ATTEMPTS.
-        SendDetailsImport.objects.filter(pk=pk, claimed_until=lease.until).update(claimed_until=None)
+        _release(lease)
         raise
     try:
         lease.renew(
@@ -209,6 +210,22 @@ def run(pk: int) -> bool:
         return False
     _drop_file(pk)
     return True
+
+
+def _release(lease: _Claim) -> None:
+    """End the lease so the next dispatch runs the import again, not only once the lease runs out.
+
+    A dropped connection is what most often ends a run early: the release then takes a new
+    one. With the database still out of reach the import waits for its lease to end.
+    """
+    try:
+        reconnecting(
+            lambda: SendDetailsImport.objects.filter(pk=lease.pk, claimed_until=lease.until).update(
+                claimed_until=None
+            )
+        )
+    except DatabaseError:
+        logger.warning("Send Details import %s stays claimed until its lease ends", lease.pk, exc_info=True)
 
 
 def _merged(before: list[int], now: list[int]) -> list[int]:

@@ -27,6 +27,7 @@ from django.test import Client
 from django.utils import timezone
 
 from diagnosis.cases import send_details_imports
+from diagnosis.delivery import send_details_copy
 from diagnosis.models import Case, CaseState, EventKind, ImportState, SendDetailsImport, StatusReport
 from tests.diagnosis.conftest import walk_to
 from tests.diagnosis.leads.test_import_view import WAITING_ROUTE, post, rows, upload, wait_until_finished
@@ -90,6 +91,16 @@ def backends_waiting_for_a_lock() -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def backends_running(statement: str) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'"
+            " AND query LIKE %s",
+            [statement + "%"],
         )
         return [pid for (pid,) in cursor.fetchall()]
 
@@ -240,3 +251,37 @@ def test_a_connection_dropped_mid_batch_releases_the_import_and_the_next_dispatc
     assert send_details_imports.dispatch_stale() == 1, "queued again at beat's next tick, not after the lease"
 
     assert_finished_once(wait_until_finished(job.pk), case, attempts=2)
+
+
+def test_a_connection_dropped_outside_a_batch_releases_the_import_too(
+    requires_postgres: None, celery_worker: Any, client: Client, lead: User, settings: Any
+) -> None:
+    # Before its batches, outside any transaction, the worker sends the file's distinct
+    # numbers to PostgreSQL as it reads them: with many numbers that takes seconds.
+    count = 20_000
+    settings.SEND_DETAILS_IMPORT_BATCH_LINES = 5000
+    client.force_login(lead)
+
+    post(client, rows(count))
+    job = SendDetailsImport.objects.get()
+    numbers = f"COPY {send_details_copy.NUMBERS}"
+    wait_for("the worker sending the file's numbers", lambda: backends_running(numbers))
+    [worker_backend] = backends_running(numbers)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [worker_backend])
+
+    wait_for("the import released", lambda: SendDetailsImport.objects.get(pk=job.pk).claimed_until is None)
+    job.refresh_from_db()
+    assert (job.state, job.attempts, job.rows_done) == (ImportState.RUNNING, 1, 0)
+    assert not StatusReport.objects.exists()
+
+    assert send_details_imports.dispatch_stale() == 1
+    job = wait_until_finished(job.pk)
+    assert (job.state, job.rows_done, job.imported, job.duplicates, job.attempts) == (
+        ImportState.DONE,
+        count,
+        count,
+        0,
+        2,
+    )
+    assert StatusReport.objects.count() == count
