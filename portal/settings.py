@@ -284,6 +284,10 @@ CELERY_BEAT_SCHEDULE["dispatch-send-details-imports"] = {
     "schedule": timedelta(seconds=30),
     "options": {"expires": 30},
 }
+# Lines an import stores per transaction on PostgreSQL: one step of its progress bar, and
+# what a worker killed mid-batch has to store again. Files read row by row (those COPY
+# cannot take) are stored in batches of at most 2,000 rows, kept in memory.
+SEND_DETAILS_IMPORT_BATCH_LINES = env_int("SEND_DETAILS_IMPORT_BATCH_LINES", 50_000, minimum=1)
 
 CELERY_BEAT_SCHEDULE["waiting-sweep"] = {
     "task": "diagnosis.sweep_waiting_cases",

@@ -23,9 +23,10 @@ from functools import partial
 from typing import IO
 
 from celery import shared_task
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -33,6 +34,7 @@ from django.utils import timezone
 from diagnosis.cases import matching
 from diagnosis.delivery import send_details, send_details_copy
 from diagnosis.models import Case, ImportState, SendDetailsImport
+from portal.db_retry import reconnecting
 from portal.periodic import once_per_slot
 from portal.publish import publish, publish_on_commit
 
@@ -41,8 +43,6 @@ logger = logging.getLogger(__name__)
 # How long a worker holds an import without storing a batch; a killed worker's import
 # waits this long before another worker takes it over.
 LEASE = timedelta(minutes=10)
-# Lines stored per batch on PostgreSQL: each batch moves the progress bar.
-BATCH_LINES = 50_000
 # An import queued this long ago that no worker took is queued again (a lost task message).
 UNCLAIMED_AFTER = timedelta(minutes=1)
 # Runs that may end without finishing (worker killed, database gone) before the import is given up.
@@ -155,6 +155,7 @@ def run(pk: int) -> bool:
     if claimed is None:
         return False
     lease, job = claimed
+    batch_lines = settings.SEND_DETAILS_IMPORT_BATCH_LINES
     # What earlier, interrupted runs stored (committed with their batches).
     imported_before, resumed_before = job.imported, list(job.resumed)
 
@@ -176,7 +177,8 @@ def run(pk: int) -> bool:
                 resume=matching.reports_arrived,
                 timezone_name=job.timezone_name,
                 on_progress=progress,
-                lines_per_batch=BATCH_LINES,
+                lines_per_batch=batch_lines,
+                batch_size=min(batch_lines, send_details_copy.ROW_BATCH),
             )
     except LostClaim:
         logger.warning("Send Details import %s was taken over by another worker", pk)
@@ -189,7 +191,7 @@ def run(pk: int) -> bool:
         return _fail(lease, "The uploaded file is no longer stored; upload it again.")
     except Exception:
         # Left to the next run (`dispatch_stale`), up to MAX_ATTEMPTS.
-        SendDetailsImport.objects.filter(pk=pk, claimed_until=lease.until).update(claimed_until=None)
+        _release(lease)
         raise
     try:
         lease.renew(
@@ -208,6 +210,22 @@ def run(pk: int) -> bool:
         return False
     _drop_file(pk)
     return True
+
+
+def _release(lease: _Claim) -> None:
+    """End the lease so the next dispatch runs the import again, not only once the lease runs out.
+
+    A dropped connection is what most often ends a run early: the release then takes a new
+    one. With the database still out of reach the import waits for its lease to end.
+    """
+    try:
+        reconnecting(
+            lambda: SendDetailsImport.objects.filter(pk=lease.pk, claimed_until=lease.until).update(
+                claimed_until=None
+            )
+        )
+    except DatabaseError:
+        logger.warning("Send Details import %s stays claimed until its lease ends", lease.pk, exc_info=True)
 
 
 def _merged(before: list[int], now: list[int]) -> list[int]:

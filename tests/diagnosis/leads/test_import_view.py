@@ -12,12 +12,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 
 from diagnosis.cases import send_details_imports
-from diagnosis.delivery import send_details
 from diagnosis.models import Case, CaseState, ImportState, SendDetailsImport, StatusReport
 from tests.diagnosis.conftest import MSG_ID, walk_to
 
@@ -174,71 +172,6 @@ def test_importing_the_same_file_again_counts_everything_as_already_known(client
     assert StatusReport.objects.count() == 5
 
 
-class Killed(BaseException):
-    """The worker dies: nothing in the run gets to clean up."""
-
-
-@pytest.mark.parametrize("ending", ["\n", "\n\n"], ids=["copy", "row-by-row"])
-def test_a_run_killed_midway_is_taken_over_once_its_lease_ends_without_doubling(
-    client: Client,
-    lead: User,
-    agent: User,
-    make_case: Callable[..., Case],
-    monkeypatch: pytest.MonkeyPatch,
-    ending: str,
-) -> None:
-    # A blank last line makes COPY decline the file: the row-by-row path commits its batches too.
-    case = walk_to(make_case(msg_ids=("m-5",)), WAITING_ROUTE, agent)
-    monkeypatch.setattr(send_details_imports, "BATCH_LINES", 2)
-    monkeypatch.setattr(send_details, "import_send_details", _small_row_batches(2))
-    client.force_login(lead)
-    post(client, rows(6).rstrip("\n") + ending)
-    job = SendDetailsImport.objects.get()
-    renew = send_details_imports._Claim.renew
-    seen: list[int] = []
-
-    def dies_in_the_third_batch(self: Any, **fields: Any) -> None:
-        renew(self, **fields)
-        seen.append(fields.get("rows_done", -1))
-        if len(seen) == 3:
-            raise Killed
-
-    monkeypatch.setattr(send_details_imports._Claim, "renew", dies_in_the_third_batch)
-    with pytest.raises(Killed):
-        send_details_imports.run(job.pk)
-    monkeypatch.undo()
-
-    job.refresh_from_db()
-    assert seen == [2, 4, 6]
-    # The third batch rolled back with its counters; the first two committed with theirs.
-    assert (job.state, job.rows_done, job.imported) == (ImportState.RUNNING, 4, 4)
-    assert StatusReport.objects.count() == 4 and job.resumed == []
-    assert send_details_imports.claim(job.pk) is None, "a live lease keeps other workers out"
-    assert send_details_imports.dispatch_stale() == 0
-
-    SendDetailsImport.objects.filter(pk=job.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
-    assert send_details_imports.run(job.pk) is True
-
-    job.refresh_from_db()
-    assert (job.state, job.imported, job.duplicates, job.rows_done, job.attempts) == (
-        ImportState.DONE,
-        6,
-        0,
-        6,
-        2,
-    )
-    assert job.resumed == [case.pk] and StatusReport.objects.count() == 6
-
-
-def _small_row_batches(size: int) -> Callable[..., Any]:
-    real = send_details.import_send_details
-
-    def run(*args: Any, **kwargs: Any) -> Any:
-        return real(*args, batch_size=size, **kwargs)
-
-    return run
-
-
 def test_a_file_that_stops_decoding_midway_fails_before_storing_anything(client: Client, lead: User) -> None:
     client.force_login(lead)
     # Past the first bytes the upload checks: only the worker reads that far.
@@ -255,29 +188,6 @@ def test_a_file_that_stops_decoding_midway_fails_before_storing_anything(client:
     assert job.state == ImportState.FAILED and "line 3002 cannot be read" in job.error
     assert not StatusReport.objects.exists()
     assert "The import stopped" in client.get(f"/leads/import/{job.pk}/").content.decode()
-
-
-def test_a_run_that_errors_releases_the_import_for_the_next_dispatch(
-    client: Client, lead: User, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    client.force_login(lead)
-    post(client, CSV)
-    job = SendDetailsImport.objects.get()
-
-    def database_gone(*args: Any, **kwargs: Any) -> None:
-        raise OperationalError("server closed the connection unexpectedly")
-
-    monkeypatch.setattr(send_details, "import_send_details", database_gone)
-    with pytest.raises(OperationalError):
-        send_details_imports.run(job.pk)
-    monkeypatch.undo()
-
-    job.refresh_from_db()
-    assert (job.state, job.claimed_until, job.attempts) == (ImportState.RUNNING, None, 1)
-    assert send_details_imports.dispatch_stale() == 1, "queued again at the next tick, not after the lease"
-    assert send_details_imports.run(job.pk) is True
-    job.refresh_from_db()
-    assert (job.state, job.imported, job.attempts) == (ImportState.DONE, 1, 2)
 
 
 def test_an_import_that_keeps_stopping_is_given_up_with_a_reason(client: Client, lead: User) -> None:
