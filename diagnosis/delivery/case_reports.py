@@ -38,6 +38,8 @@ class ReportRow(Protocol):
     """What sorting and verdicts read of a report: a `StatusReport`, or a row of just these columns."""
 
     @property
+    def pk(self) -> int: ...
+    @property
     def msg_id(self) -> str: ...
     @property
     def status(self) -> str: ...
@@ -181,7 +183,8 @@ def sort_reports(
             by_number.append(report)
 
     def newest_first(rows: list[R]) -> list[R]:
-        return sorted(rows, key=lambda r: (report_time(r), r.received_at, r.sequence), reverse=True)
+        # The id last, so reports alike in all else keep one order however they were fetched.
+        return sorted(rows, key=lambda r: (report_time(r), r.received_at, r.sequence, r.pk), reverse=True)
 
     return newest_first(own), newest_first(by_number), newest_first(tests)
 
@@ -371,7 +374,7 @@ def for_cases(cases: Sequence[Case]) -> dict[int, CaseReports]:
 
 
 # What a verdict reads of a report (`ReportRow`): fetched as plain rows, no model instances, no payload.
-_VERDICT_FIELDS = ("msg_id", "status", "total", "sequence", "updated_at", "received_at", "to_number")
+_VERDICT_FIELDS = ("pk", "msg_id", "status", "total", "sequence", "updated_at", "received_at", "to_number")
 
 
 def _verdict_rows(query: Q) -> list[ReportRow]:

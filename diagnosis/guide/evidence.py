@@ -45,9 +45,23 @@ class Standing(StrEnum):
     DELIVERED = "delivered"
 
 
-def _part_key(fact: ReportFact) -> tuple[bool, datetime, str, int, datetime]:
-    # The platform's time first; the rest only breaks ties between reports with the same code.
-    return (fact.reported_at is not None, fact.reported_at or _EPOCH, fact.status, fact.total, fact.at)
+def _part_key(fact: ReportFact) -> tuple[bool, datetime, str, str, int, int, datetime, str, bool]:
+    """Which of a part's failed reports decides: a total order over every field of a report.
+
+    The platform's time first; the rest only breaks ties. Two reports that tie on the key
+    are equal, so the choice never depends on the order they are given in.
+    """
+    return (
+        fact.reported_at is not None,
+        fact.reported_at or _EPOCH,
+        fact.status,
+        fact.branch,
+        fact.total,
+        fact.sequence,
+        fact.at,
+        fact.msg_id,
+        fact.final,
+    )
 
 
 @dataclass(frozen=True)
@@ -74,7 +88,8 @@ class MessageStatus:
     def describe(self) -> str:
         whole = f"all {self.parts} parts" if self.parts > 1 else "the message"
         if self.failure is not None:
-            number = self.failure.sequence or "?"
+            # A report the part numbers do not place (`_part`) names no part.
+            number = self.failure.sequence if 1 <= self.failure.sequence <= self.parts else "?"
             part = f"part {number} of {self.parts}" if self.parts > 1 else "the message"
             return f"{part} failed with {self.failure.status}"
         if not self.reported:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from diagnosis.cases import outbox, sweep, waiting
 from diagnosis.delivery import case_reports, ingest
+from diagnosis.guide.evidence import Standing, verdict
 from diagnosis.models import (
     AnswerRecord,
     Case,
@@ -366,6 +368,30 @@ def test_the_batch_reads_each_cases_evidence_as_the_case_alone_would(
     assert keyed == again
     if connection.vendor == "postgresql":
         assert len(queries) == 1  # reports
+
+
+def test_the_stored_verdict_is_the_one_any_arrival_order_gives(make_case: Callable[..., Case]) -> None:
+    """Reports that tie on time and code, and a later intermediate one: the verdict read from
+    the store (one case or a batch) is the verdict of the same reports in every order."""
+    case = make_case(msg_ids=("tied-1", "tied-2"))
+    at = timezone.now().replace(microsecond=0)
+    # One-part message: two reports of the same failure at the same time, then a late ACCEPTD.
+    store_report("tied-1", "E200027", sequence=1, updated_at=at, received_at=at)
+    store_report("tied-1", "E200027", sequence=2, updated_at=at, received_at=at)
+    store_report("tied-1", "ACCEPTD", updated_at=at + timedelta(minutes=5))
+    # Two-part message: part 1 delivered, two failures whose part number cannot be placed.
+    store_report("tied-2", "DELIVRD", sequence=1, total=2, updated_at=at)
+    store_report("tied-2", "UNDELIV", sequence=0, total=2, updated_at=at, received_at=at)
+    store_report("tied-2", "UNDELIV", sequence=5, total=2, updated_at=at, received_at=at)
+
+    alone = case_reports.for_case(case)
+    assert case_reports.for_cases([case])[case.pk].evidence() == alone.evidence()
+    assert case_reports.with_final_evidence([case]) == {case.pk}
+    stored = alone.evidence().verdict
+    assert (stored.standing, stored.code) == (Standing.FAILED, "E200027")
+    facts = case_reports.facts_for(alone.own, alone.codes)
+    for order in itertools.permutations(facts):
+        assert verdict(order, alone.msg_ids) == stored
 
 
 def test_overdue_cases_that_fail_are_met_once_per_sweep(db: None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -144,3 +145,31 @@ def test_a_report_whose_part_could_not_be_read_fails_but_never_completes_a_messa
     unknown_part_delivered = [part("DELIVRD", 1, total=2), part("DELIVRD", 0, total=2)]
     assert message_status("B", unknown_part_delivered).missing_parts == (2,)
     assert message_status("B", [part("DELIVRD", 0, total=1)]).standing is Standing.DELIVERED
+
+
+def test_reports_that_tie_on_time_and_code_give_the_same_verdict_in_either_order() -> None:
+    # Found by the property test above: one-part message, two E200027 reports at the same
+    # platform time that differ only in `sequence` (both count for part 1).
+    same_time = [
+        part("E200027", 1, total=1, msg_id="A", minutes=1),
+        part("E200027", 2, total=1, msg_id="A", minutes=1),
+    ]
+    # Failures of a part the numbers do not place: which one decides shows in the description.
+    unplaced = [part("UNDELIV", 0, total=2, minutes=1), part("UNDELIV", 5, total=2, minutes=1)]
+    for facts in (same_time, unplaced):
+        orders = [verdict(list(order), ["A"]) for order in itertools.permutations(facts)]
+        assert all(found == orders[0] for found in orders)
+        assert len({found.describe() for found in orders}) == 1
+
+
+def test_an_intermediate_status_never_outranks_a_final_one_for_the_same_part() -> None:
+    # A later ACCEPTD (with or without updateTime) after the part's final failure changes nothing.
+    for later in (part("ACCEPTD", 1, total=1, minutes=5), part("ACCEPTD", 1, total=1, minutes=None)):
+        facts = [part("E200027", 1, total=1, minutes=1), later]
+        for order in itertools.permutations(facts):
+            found = verdict(list(order), ["B"])
+            assert (found.standing, found.code, found.branch) == (Standing.FAILED, "E200027", "carrier_block")
+    # Nor does it complete a part, however late it comes.
+    waiting = [part("DELIVRD", 1, total=2, minutes=1), part("ACCEPTD", 2, total=2, minutes=5)]
+    for order in itertools.permutations(waiting):
+        assert message_status("B", list(order)).missing_parts == (2,)
