@@ -2,8 +2,9 @@
 
 CONN_HEALTH_CHECKS replaces a dead persistent connection before a request's first
 query; a connection that dies after that fails the request's later queries. A safe
-request (GET, HEAD, OPTIONS) is then run once more, on a new connection. Unsafe
-methods are never retried: their first attempt may have committed something.
+request (GET, HEAD, OPTIONS) is then run again, on a new connection, up to
+SAFE_RETRIES times (a failover can drop the new connection too). Unsafe methods are
+never retried: their first attempt may have committed something.
 
 Django turns an exception into a 500 response inside every middleware layer, so no
 middleware can catch one raised by a later middleware (sessions, the login check) or
@@ -26,6 +27,7 @@ from django.http import HttpRequest, HttpResponse
 logger = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SAFE_RETRIES = 2
 _STATE = "_lost_connection_retry"
 T = TypeVar("T")
 
@@ -58,7 +60,8 @@ def reconnecting(query: Callable[[], T]) -> T:
 
 class _Attempt:
     lost = False
-    retried = False
+    retried = False  # this is the last attempt: its error is a real one
+    retries = 0
 
 
 def _note_lost_connection(sender: object, request: HttpRequest | None = None, **kwargs: Any) -> None:
@@ -80,9 +83,17 @@ class RetryOnLostConnectionMiddleware:
         attempt = _Attempt()
         setattr(request, _STATE, attempt)
         response = self.get_response(request)
-        if attempt.lost:
-            attempt.retried = True
-            logger.warning("Database connection lost in %s %s; retrying once", request.method, request.path)
+        while attempt.lost:
+            attempt.lost = False
+            attempt.retries += 1
+            attempt.retried = attempt.retries >= SAFE_RETRIES
+            logger.warning(
+                "Database connection lost in %s %s; retrying (%d of %d)",
+                request.method,
+                request.path,
+                attempt.retries,
+                SAFE_RETRIES,
+            )
             response = self.get_response(request)
         return response
 

@@ -184,14 +184,14 @@ def test_workers_and_beat_recover_after_their_connection_is_killed(
         beat.submit(connections.close_all).result()
 
 
-def killed_on_first_call(calls: list[str]) -> Callable[[HttpRequest], HttpResponse]:
-    """A handler whose first run loses its connection after its first query, as a killed backend would."""
+def killed_on_first_call(calls: list[str], times: int = 1) -> Callable[[HttpRequest], HttpResponse]:
+    """A handler whose first `times` runs lose their connection after a query, as a killed backend would."""
 
     def handler(request: HttpRequest) -> HttpResponse:
         calls.append(request.method or "")
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-            if len(calls) == 1:
+            if len(calls) <= times:
                 cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
         return HttpResponse("ok")
 
@@ -227,6 +227,25 @@ def test_only_safe_requests_are_retried(
 
     assert (len(calls), response.status_code) == (attempts, status)
     # A retried attempt is a warning; only a request that really failed logs a server error.
+    assert ("Internal Server Error" in caplog.text) == (status == 500)
+
+
+@pytest.mark.parametrize(("times", "status"), [(2, 200), (3, 500)])
+def test_a_safe_request_survives_its_new_connection_dying_too(
+    requires_postgres: None,
+    closed_after: None,
+    rf: RequestFactory,
+    caplog: pytest.LogCaptureFixture,
+    times: int,
+    status: int,
+) -> None:
+    # A failover can drop the replacement connection as well; a third loss in a row is an outage.
+    calls: list[str] = []
+    middleware = RetryOnLostConnectionMiddleware(killed_on_first_call(calls, times))
+
+    response = middleware(rf.get("/anything"))
+
+    assert (len(calls), response.status_code) == (min(times, 2) + 1, status)
     assert ("Internal Server Error" in caplog.text) == (status == 500)
 
 
