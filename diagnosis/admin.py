@@ -28,6 +28,7 @@ from diagnosis.models import (
     TestMessage,
 )
 from portal import roles
+from portal.admin_labels import LABELLED_DATETIMES, LabelledInlineFormSet, LabelledInlineMixin
 from portal.http import AuthenticatedHttpRequest
 
 # ModelAdmin and the inlines are generic only in django-stubs: at run time they cannot be subscripted.
@@ -43,6 +44,14 @@ else:
 from diagnosis.workspace.forms import StepForm
 
 
+class NamedBlankFilter(admin.AllValuesFieldListFilter):
+    """Lists a blank value (a case with no cause yet) by name: Django shows it as a link with no text."""
+
+    def choices(self, changelist: Any) -> Any:
+        for choice in super().choices(changelist):
+            yield {**choice, "display": choice["display"] or "(none yet)"}
+
+
 class ReadOnlyInline(_CaseTabularInline):
     extra = 0
     can_delete = False
@@ -54,14 +63,16 @@ class ReadOnlyInline(_CaseTabularInline):
         return False
 
 
-class RecipientInline(_CaseTabularInline):
+class RecipientInline(LabelledInlineMixin, _CaseTabularInline):
     model = Recipient
+    formset = LabelledInlineFormSet
     extra = 0
     readonly_fields = ["region", "number_type", "carrier"]
 
 
-class MessageInline(_CaseTabularInline):
+class MessageInline(LabelledInlineMixin, _CaseTabularInline):
     model = Message
+    formset = LabelledInlineFormSet
     extra = 0
 
 
@@ -90,7 +101,8 @@ class EventInline(ReadOnlyInline):
 @admin.register(Case)
 class CaseAdmin(_CaseAdmin):
     list_display = ["reference", "state", "current_node", "assigned_to", "cause", "created_at"]
-    list_filter = ["state", "guide_version", "cause"]
+    list_filter = ["state", "guide_version", ("cause", NamedBlankFilter)]
+    formfield_overrides = LABELLED_DATETIMES
     search_fields = ["reference", "recipients__e164", "messages__msg_id", "reporter_email"]
     list_select_related = ["assigned_to"]
     readonly_fields = [
@@ -203,6 +215,7 @@ class StatusReportAdmin(_ModelAdmin):
     list_filter = ["channel", "origin", "parts_inconsistent"]
     search_fields = ["msg_id", "to_number", "status"]
     readonly_fields = ["dedupe_key", "raw"]
+    formfield_overrides = LABELLED_DATETIMES
 
 
 @admin.register(StatusCode)

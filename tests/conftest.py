@@ -220,10 +220,10 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
-def _accessibility_checked(request: pytest.FixtureRequest) -> Iterator[None]:
+def _accessibility_checked(request: pytest.FixtureRequest) -> Iterator[object]:
     """Every page a browser test opens is checked by axe-core (tests/browser/axe_audit.py)."""
     if "browser" not in request.fixturenames:
-        yield
+        yield None
         return
     from tests.browser.axe_audit import audited
 

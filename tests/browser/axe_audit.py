@@ -27,17 +27,22 @@ HERE = Path(__file__).resolve().parent
 # axe yields to the event loop between its rules with setTimeout(fn, 0). Handed a setTimeout
 # that runs those as microtasks, it checks a page in one task: nothing the test does next can
 # interleave (a click, a swap, the next page), so every page is checked in full before it goes.
-INIT_SCRIPT = """if (window.top === window) {
-(function (setTimeout) {
-%s
+AXE_SOURCE = (HERE / "vendor" / "axe.min.js").read_text()
+RUNNER_SOURCE = (HERE / "axe_runner.js").read_text()
+INIT_SCRIPT = (
+    "if (window.top === window) {\n(function (setTimeout) {\n"
+    + AXE_SOURCE
+    + """
 }).call(window, function (callback, delay) {
   if (delay) return window.setTimeout.apply(window, arguments);
   var args = Array.prototype.slice.call(arguments, 2);
   queueMicrotask(function () { callback.apply(null, args); });
   return 0;
 });
-%s
-}""" % ((HERE / "vendor" / "axe.min.js").read_text(), (HERE / "axe_runner.js").read_text())
+"""
+    + RUNNER_SOURCE
+    + "\n}"
+)
 
 
 MAX_SHOWN = 40
@@ -106,11 +111,11 @@ class AuditedBrowser:
     """The session's Chromium; each context it opens during a test is checked by that test's audit."""
 
     def __init__(self, browser: Browser) -> None:
-        self._browser = browser
+        self.unaudited = browser  # for the tests of the audit itself
         self.audit: AxeAudit | None = None
 
     def new_context(self, **kwargs: Any) -> BrowserContext:
-        context = self._browser.new_context(**kwargs)
+        context = self.unaudited.new_context(**kwargs)
         if self.audit is not None:
             self.audit.watch(context)
         return context
@@ -119,7 +124,7 @@ class AuditedBrowser:
         return self.new_context(**kwargs).new_page()
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._browser, name)
+        return getattr(self.unaudited, name)
 
 
 def waivers_of(item: pytest.Item) -> list[Waiver]:
@@ -127,7 +132,8 @@ def waivers_of(item: pytest.Item) -> list[Waiver]:
     for marker in item.iter_markers("axe_waive"):
         rule, target, reason = marker.args[0], marker.kwargs.get("target"), marker.kwargs.get("reason")
         if not (target and reason):
-            pytest.fail(f"axe_waive({rule!r}) needs target= (the elements) and reason= (why it cannot be fixed)")
+            needs = "target= (which elements) and reason= (why it cannot be fixed)"
+            pytest.fail(f"axe_waive({rule!r}) needs {needs}")
         waivers.append(Waiver(rule, target, reason))
     return waivers
 
@@ -143,4 +149,3 @@ def audited(request: pytest.FixtureRequest, browser: AuditedBrowser) -> Iterator
     report = audit.finish()
     if report:
         pytest.fail(report, pytrace=False)
-

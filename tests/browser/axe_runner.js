@@ -6,7 +6,8 @@
 // started here finishes inside the same task: no click, swap or navigation can come between
 // its steps, and the page a test leaves has always been checked first.
 (function () {
-  if (!window.axe) return;
+  // Plain-text and JSON answers (the health check) are shown in a document the browser makes up.
+  if (!window.axe || document.contentType !== "text/html") return;
 
   var OPTIONS = { resultTypes: ["violations"], iframes: false, preload: false };
   var running = false;

@@ -73,7 +73,8 @@ def sign_in_by_cookie(page: Page, live_server_url: str, user: User) -> None:
     client = Client()
     client.force_login(user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server_url}])
+    name = settings.SESSION_COOKIE_NAME
+    page.context.add_cookies([{"name": name, "value": cookie, "url": live_server_url}])
 
 
 def test_an_agent_claims_and_answers_a_step_with_the_keyboard_only(
@@ -104,7 +105,9 @@ def test_an_agent_claims_and_answers_a_step_with_the_keyboard_only(
     page.keyboard.press("Space")
 
     heading = page.locator("#step-heading")
-    expect(heading).to_have_text("Call the recipient: is the number dead, suspended, or the phone switched off?")
+    expect(heading).to_have_text(
+        "Call the recipient: is the number dead, suspended, or the phone switched off?"
+    )
     expect(heading).to_be_focused()  # the swap puts the focus on the new step, not back at the top
     assert page.evaluate("window.__noReload") is True, "the page reloaded instead of swapping the step"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from diagnosis.cases import services
 from diagnosis.models import Case
@@ -32,12 +32,15 @@ from tests.browser.test_keyboard import sign_in_by_cookie
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 HEADER_SHARE = 0.15  # of the screen's height, at most
+# The page's width, and (to say what to fix) the last few elements that reach past the screen.
 SIDEWAYS = """() => ({width: document.documentElement.scrollWidth, view: window.innerWidth,
-  widest: [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+  widest: [...document.querySelectorAll("body *")]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
     .filter(e => !e.closest(".visually-hidden, .skip-link, .honeypot"))
-    .slice(-3).map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + "." + [...e.classList].join("."))})"""
+    .slice(-3)
+    .map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + "." + [...e.classList].join("."))})"""
 
 
 @dataclass
@@ -48,9 +51,8 @@ class PhoneWatch(Watch):
         super().settle(page, who)
         size = page.evaluate(SIDEWAYS)
         if size["width"] > size["view"]:
-            self.problems.append(
-                f"{who}: {page.url} is {size['width']} px wide on a {size['view']} px screen ({size['widest']})"
-            )
+            wide = f"{size['width']} px wide on a {size['view']} px screen"
+            self.problems.append(f"{who}: {page.url} is {wide} ({size['widest']})")
 
 
 def test_no_page_scrolls_sideways_on_a_phone(
@@ -90,11 +92,13 @@ def test_the_queue_shows_every_column_as_a_card_on_a_phone(
 
     for case, assigned in ((mine, "Avery"), (waiting, "—")):
         card = page.get_by_role("row").filter(has=page.get_by_role("link", name=case.reference))
-        for label, value in (("Customer", "Dana Customer"), ("State", "New"), ("Assigned", assigned), ("Age", "")):
+        cells = (("Customer", "Dana Customer"), ("State", "New"), ("Assigned", assigned), ("Age", ""))
+        for label, value in cells:
             cell = card.locator(f"td[data-label='{label}']")
             expect(cell).to_contain_text(value)
             box = cell.bounding_box()
-            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (label, box)
+            assert box is not None, label
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (label, box)
             label_shown = cell.evaluate("e => getComputedStyle(e, '::before').content")
             assert label_shown == f'"{label}"', f"the {label} cell does not name itself: {label_shown}"
         expect(card.get_by_label(f"Select {case.reference}")).to_be_in_viewport()
@@ -128,7 +132,8 @@ def test_the_assign_choice_looks_like_the_other_fields(
     page.set_viewport_size(PHONE)
     sign_in_by_cookie(page, live_server.url, lead)
     page.goto(f"/cases/{case.reference}/")
-    look = "e => { const s = getComputedStyle(e); return [s.borderTopWidth, s.borderTopColor, s.borderRadius, s.fontSize]; }"
+    look = """e => { const s = getComputedStyle(e);
+      return [s.borderTopWidth, s.borderTopColor, s.borderRadius, s.fontSize]; }"""
     assign = page.locator("#case-header").get_by_label("Assign to")
     field = page.get_by_label("Reply to the customer")
     assert assign.evaluate(look) == field.evaluate(look)
