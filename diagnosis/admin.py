@@ -88,6 +88,7 @@ class AnswerInline(ReadOnlyInline):
 
 class EscalationInline(_CaseStackedInline):
     model = Escalation
+    formfield_overrides = LABELLED_DATETIMES
     extra = 0
     can_delete = False
     readonly_fields = ["reason", "package", "opened_by", "opened_at"]
@@ -119,6 +120,12 @@ class CaseAdmin(_CaseAdmin):
         "resolved_at",
     ]
     inlines = [RecipientInline, MessageInline, TestMessageInline, AnswerInline, EscalationInline, EventInline]
+
+    def get_inlines(self, request: HttpRequest, obj: Case | None) -> list[Any]:
+        # A case being added has no answers, tests or events: no empty read-only tables for them.
+        inlines = super().get_inlines(request, obj)
+        return list(inlines) if obj is not None else [i for i in inlines if not issubclass(i, ReadOnlyInline)]
+
     change_form_template = "admin/diagnosis/case/change_form.html"
     actions = ["erase_selected"]
 
@@ -220,6 +227,7 @@ class StatusReportAdmin(_ModelAdmin):
 
 @admin.register(StatusCode)
 class StatusCodeAdmin(_ModelAdmin):
+    formfield_overrides = LABELLED_DATETIMES
     list_display = ["code", "match", "branch", "final", "documented", "summary"]
     list_filter = ["branch", "documented", "match"]
     search_fields = ["code", "summary"]
@@ -227,6 +235,7 @@ class StatusCodeAdmin(_ModelAdmin):
 
 @admin.register(Escalation)
 class EscalationAdmin(_ModelAdmin):
+    formfield_overrides = LABELLED_DATETIMES
     list_display = ["case", "reason", "opened_at", "sent_at", "provider_reference", "closed_at"]
     list_filter = ["reason"]
     search_fields = ["case__reference", "provider_reference"]
@@ -253,6 +262,7 @@ class EventAdmin(_ModelAdmin):
 
 @admin.register(StatusSource)
 class StatusSourceAdmin(_ModelAdmin):
+    formfield_overrides = LABELLED_DATETIMES
     list_display = ["name", "created_at", "revoked_at", "last_report_at"]
     readonly_fields = ["created_at", "last_report_at"]
 

@@ -6,8 +6,13 @@
 // started here finishes inside the same task: no click, swap or navigation can come between
 // its steps, and the page a test leaves has always been checked first.
 (function () {
-  // Plain-text and JSON answers (the health check) are shown in a document the browser makes up.
+  // Not pages, so not checked: plain-text and JSON answers (the health check), shown in a
+  // document the browser makes up, and a fragment meant for a swap opened on its own (no
+  // <!doctype>), whose content is checked once swapped into its page.
   if (!window.axe || document.contentType !== "text/html") return;
+  document.addEventListener("DOMContentLoaded", function () {
+    if (document.doctype) audit();
+  });
 
   var OPTIONS = { resultTypes: ["violations"], iframes: false, preload: false };
   var running = false;
@@ -73,7 +78,6 @@
       audit();
     });
   }
-  document.addEventListener("DOMContentLoaded", audit);
   document.addEventListener("htmx:afterSettle", soon);
   document.addEventListener("htmx:afterRequest", soon);
 })();
