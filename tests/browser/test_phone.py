@@ -34,12 +34,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 HEADER_SHARE = 0.15  # of the screen's height, at most
-# The page's width, and (to say what to fix) the last few elements that reach past the screen.
+# The page's width, and (to say what to fix) the innermost elements that reach past the screen.
 SIDEWAYS = """() => ({width: document.documentElement.scrollWidth, view: window.innerWidth,
   widest: [...document.querySelectorAll("body *")]
     .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
     .filter(e => !e.closest(".visually-hidden, .skip-link, .honeypot"))
-    .slice(-3)
+    .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 1))
+    .slice(0, 3)
     .map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + "." + [...e.classList].join("."))})"""
 
 
