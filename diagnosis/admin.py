@@ -33,6 +33,7 @@ from diagnosis.models import (
     TestMessage,
 )
 from portal import roles
+from portal.admin_labels import LABELLED_DATETIMES, LabelledInlineFormSet, LabelledInlineMixin
 from portal.http import AuthenticatedHttpRequest
 from portal.log_masking import TOKEN_MASK, TOKEN_PATH
 
@@ -49,6 +50,14 @@ else:
 from diagnosis.workspace.forms import StepForm
 
 
+class NamedBlankFilter(admin.AllValuesFieldListFilter):
+    """Lists a blank value (a case with no cause yet) by name: Django shows it as a link with no text."""
+
+    def choices(self, changelist: Any) -> Any:
+        for choice in super().choices(changelist):
+            yield {**choice, "display": choice["display"] or "(none yet)"}
+
+
 class ReadOnlyInline(_CaseTabularInline):
     extra = 0
     can_delete = False
@@ -60,14 +69,16 @@ class ReadOnlyInline(_CaseTabularInline):
         return False
 
 
-class RecipientInline(_CaseTabularInline):
+class RecipientInline(LabelledInlineMixin, _CaseTabularInline):
     model = Recipient
+    formset = LabelledInlineFormSet
     extra = 0
     readonly_fields = ["region", "number_type", "carrier"]
 
 
-class MessageInline(_CaseTabularInline):
+class MessageInline(LabelledInlineMixin, _CaseTabularInline):
     model = Message
+    formset = LabelledInlineFormSet
     extra = 0
 
 
@@ -83,6 +94,7 @@ class AnswerInline(ReadOnlyInline):
 
 class EscalationInline(_CaseStackedInline):
     model = Escalation
+    formfield_overrides = LABELLED_DATETIMES
     extra = 0
     can_delete = False
     readonly_fields = ["reason", "package", "opened_by", "opened_at"]
@@ -96,7 +108,8 @@ class EventInline(ReadOnlyInline):
 @admin.register(Case)
 class CaseAdmin(_CaseAdmin):
     list_display = ["reference", "state", "current_node", "assigned_to", "cause", "created_at"]
-    list_filter = ["state", "guide_version", "cause"]
+    list_filter = ["state", "guide_version", ("cause", NamedBlankFilter)]
+    formfield_overrides = LABELLED_DATETIMES
     search_fields = ["reference", "recipients__e164", "messages__msg_id", "reporter_email"]
     list_select_related = ["assigned_to"]
     readonly_fields = [
@@ -113,6 +126,12 @@ class CaseAdmin(_CaseAdmin):
         "resolved_at",
     ]
     inlines = [RecipientInline, MessageInline, TestMessageInline, AnswerInline, EscalationInline, EventInline]
+
+    def get_inlines(self, request: HttpRequest, obj: Case | None) -> list[Any]:
+        # A case being added has no answers, tests or events: no empty read-only tables for them.
+        inlines = super().get_inlines(request, obj)
+        return list(inlines) if obj is not None else [i for i in inlines if not issubclass(i, ReadOnlyInline)]
+
     change_form_template = "admin/diagnosis/case/change_form.html"
     actions = ["erase_selected"]
 
@@ -212,10 +231,12 @@ class StatusReportAdmin(_ModelAdmin):
     list_filter = ["channel", "origin", "parts_inconsistent"]
     search_fields = ["msg_id", "to_number", "status"]
     readonly_fields = ["dedupe_key", "raw"]
+    formfield_overrides = LABELLED_DATETIMES
 
 
 @admin.register(StatusCode)
 class StatusCodeAdmin(_ModelAdmin):
+    formfield_overrides = LABELLED_DATETIMES
     list_display = ["code", "match", "branch", "final", "documented", "summary"]
     list_filter = ["branch", "documented", "match"]
     search_fields = ["code", "summary"]
@@ -234,6 +255,7 @@ class EscalationOutcomeFilter(admin.SimpleListFilter):
 
 @admin.register(Escalation)
 class EscalationAdmin(_ModelAdmin):
+    formfield_overrides = LABELLED_DATETIMES
     list_display = ["case", "outcome_title", "opened_at", "sent_at", "provider_reference", "closed_at"]
     list_select_related = ["case"]
     list_filter = [EscalationOutcomeFilter]
@@ -293,6 +315,7 @@ class StatusSourceForm(forms.ModelForm):  # type: ignore[type-arg]
 
 @admin.register(StatusSource)
 class StatusSourceAdmin(_ModelAdmin):
+    formfield_overrides = LABELLED_DATETIMES
     """Configuration, so editable; the callback token (only its hash is kept) and the push
     secret are never shown."""
 

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.admin_labels import LABELLED_DATETIMES
 from portal.models import BeatProcess, Heartbeat
 
 
@@ -43,3 +46,11 @@ class AuthenticatorAdmin(TOTPDeviceAdmin):
 
 admin.site.unregister(TOTPDevice)
 admin.site.register(TOTPDevice, AuthenticatorAdmin)
+
+
+class LabelledUserAdmin(UserAdmin):
+    formfield_overrides = LABELLED_DATETIMES
+
+
+admin.site.unregister(User)
+admin.site.register(User, LabelledUserAdmin)

@@ -214,8 +214,21 @@ def browser() -> Iterator[Any]:
                 "--disable-sync",
             ],
         )
-        yield chromium
+        from tests.browser.axe_audit import AuditedBrowser
+
+        yield AuditedBrowser(chromium)
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _accessibility_checked(request: pytest.FixtureRequest) -> Iterator[object]:
+    """Every page a browser test opens is checked by axe-core (tests/browser/axe_audit.py)."""
+    if "browser" not in request.fixturenames:
+        yield None
+        return
+    from tests.browser.axe_audit import audited
+
+    yield from audited(request, request.getfixturevalue("browser"))
 
 
 @pytest.fixture

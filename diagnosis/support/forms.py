@@ -84,7 +84,12 @@ class TicketForm(forms.Form):
     )
     screenshot = forms.FileField(required=False, label="Screenshot (optional, PNG or JPEG, up to 5 MB)")
     # Honeypot: hidden from people; bots that fill every field give themselves away.
-    website = forms.CharField(required=False, label="Leave this empty")
+    # Out of the tab order too: its wrapper is hidden from screen readers (aria-hidden).
+    website = forms.CharField(
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

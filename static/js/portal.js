@@ -10,14 +10,17 @@ function showProblem(text) {
   var box = document.getElementById("messages");
   if (!box) return;
   box.innerHTML = "";
+  // The alert role goes on a wrapper: on the list itself it would hide the list's items.
+  var alert = document.createElement("div");
+  alert.setAttribute("role", "alert");
   var list = document.createElement("ul");
   list.className = "messages";
-  list.setAttribute("role", "alert");
   var item = document.createElement("li");
   item.className = "message message-error";
   item.textContent = text;
   list.appendChild(item);
-  box.appendChild(list);
+  alert.appendChild(list);
+  box.appendChild(alert);
 }
 
 // Case page: after a change, every region other than the one that answered fetches itself

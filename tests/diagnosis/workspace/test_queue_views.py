@@ -288,6 +288,6 @@ def test_row_labels_show_assignee_age_and_time(
 
     html = agent_client.get("/cases/?tab=mine").content.decode()
 
-    assert "<td>Avery</td>" in html
+    assert '<td data-label="Assigned">Avery</td>' in html  # labelled: on phones each row is a card
     assert f'<time datetime="{timezone.localtime(case.created_at).isoformat()}"' in html
     assert "Claim</button>" not in html  # an assigned case cannot be claimed again
