@@ -19,7 +19,7 @@ from django.db.models import CharField, OuterRef, Q, QuerySet, Value
 
 from diagnosis.delivery import catalogue
 from diagnosis.guide.engine import CaseEvidence
-from diagnosis.guide.evidence import MessageStatus, ReportFact, verdict
+from diagnosis.guide.evidence import MessageStatus, ReportFact, Verdict, verdict
 from diagnosis.models import (
     Case,
     Message,
@@ -381,6 +381,16 @@ def _verdict_rows(query: Q) -> list[ReportRow]:
     return cast(
         "list[ReportRow]", list(StatusReport.objects.filter(query).values_list(*_VERDICT_FIELDS, named=True))
     )
+
+
+def messages_verdict(msg_ids: Sequence[str]) -> Verdict:
+    """The verdict over these messages from their own reports, as a case naming them would have it.
+
+    One query for the reports of all the ids, one for their catalogue rows; none without ids.
+    """
+    reports = _verdict_rows(Q(msg_id__in=list(msg_ids))) if msg_ids else []
+    codes = catalogue.branches_for({r.status for r in reports}) if reports else {}
+    return verdict(facts_for(reports, codes), msg_ids)
 
 
 def with_final_evidence(cases: Sequence[Case], known: KnownCodes | None = None) -> set[int]:

@@ -24,9 +24,9 @@ from phonenumbers import geocoder
 from PIL import Image
 
 from diagnosis.cases import outbox, services
-from diagnosis.delivery import numbers
+from diagnosis.delivery import case_reports, numbers
 from diagnosis.guide import GUIDES, Guide, Kind, Node, Result, engine, get_guide
-from diagnosis.guide.evidence import ReportFact
+from diagnosis.guide.evidence import ReportFact, Standing
 from diagnosis.models import (
     Case,
     CaseState,
@@ -34,7 +34,6 @@ from diagnosis.models import (
     Event,
     EventKind,
     StatusCode,
-    StatusReport,
     TrackingLink,
 )
 from portal.client_address import address_bucket
@@ -287,14 +286,16 @@ def self_help(given: dict[str, str], guide: Guide | None = None) -> SelfHelp:
 
 
 def delivered_message(msg_ids: list[str]) -> str | None:
-    """A message id of the ticket whose stored report says the phone received it."""
-    if not msg_ids:
+    """The first of the ticket's message ids that every part reached the phone, by the agent's verdict.
+
+    One delivered message is enough while the others are still unknown; but once any of
+    them failed, the agent's verdict is the failure, so the phone checks are not offered.
+    """
+    found = case_reports.messages_verdict(msg_ids)
+    if found.standing is Standing.FAILED:
         return None
-    return (
-        StatusReport.objects.filter(msg_id__in=msg_ids, status="DELIVRD")
-        .values_list("msg_id", flat=True)
-        .first()
-    )
+    delivered = {m.msg_id for m in found.messages if m.standing is Standing.DELIVERED}
+    return next((msg_id for msg_id in msg_ids if msg_id in delivered), None)
 
 
 def record_deflection(msg_id: str, check: Node) -> Deflection:
