@@ -2,7 +2,9 @@
 
 The `browser` fixture (tests/conftest.py) hands out an AuditedBrowser: each context it opens
 runs vendor/axe.min.js (axe-core, vendored so the suite works offline) with axe_runner.js in
-every page, once the document is parsed and again after each htmx swap; each check finishes
+every page, once the document is parsed and again after each htmx swap (a context without
+JavaScript keeps the documents it receives; each is checked after the test, as served, in a
+page where axe can run); each check finishes
 before anything else happens on the page (see INIT_SCRIPT), so no page the test saw goes
 unchecked. Critical and serious findings fail the test at teardown, listing rule, impact, help
 page, page address and the elements concerned.
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, Route
 
 HERE = Path(__file__).resolve().parent
 # axe yields to the event loop between its rules with setTimeout(fn, 0). Handed a setTimeout
@@ -67,12 +69,50 @@ class AxeAudit:
     errors: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)  # the address of each check, in order
     contexts: int = 0
+    # Documents a context without JavaScript received (axe cannot run there): (url, html).
+    documents: list[tuple[str, bytes]] = field(default_factory=list)
 
     def watch(self, context: BrowserContext) -> None:
         """Check every page this context opens, from its first document on."""
         self.contexts += 1
         context.expose_binding("__axeReport", self._receive)
         context.add_init_script(script=INIT_SCRIPT)
+
+    def keep_documents(self, context: BrowserContext) -> None:
+        """Keep each HTML document a context without JavaScript receives, to be checked later."""
+        self.contexts += 1
+
+        def keep(route: Route) -> None:
+            if route.request.resource_type != "document":
+                route.continue_()
+                return
+            response = route.fetch()
+            body = response.body()
+            if "text/html" in response.headers.get("content-type", ""):
+                self.documents.append((route.request.url, body))
+            route.fulfill(response=response, body=body)
+
+        context.route("**/*", keep)
+
+    def check_kept_documents(self, browser: Browser) -> None:
+        """Check each kept document as served, in a page with JavaScript so axe can run."""
+        for url, body in self.documents:
+            context = browser.new_context()
+            self.watch(context)
+            self.contexts -= 1  # the context that received the document was counted
+            try:
+                page = context.new_page()
+                page.route(
+                    lambda address, url=url: address.split("#")[0] == url.split("#")[0], _serving(body)
+                )
+                before = len(self.checked)
+                page.goto(url)
+                for _ in range(200):
+                    if len(self.checked) > before:
+                        break
+                    page.wait_for_timeout(50)
+            finally:
+                context.close()
 
     def _receive(self, source: dict[str, Any], payload: dict[str, Any]) -> None:
         url = payload["url"]
@@ -107,6 +147,13 @@ class AxeAudit:
         )
 
 
+def _serving(body: bytes) -> Any:
+    def serve(route: Route) -> None:
+        route.fulfill(status=200, body=body, headers={"content-type": "text/html; charset=utf-8"})
+
+    return serve
+
+
 class AuditedBrowser:
     """The session's Chromium; each context it opens during a test is checked by that test's audit."""
 
@@ -117,7 +164,10 @@ class AuditedBrowser:
     def new_context(self, **kwargs: Any) -> BrowserContext:
         context = self.unaudited.new_context(**kwargs)
         if self.audit is not None:
-            self.audit.watch(context)
+            if kwargs.get("java_script_enabled") is False:
+                self.audit.keep_documents(context)
+            else:
+                self.audit.watch(context)
         return context
 
     def new_page(self, **kwargs: Any) -> Page:
@@ -146,6 +196,7 @@ def audited(request: pytest.FixtureRequest, browser: AuditedBrowser) -> Iterator
         yield audit
     finally:
         browser.audit = None
+    audit.check_kept_documents(browser.unaudited)
     report = audit.finish()
     if report:
         pytest.fail(report, pytrace=False)

@@ -55,3 +55,22 @@ def test_a_waiver_lets_only_its_rule_pass_on_only_its_elements(browser: Any, liv
     report = audit.finish()
     assert "element: #also-nameless\n" in report
     assert "element: #nameless\n" not in report
+
+
+def test_pages_seen_without_javascript_are_checked_as_they_were_served(browser: Any, live_server: Any) -> None:
+    audit = AxeAudit()
+    context = browser.unaudited.new_context(base_url=live_server.url, java_script_enabled=False)
+    audit.keep_documents(context)
+    try:
+        page = context.new_page()
+        page.goto("/support/find/")
+        # What the server sent is what gets checked: spoil a copy of it on its way to the page.
+        kept_url, kept = audit.documents[0]
+        audit.documents[0] = (kept_url, kept.replace(b"</main>", b'<button id="nameless"></button></main>'))
+    finally:
+        context.close()
+
+    audit.check_kept_documents(browser.unaudited)
+
+    assert audit.checked == [live_server.url + "/support/find/"]
+    assert "element: #nameless\n" in audit.finish()

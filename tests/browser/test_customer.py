@@ -133,7 +133,7 @@ def test_a_message_from_the_tracking_page_is_confirmed_and_the_box_cleared(page:
     box.fill("It arrived on the second phone only.")
     page.get_by_role("button", name="Send").dblclick()
 
-    expect(page.get_by_role("status")).to_contain_text("Your message is sent.")
+    expect(page.get_by_role("status").filter(has_text="Your message is sent.")).to_be_visible()
     expect(page.get_by_label("Your answer or new information")).to_have_value("")
     expect(page.locator("#conversation")).to_contain_text("It arrived on the second phone only.")
     assert case.events.filter(kind=EventKind.CUSTOMER_MESSAGE).count() == 1
