@@ -57,7 +57,7 @@ def test_a_waiver_lets_only_its_rule_pass_on_only_its_elements(browser: Any, liv
     assert "element: #nameless\n" not in report
 
 
-def test_pages_seen_without_javascript_are_checked_as_they_were_served(browser: Any, live_server: Any) -> None:
+def test_pages_seen_without_javascript_are_checked_as_served(browser: Any, live_server: Any) -> None:
     audit = AxeAudit()
     context = browser.unaudited.new_context(base_url=live_server.url, java_script_enabled=False)
     audit.keep_documents(context)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from diagnosis.cases import services
 from diagnosis.delivery import numbers
 from diagnosis.guide import Kind, engine, get_guide
-from diagnosis.models import AnswerRecord, Case, CaseState
+from diagnosis.models import AnswerRecord, Case, CaseState, Escalation
 from tests.diagnosis.conftest import store_report
 
 GUIDE = get_guide()
@@ -69,7 +69,11 @@ def _assert_consistent(case: Case) -> None:
     node = GUIDE[case.current_node]
     # Never a dead end: either an outcome, or a step that offers a way on.
     assert node.kind is Kind.OUTCOME or node.answers
-    if node.kind is Kind.OUTCOME:
+    if node.kind is Kind.OUTCOME and node.details and case.state == CaseState.IN_PROGRESS:
+        # An escalation that needs the agent's details is only reached once they are given.
+        assert case.outcome == ""
+        assert not Escalation.objects.filter(case=case, closed_at__isnull=True).exists()
+    elif node.kind is Kind.OUTCOME:
         assert case.state in {CaseState.RESOLVED, CaseState.ESCALATED}
         assert case.outcome == node.id
     else:
