@@ -360,6 +360,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # Time: stored in UTC, shown in TIME_ZONE -------------------------------------
 
 LANGUAGE_CODE = "en-us"
+# The portal writes times one way everywhere (portal/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC") or "UTC"
 if TIME_ZONE not in zoneinfo.available_timezones():
     raise ImproperlyConfigured(f"TIME_ZONE={TIME_ZONE!r} is not a known time zone (e.g. Europe/Berlin).")

@@ -17,7 +17,7 @@ page, say), waive exactly that rule on exactly those elements, with the reason:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,9 +102,7 @@ class AxeAudit:
             self.contexts -= 1  # the context that received the document was counted
             try:
                 page = context.new_page()
-                page.route(
-                    lambda address, url=url: address.split("#")[0] == url.split("#")[0], _serving(body)
-                )
+                page.route(_same_document(url), _serving(body))
                 before = len(self.checked)
                 page.goto(url)
                 for _ in range(200):
@@ -145,6 +143,13 @@ class AxeAudit:
             f"axe-core found {len(self.findings)} critical or serious accessibility problem(s) "
             f"on the pages this test visited ({len(self.checked)} checks):\n\n{shown}{more}"
         )
+
+
+def _same_document(url: str) -> Callable[[str], bool]:
+    def matches(address: str) -> bool:
+        return address.split("#")[0] == url.split("#")[0]
+
+    return matches
 
 
 def _serving(body: bytes) -> Any:

@@ -94,7 +94,7 @@ def test_the_details_go_into_the_package_and_the_email_once(at_ported: Case, age
     ]
     email = OutboundEmail.objects.get(escalation=escalation)
     assert (
-        "Details from the agent:\n  - Current carrier: Telekom Deutschland\n  - Porting date: Nov. 2, 2026\n"
+        "Details from the agent:\n  - Current carrier: Telekom Deutschland\n  - Porting date: Nov 2, 2026\n"
         in (email.body)
     )
     assert "Previous carrier" not in email.body.split("--- machine-readable copy ---")[0]

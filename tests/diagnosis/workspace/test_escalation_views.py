@@ -63,7 +63,7 @@ def test_the_outcome_step_asks_for_the_details_then_sends_them(at_ported: Case, 
     assert at_ported.state == CaseState.ESCALATED
     panel = sent.content.decode()
     assert "Package for customer service" in panel
-    assert "Details from the agent:\n  - Current carrier: Telekom\n  - Porting date: Nov. 2, 2026\n" in panel
+    assert "Details from the agent:\n  - Current carrier: Telekom\n  - Porting date: Nov 2, 2026\n" in panel
     assert OutboundEmail.objects.filter(escalation__case=at_ported).count() == 1
 
 
