@@ -24,19 +24,6 @@ from diagnosis.workspace.forms import status_code_choices
 from tests.diagnosis.conftest import MSG_ID, route_to, store_report, walk_to
 
 
-@pytest.fixture
-def claimed(make_case: Callable[..., Case], agent: User) -> Case:
-    case = make_case()
-    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
-    return case
-
-
-@pytest.fixture
-def agent_client(client: Client, agent: User) -> Client:
-    client.force_login(agent)
-    return client
-
-
 def test_case_page_shows_report_numbers_reports_path_and_timeline(
     agent_client: Client, claimed: Case, agent: User
 ) -> None:

@@ -28,12 +28,6 @@ def claimed(make_case: Callable[..., Case], agent: User) -> Case:
     return case
 
 
-@pytest.fixture
-def agent_client(client: Client, agent: User) -> Client:
-    client.force_login(agent)
-    return client
-
-
 def _reply_token(content: str) -> str:
     match = re.search(r'<input type="hidden" name="token" value="([^"]+)"', content)
     assert match, "the reply form carries no token"

@@ -26,12 +26,6 @@ def at_ported(make_case: Callable[..., Case], agent: User) -> Case:
     return walk_to(case, route_to(case.guide, "E_ported_number"), agent)
 
 
-@pytest.fixture
-def agent_client(client: Client, agent: User) -> Client:
-    client.force_login(agent)
-    return client
-
-
 def _readable(html: str) -> str:
     """The page without the attributes that carry machine-readable times."""
     return re.sub(r'datetime="[^"]*"', "", html)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -21,19 +20,6 @@ from diagnosis.support import tickets
 from tests.diagnosis.conftest import MSG_ID, route_to, store_report, tracking_path, walk_to
 
 POLL = {"HX-Request": "true", "X-Background-Poll": "1"}
-
-
-@pytest.fixture
-def claimed(make_case: Callable[..., Case], agent: User) -> Case:
-    case = make_case()
-    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
-    return case
-
-
-@pytest.fixture
-def agent_client(client: Client, agent: User) -> Client:
-    client.force_login(agent)
-    return client
 
 
 def token_on_page(client: Client, case: Case) -> str:

@@ -21,12 +21,6 @@ CN = "+8613800138000"
 
 
 @pytest.fixture
-def agent_client(client: Client, agent: User) -> Client:
-    client.force_login(agent)
-    return client
-
-
-@pytest.fixture
 def held(make_case: Callable[..., Case], other_agent: User) -> Case:
     """A case a colleague is working on: in no tab but All."""
     case = make_case(number=CN)

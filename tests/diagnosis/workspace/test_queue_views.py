@@ -41,12 +41,6 @@ def bulk_cases(count: int, **fields: object) -> list[Case]:
     return cases
 
 
-@pytest.fixture
-def agent_client(client: Client, agent: User) -> Client:
-    client.force_login(agent)
-    return client
-
-
 def test_queue_lists_unassigned_cases_with_links(
     agent_client: Client, make_case: Callable[..., Case]
 ) -> None:
