@@ -6,6 +6,7 @@ proves the next step arrived by an htmx swap, not by a full page load.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 import pytest
@@ -246,3 +247,36 @@ def test_claiming_on_the_case_page_refreshes_the_other_regions(
     expect(page.locator("#timeline")).to_contain_text("Called the customer back")
     expect(page.locator("#note-form").get_by_label("Internal note")).to_have_value("")
     assert page.evaluate("window.__noReload") is True
+
+
+def test_a_region_asked_again_while_it_loads_ends_with_the_latest_state(
+    page: Page, agent: User, make_case: Callable[..., Case]
+) -> None:
+    from diagnosis.cases import services
+
+    case = make_case()
+    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
+    sign_in(page, agent)
+    page.goto(f"/cases/{case.reference}/?panels=all")
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold_the_first(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:  # answered now, before the note, and handed to the page only after it
+            held.append((route, route.fetch()))
+
+    def timeline_part(url: str) -> bool:
+        return f"/cases/{case.reference}/part/timeline/" in url
+
+    page.route(timeline_part, hold_the_first)
+    page.evaluate("htmx.trigger(document.getElementById('timeline'), 'case-region-stale')")
+    page.wait_for_function("document.getElementById('timeline').classList.contains('htmx-request')")
+    page.locator("#note-form").get_by_label("Internal note").fill("Left a voicemail")
+    page.locator("#note-form").get_by_role("button", name="Add note").click()
+    expect(page.get_by_role("status").filter(has_text="Note added")).to_be_visible()
+    route, stale = held[0]
+    with contextlib.suppress(Exception):  # the page may have dropped the stale request already
+        route.fulfill(response=stale)
+
+    expect(page.locator("#timeline")).to_contain_text("Left a voicemail")
