@@ -79,6 +79,8 @@ MIDDLEWARE = [
     # request once when its database connection was lost mid-request.
     "portal.db_retry.RetryOnLostConnectionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the one chosen in the switch (a cookie), else the browser's.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -359,7 +361,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Time: stored in UTC, shown in TIME_ZONE -------------------------------------
 
-LANGUAGE_CODE = "en-us"
+# Languages: English and Simplified Chinese; a third is a new message file under locale/.
+LANGUAGE_CODE = "en"
+# Each language is named in its own words, so a reader finds theirs in the switch.
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 # The portal writes times one way everywhere (portal/formats/en/formats.py).
 FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC") or "UTC"
