@@ -100,6 +100,9 @@ class Case(models.Model):
     customer_answers = models.JSONField(default=dict, blank=True)
     # Stored under MEDIA_ROOT, outside the web root; served only to staff by a view.
     screenshot = models.FileField(upload_to="screenshots/%Y/%m/", blank=True)
+    # The customer's language (a code from settings.LANGUAGES): every email and tracking page
+    # of the case uses it. No choices, so adding a language needs no migration.
+    language = models.CharField(max_length=16, default="en")
 
     state = models.CharField(max_length=16, choices=CaseState, default=CaseState.NEW)
     assigned_to = models.ForeignKey(
@@ -792,6 +795,8 @@ class StaffPreference(models.Model):
     email_when_case_resumes = models.BooleanField(
         default=False, help_text="Also email me when a case of mine resumes because its report arrived."
     )
+    # A code from settings.LANGUAGES; empty follows the browser.
+    language = models.CharField(max_length=16, blank=True, default="")
 
     def __str__(self) -> str:
         return f"Preferences of {self.user}"
