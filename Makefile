@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 RUN_VAR := $(or $(VAR_DIR),var)
 
-.PHONY: run test test-fast lint typecheck format clean bench bench-seed soak
+.PHONY: run test test-fast lint typecheck format clean bench bench-seed soak messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -93,6 +93,17 @@ bench-seed: $(VENV)/.run-deps
 	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(BIN)/python manage.py migrate --noinput --verbosity 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(BIN)/python -m bench.seed --reset \
 		--cases $(or $(BENCH_CASES),1000000) --reports $(or $(BENCH_REPORTS),10000000)
+
+# Translations: collect the marked strings into locale/<lang>/LC_MESSAGES/django.po (existing
+# translations kept, new ones empty), then compile the .mo files the portal reads. Needs GNU
+# gettext. The .mo files are committed, so running the portal needs no gettext.
+LANGS ?= zh_Hans
+MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=node_modules
+messages: $(VENV)/.run-deps
+	$(BIN)/python -m diagnosis.delivery.catalogue_texts
+	DEBUG=1 $(BIN)/python manage.py makemessages $(addprefix -l ,$(LANGS)) \
+		--no-obsolete --add-location=file $(MESSAGES_IGNORE)
+	DEBUG=1 $(BIN)/python manage.py compilemessages $(addprefix -l ,$(LANGS)) $(MESSAGES_IGNORE)
 
 format: $(VENV)/.dev-deps
 	$(BIN)/ruff check --fix .

@@ -4,7 +4,7 @@ from django.urls import path, register_converter
 
 from diagnosis.leads import imports as lead_imports
 from diagnosis.leads import views as lead_views
-from diagnosis.workspace import live_views, views
+from diagnosis.workspace import language, live_views, views
 from diagnosis.workspace.converters import ReferenceConverter
 
 register_converter(ReferenceConverter, "ref")
@@ -36,6 +36,8 @@ urlpatterns = [
     path("notifications/changes/", live_views.notifications_changes, name="notifications-changes"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
     path("preferences/", views.preferences, name="preferences"),
+    path("preferences/language/", language.preference, name="language-preference"),
+    path("language/", language.switch, name="language-switch"),
     path("leads/", lead_views.lead_dashboard, name="lead-dashboard"),
     path("leads/export.csv", lead_views.causes_export, name="lead-export"),
     path("leads/reassign/", lead_views.reassign, name="lead-reassign"),

@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Accounts: which one-time-code device verified this session (request.user.is_verified()).
     "django_otp.middleware.OTPMiddleware",
+    # A staff member's own language preference wins over the switch and the browser.
+    "diagnosis.workspace.language.StaffLanguageMiddleware",
     # Every view needs a login unless it is explicitly marked public.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -366,6 +368,8 @@ LANGUAGE_CODE = "en"
 # Each language is named in its own words, so a reader finds theirs in the switch.
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 # The portal writes times one way everywhere (portal/formats/en/formats.py).
 FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC") or "UTC"
@@ -428,6 +432,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 # Secure cookies get the __Host- prefix: the browser then refuses one set by a subdomain
 # or over plain HTTP, so nobody can plant a session or CSRF cookie for us.
