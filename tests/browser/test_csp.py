@@ -68,6 +68,8 @@ POST_ONLY = {
     "cases/<ref:reference>/escalations/<int:escalation_id>/answer/",
     "notifications/read/",
     "preferences/",
+    "preferences/language/",
+    "language/",
     "leads/cases/<ref:reference>/close/",
     "leads/cases/<ref:reference>/reopen/",
     "accounts/lockouts/unlock/",
