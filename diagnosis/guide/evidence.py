@@ -200,9 +200,12 @@ class Verdict:
         """One sentence, for the agent, on what the verdict rests on."""
         if not self.messages:
             return _("no report")
-        if len(self.messages) == 1:
-            return f"{self.messages[0].msg_id}: {self.messages[0].describe()}"
-        return "; ".join(f"{m.msg_id}: {m.describe()}" for m in self.messages)
+        # Translators: one message's id, then what its reports say.
+        described = [
+            _("%(msg_id)s: %(status)s") % {"msg_id": m.msg_id, "status": m.describe()} for m in self.messages
+        ]
+        # Translators: separates the messages of a case in the evidence sentence.
+        return _("; ").join(described)
 
 
 def verdict(facts: Iterable[ReportFact], msg_ids: Sequence[str] = ()) -> Verdict:
