@@ -20,6 +20,8 @@ from django.db.models import F, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from diagnosis.guide import CURRENT_VERSION, Guide, Node, get_guide
 
@@ -66,12 +68,12 @@ def digest_matches(token: str, stored: str) -> bool:
 
 
 class CaseState(models.TextChoices):
-    NEW = "new", "New"
-    IN_PROGRESS = "in_progress", "In progress"
-    WAITING = "waiting", "Waiting for report"
-    ESCALATED = "escalated", "Escalated"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
+    NEW = "new", _("New")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING = "waiting", _("Waiting for report")
+    ESCALATED = "escalated", _("Escalated")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
 
 
 OPEN_STATES = (CaseState.NEW, CaseState.IN_PROGRESS, CaseState.WAITING, CaseState.ESCALATED)
@@ -92,8 +94,12 @@ class Case(models.Model):
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     reporter_name = models.CharField(max_length=120)
     reporter_email = models.EmailField()
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="When the SMS was sent (approximately).")
-    sender = models.CharField(max_length=64, blank=True, help_text="Sender id, signature or channel number.")
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the SMS was sent (approximately).")
+    )
+    sender = models.CharField(
+        max_length=64, blank=True, help_text=_("Sender id, signature or channel number.")
+    )
     template_id = models.CharField(max_length=64, blank=True)
     description = models.TextField(blank=True)
     # Phone-side checks the customer already did on the ticket form ({node id: answer value}).
@@ -114,7 +120,7 @@ class Case(models.Model):
     )
     guide_version = models.CharField(max_length=16, default=CURRENT_VERSION, editable=False)
     current_node = models.CharField(max_length=64, editable=False)
-    outcome = models.CharField(max_length=64, blank=True, editable=False, help_text="Outcome node id")
+    outcome = models.CharField(max_length=64, blank=True, editable=False, help_text=_("Outcome node id"))
     cause = models.CharField(max_length=64, blank=True, editable=False)
     # Bumped by every transition; forms carry it so a stale page cannot overwrite newer work.
     revision = models.PositiveIntegerField(default=0, editable=False)
@@ -267,7 +273,7 @@ class Recipient(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="recipients")
     e164 = models.CharField(max_length=16)
-    region = models.CharField(max_length=2, blank=True, help_text="ISO country code")
+    region = models.CharField(max_length=2, blank=True, help_text=_("ISO country code"))
     number_type = models.CharField(max_length=24, blank=True)
     carrier = models.CharField(max_length=64, blank=True)
 
@@ -334,7 +340,7 @@ class AnswerRecord(models.Model):
     node = models.CharField(max_length=64)
     value = models.CharField(max_length=32)
     evidence = models.CharField(
-        max_length=64, blank=True, help_text="Status code, where the step asks for one"
+        max_length=64, blank=True, help_text=_("Status code, where the step asks for one")
     )
     notes = models.TextField(blank=True)
     # Null for the system (a wait ended by a report or the deadline).
@@ -361,17 +367,17 @@ class AnswerRecord(models.Model):
 
 
 class ReportChannel(models.TextChoices):
-    CALLBACK = "callback", "Status-report callback"
-    IMPORT = "import", "Send Details import"
-    MANUAL = "manual", "Entered by an agent"
+    CALLBACK = "callback", _("Status-report callback")
+    IMPORT = "import", _("Send Details import")
+    MANUAL = "manual", _("Entered by an agent")
 
 
 class ReportOrigin(models.TextChoices):
     """The report's own `source` field: who produced it. Other values are stored as sent."""
 
-    PLATFORM = "1", "SMS platform"
-    CARRIER = "2", "SMS center (carrier)"
-    HUAWEI = "3", "Huawei platform"
+    PLATFORM = "1", _("SMS platform")
+    CARRIER = "2", _("SMS center (carrier)")
+    HUAWEI = "3", _("Huawei platform")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -397,10 +403,10 @@ class StatusReport(models.Model):
     # Absent when the platform built the report itself (e.g. EXPIRED after 72 hours).
     updated_at = models.DateTimeField(null=True, blank=True)
     extend = models.CharField(max_length=128, blank=True)
-    to_number = models.CharField(max_length=24, blank=True, help_text="E.164 when the report carried `to`")
+    to_number = models.CharField(max_length=24, blank=True, help_text=_("E.164 when the report carried `to`"))
     org_code = models.CharField(max_length=32, blank=True)
     channel = models.CharField(max_length=16, choices=ReportChannel)
-    raw = models.JSONField(default=dict, help_text="The payload as received, extra fields included")
+    raw = models.JSONField(default=dict, help_text=_("The payload as received, extra fields included"))
     received_at = models.DateTimeField(default=timezone.now)
     # message id + part + status + update time: a redelivered report maps to the same key.
     dedupe_key = models.CharField(max_length=160, unique=True, editable=False)
@@ -480,8 +486,8 @@ class StatusSource(models.Model):
 
     name = models.CharField(max_length=80, unique=True)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    push_access_key = models.CharField(max_length=128, blank=True, help_text="Push AK, when signing is on")
-    push_secret_key = models.CharField(max_length=128, blank=True, help_text="Push SK, when signing is on")
+    push_access_key = models.CharField(max_length=128, blank=True, help_text=_("Push AK, when signing is on"))
+    push_secret_key = models.CharField(max_length=128, blank=True, help_text=_("Push SK, when signing is on"))
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_report_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -560,24 +566,24 @@ class StatusCode(models.Model):
     """The catalogue: what a status code means and which branch of the guide it leads to."""
 
     class Match(models.TextChoices):
-        EXACT = "exact", "Exact code"
-        PREFIX = "prefix", "Code family (prefix)"
+        EXACT = "exact", _("Exact code")
+        PREFIX = "prefix", _("Code family (prefix)")
 
     class Branch(models.TextChoices):
-        DELIVERED = "delivered", "Delivered"
-        PENDING = "pending", "Not final yet"
-        TIMEOUT = "timeout", "Timed out"
-        NUMBER_INVALID = "number_invalid", "Number problem"
-        CARRIER_BLOCK = "carrier_block", "Blocked by carrier or filter"
-        FREQUENCY_LIMIT = "frequency_limit", "Rate or quota limit"
-        NOT_SUPPORTED = "not_supported", "Not supported"
-        REQUEST_ERROR = "request_error", "Send request or account setup"
-        UNKNOWN = "unknown", "Unknown"
+        DELIVERED = "delivered", _("Delivered")
+        PENDING = "pending", _("Not final yet")
+        TIMEOUT = "timeout", _("Timed out")
+        NUMBER_INVALID = "number_invalid", _("Number problem")
+        CARRIER_BLOCK = "carrier_block", _("Blocked by carrier or filter")
+        FREQUENCY_LIMIT = "frequency_limit", _("Rate or quota limit")
+        NOT_SUPPORTED = "not_supported", _("Not supported")
+        REQUEST_ERROR = "request_error", _("Send request or account setup")
+        UNKNOWN = "unknown", _("Unknown")
 
     code = models.CharField(max_length=32, primary_key=True)
     match = models.CharField(max_length=8, choices=Match.choices, default=Match.EXACT)
     branch = models.CharField(max_length=16, choices=Branch.choices)
-    final = models.BooleanField(default=True, help_text="False for intermediate states such as ACCEPTD")
+    final = models.BooleanField(default=True, help_text=_("False for intermediate states such as ACCEPTD"))
     origin = models.CharField(max_length=16, blank=True)
     summary = models.CharField(max_length=200)
     advice = models.TextField(blank=True)
@@ -609,13 +615,25 @@ class StatusCode(models.Model):
     def __str__(self) -> str:
         return f"{self.code} ({self.get_branch_display()})"
 
+    # The catalogue keeps English (the CSV is the source of truth); pages show these. Their
+    # msgids come from diagnosis.delivery.catalogue_texts, generated from the CSV.
+    @property
+    def translated_summary(self) -> str:
+        """The summary in the active language (the stored English when it has no translation)."""
+        return gettext(self.summary) if self.summary else ""
+
+    @property
+    def translated_advice(self) -> str:
+        """The advice in the active language (the stored English when it has no translation)."""
+        return gettext(self.advice) if self.advice else ""
+
 
 class Escalation(models.Model):
     """A hand-over to the SMS provider's customer service for one E outcome."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="escalations")
-    reason = models.CharField(max_length=64, help_text="The cause of the E outcome")
-    package = models.JSONField(default=dict, help_text="Everything sent to customer service")
+    reason = models.CharField(max_length=64, help_text=_("The cause of the E outcome"))
+    package = models.JSONField(default=dict, help_text=_("Everything sent to customer service"))
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -660,20 +678,20 @@ class AppendOnlyError(Exception):
 
 
 class EventKind(models.TextChoices):
-    CREATED = "created", "Case opened"
-    STATE = "state", "State changed"
-    ANSWERED = "answered", "Step answered"
-    REVISED = "revised", "Answer revised"
-    ASSIGNED = "assigned", "Assigned"
-    NOTE = "note", "Note"
-    CUSTOMER_MESSAGE = "customer_message", "Message from the customer"
-    REPLY = "reply", "Reply to the customer"
-    WAIT_STARTED = "wait_started", "Waiting for report"
-    WAIT_ENDED = "wait_ended", "Wait ended"
-    ESCALATED = "escalated", "Escalated"
-    OUTCOME = "outcome", "Outcome reached"
-    TEST_SMS = "test_sms", "Test SMS sent"
-    ERASED = "erased", "Personal data erased"
+    CREATED = "created", _("Case opened")
+    STATE = "state", _("State changed")
+    ANSWERED = "answered", _("Step answered")
+    REVISED = "revised", _("Answer revised")
+    ASSIGNED = "assigned", _("Assigned")
+    NOTE = "note", _("Note")
+    CUSTOMER_MESSAGE = "customer_message", _("Message from the customer")
+    REPLY = "reply", _("Reply to the customer")
+    WAIT_STARTED = "wait_started", _("Waiting for report")
+    WAIT_ENDED = "wait_ended", _("Wait ended")
+    ESCALATED = "escalated", _("Escalated")
+    OUTCOME = "outcome", _("Outcome reached")
+    TEST_SMS = "test_sms", _("Test SMS sent")
+    ERASED = "erased", _("Personal data erased")
 
 
 class Event(models.Model):
@@ -793,7 +811,7 @@ class StaffPreference(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
     email_when_case_resumes = models.BooleanField(
-        default=False, help_text="Also email me when a case of mine resumes because its report arrived."
+        default=False, help_text=_("Also email me when a case of mine resumes because its report arrived.")
     )
     # A code from settings.LANGUAGES; empty follows the browser.
     language = models.CharField(max_length=16, blank=True, default="")
@@ -806,7 +824,7 @@ class Deflection(models.Model):
     """A ticket that was never filed because a self-help check solved the problem."""
 
     msg_id = models.CharField(max_length=64)
-    solved_by = models.CharField(max_length=64, help_text="The phone check that helped")
+    solved_by = models.CharField(max_length=64, help_text=_("The phone check that helped"))
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -818,10 +836,10 @@ class Deflection(models.Model):
 
 
 class ImportState(models.TextChoices):
-    QUEUED = "queued", "Waiting to start"
-    RUNNING = "running", "Importing"
-    DONE = "done", "Finished"
-    FAILED = "failed", "Stopped"
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Finished")
+    FAILED = "failed", _("Stopped")
 
 
 class SendDetailsImport(models.Model):

@@ -1,4 +1,8 @@
-"""Looking status codes up in the catalogue (loaded by migration from diagnosis/data/status_codes.csv)."""
+"""Looking status codes up in the catalogue (loaded by migration from diagnosis/data/status_codes.csv).
+
+Rows keep English texts; pages show `StatusCode.translated_summary` / `translated_advice`,
+which translate them in the request's language (msgids: `diagnosis.delivery.catalogue_texts`).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,15 @@ from pathlib import Path
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from diagnosis.models import StatusCode
 
 CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "data" / "status_codes.csv"
+
+# Stored (in English) on a code first met in a report; translated when shown.
+UNKNOWN_SUMMARY = gettext_noop("Not in the status-code catalogue")
+UNKNOWN_ADVICE = gettext_noop("Escalate to the provider's customer service with the full report.")
 
 
 def read_catalogue(path: Path = CATALOGUE_FILE) -> Iterator[dict[str, str]]:
@@ -68,8 +77,8 @@ def lookup(code: str, *, remember: bool = True) -> StatusCode:
     unknown = StatusCode(
         code=code,
         branch=StatusCode.Branch.UNKNOWN,
-        summary="Not in the status-code catalogue",
-        advice="Escalate to the provider's customer service with the full report.",
+        summary=UNKNOWN_SUMMARY,
+        advice=UNKNOWN_ADVICE,
         documented=False,
         first_seen_at=timezone.now(),
     )

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from diagnosis.guide.graph import Detail, DetailKind, Node
 
 
@@ -43,16 +46,22 @@ def _clean_one(detail: Detail, raw: object, today: date) -> str:
     value = raw.isoformat() if isinstance(raw, date) else " ".join(str(raw or "").split())
     if not value:
         if detail.required:
-            raise ValueError(f"Give the {detail.label.lower()}: customer service needs it.")
+            raise ValueError(
+                # Translators: label is a detail's name, such as "current carrier".
+                _("Give the %(label)s: customer service needs it.") % {"label": str(detail.label).lower()}
+            )
         return ""
     if detail.kind is DetailKind.DATE:
         try:
             day = date.fromisoformat(value)
         except ValueError:
-            raise ValueError("Give a date such as 2026-11-01.") from None
+            raise ValueError(_("Give a date such as 2026-11-01.")) from None
         if day > today:
-            raise ValueError("The date cannot be in the future.")
+            raise ValueError(_("The date cannot be in the future."))
         return day.isoformat()
     if len(value) > detail.max_length:
-        raise ValueError(f"Keep it to {detail.max_length} characters.")
+        raise ValueError(
+            ngettext("Keep it to %(count)d character.", "Keep it to %(count)d characters.", detail.max_length)
+            % {"count": detail.max_length}
+        )
     return value

@@ -10,12 +10,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Self
 
+from django.utils.translation import gettext as _
+
 from diagnosis.guide import Answer, Evidence, Guide, Kind, Node
 from diagnosis.guide.evidence import ReportFact, Verdict, verdict
 
 
 class GuideError(Exception):
-    """An answer the guide does not allow; the message is shown to the agent."""
+    """An answer the guide does not allow; the message (translated) is shown to the agent.
+
+    `field` names the form field the error is about ("status_code" when the given status
+    code contradicts the answer), or None when it concerns the answer or the step itself,
+    so a view places the error without reading the message.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -71,8 +82,8 @@ class CaseEvidence:
 
     def basis(self) -> str:
         if self.by_number:
-            return "Reports matched only by the recipient number (the case names no message id)"
-        return "Reports of the case's own messages"
+            return _("Reports matched only by the recipient number (the case names no message id)")
+        return _("Reports of the case's own messages")
 
 
 NO_EVIDENCE = CaseEvidence(Verdict(()))
@@ -98,11 +109,12 @@ def propose(
         return None
     given = (customer_answers or {}).get(node.id)
     if given is not None and node.answer(given) is not None:
-        return Proposal(node.id, given, "", "The customer already answered this on the ticket form.")
+        return Proposal(node.id, given, "", _("The customer already answered this on the ticket form."))
     if node.evidence is not Evidence.STATUS_CODE:
         return None
     found = evidence.verdict
-    because = f"{evidence.basis()}: {found.describe()}."
+    # Translators: why a step's answer is proposed: where the reports come from, then what they say.
+    because = _("%(basis)s: %(verdict)s.") % {"basis": evidence.basis(), "verdict": found.describe()}
     if node.answer("report_present") is not None:
         if not found.final:
             return Proposal(node.id, "no_report", "", because)
@@ -118,16 +130,22 @@ def propose(
 def check_answer(node: Node, value: str, evidence_branch: str | None) -> Answer:
     """The chosen option, after checking it is allowed here and fits the evidence."""
     if node.kind is Kind.WAIT:
-        raise GuideError("This step ends by itself when a report arrives or the 72 hours pass.")
+        raise GuideError(_("This step ends by itself when a report arrives or the 72 hours pass."))
     if node.kind is Kind.OUTCOME:
-        raise GuideError("The case has reached an outcome; revise an earlier answer to change it.")
+        raise GuideError(_("The case has reached an outcome; revise an earlier answer to change it."))
     answer = node.answer(value)
     if answer is None:
-        raise GuideError(f"Choose one of the offered answers ({', '.join(a.label for a in node.answers)}).")
+        # Translators: the offered answers are listed after it, separated by a comma.
+        offered = _(", ").join(str(a.label) for a in node.answers)
+        raise GuideError(_("Choose one of the offered answers (%(answers)s).") % {"answers": offered})
     if evidence_branch is not None and answer.branches:
         expected = answer_for_branch(node, evidence_branch)
         if expected is not None and expected.value != answer.value:
-            raise GuideError(f"That status code points to “{expected.label}”, not “{answer.label}”.")
+            raise GuideError(
+                _("That status code points to “%(expected)s”, not “%(chosen)s”.")
+                % {"expected": expected.label, "chosen": answer.label},
+                field="status_code",
+            )
     return answer
 
 
@@ -138,8 +156,8 @@ def revision(guide: Guide, answers: Mapping[str, str], node_id: str) -> tuple[st
     """
     path = walk(guide, answers)
     if node_id not in path.node_ids:
-        raise GuideError("Only a step on the case's current path can be revised.")
+        raise GuideError(_("Only a step on the case's current path can be revised."))
     if guide[node_id].kind is not Kind.CHECK:
-        raise GuideError("A wait is ended by a report or the deadline and cannot be revised.")
+        raise GuideError(_("A wait is ended by a report or the deadline and cannot be revised."))
     index = path.node_ids.index(node_id)
     return path.node_ids[index + 1 :] + tuple(sorted(path.off_path))

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 DELIVERED_BRANCH = "delivered"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -86,21 +89,32 @@ class MessageStatus:
         return Standing.PENDING if self.missing_parts else Standing.DELIVERED
 
     def describe(self) -> str:
-        whole = f"all {self.parts} parts" if self.parts > 1 else "the message"
+        """What the reports say about this message, for the agent (in the active language)."""
         if self.failure is not None:
+            if self.parts <= 1:
+                return _("the message failed with %(code)s") % {"code": self.failure.status}
             # A report the part numbers do not place (`_part`) names no part.
-            number = self.failure.sequence if 1 <= self.failure.sequence <= self.parts else "?"
-            part = f"part {number} of {self.parts}" if self.parts > 1 else "the message"
-            return f"{part} failed with {self.failure.status}"
+            number = str(self.failure.sequence) if 1 <= self.failure.sequence <= self.parts else "?"
+            return _("part %(number)s of %(parts)d failed with %(code)s") % {
+                "number": number,
+                "parts": self.parts,
+                "code": self.failure.status,
+            }
         if not self.reported:
-            return "no report yet"
+            return _("no report yet")
         if not self.missing_parts:
-            return f"{whole} delivered"
+            if self.parts > 1:
+                return _("all %(parts)d parts delivered") % {"parts": self.parts}
+            return _("the message delivered")
         if self.parts == 1:
-            return "only an intermediate status so far"
-        waiting = ", ".join(str(n) for n in self.missing_parts)
-        plural = "s" if len(self.missing_parts) > 1 else ""
-        return f"no final report yet for part{plural} {waiting} of {self.parts}"
+            return _("only an intermediate status so far")
+        # Translators: separates the numbers of a message's parts, as in "parts 2, 3 of 4".
+        waiting = _(", ").join(str(n) for n in self.missing_parts)
+        return ngettext(
+            "no final report yet for part %(numbers)s of %(parts)d",
+            "no final report yet for parts %(numbers)s of %(parts)d",
+            len(self.missing_parts),
+        ) % {"numbers": waiting, "parts": self.parts}
 
 
 def _part(fact: ReportFact) -> int:
@@ -185,10 +199,13 @@ class Verdict:
     def describe(self) -> str:
         """One sentence, for the agent, on what the verdict rests on."""
         if not self.messages:
-            return "no report"
-        if len(self.messages) == 1:
-            return f"{self.messages[0].msg_id}: {self.messages[0].describe()}"
-        return "; ".join(f"{m.msg_id}: {m.describe()}" for m in self.messages)
+            return _("no report")
+        # Translators: one message's id, then what its reports say.
+        described = [
+            _("%(msg_id)s: %(status)s") % {"msg_id": m.msg_id, "status": m.describe()} for m in self.messages
+        ]
+        # Translators: separates the messages of a case in the evidence sentence.
+        return _("; ").join(described)
 
 
 def verdict(facts: Iterable[ReportFact], msg_ids: Sequence[str] = ()) -> Verdict:

@@ -1,4 +1,8 @@
-"""The guide for machines (JSON) and for people (a Mermaid flowchart)."""
+"""The guide for machines (JSON) and for people (a Mermaid flowchart).
+
+The guide's texts are lazy translations: both exports turn them into plain strings in the
+active language (English unless a caller activates another), so json.dumps accepts them.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,11 @@ def as_dict(guide: Guide) -> dict[str, Any]:
 
 
 def _node(node: Node) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": node.id, "kind": str(node.kind), "ref": node.ref, "title": node.title}
+    data: dict[str, Any] = {"id": node.id, "kind": str(node.kind), "ref": node.ref, "title": str(node.title)}
     if node.kind is Kind.CHECK:
         data["answers"] = [_answer(a) for a in node.answers]
         if node.customer_question:
-            data["customer_question"] = node.customer_question
+            data["customer_question"] = str(node.customer_question)
         if node.evidence:
             data["evidence"] = str(node.evidence)
     elif node.kind is Kind.WAIT:
@@ -26,18 +30,18 @@ def _node(node: Node) -> dict[str, Any]:
         data["cause"] = node.cause
         if node.details:
             data["details"] = [
-                {"name": d.name, "label": d.label, "kind": str(d.kind), "required": d.required}
+                {"name": d.name, "label": str(d.label), "kind": str(d.kind), "required": d.required}
                 for d in node.details
             ]
-    data["agent_text"] = node.agent_text
-    data["customer_text"] = node.customer_text
+    data["agent_text"] = str(node.agent_text)
+    data["customer_text"] = str(node.customer_text)
     return data
 
 
 def _answer(answer: Answer) -> dict[str, str]:
-    data = {"value": answer.value, "label": answer.label, "next": answer.next}
+    data = {"value": answer.value, "label": str(answer.label), "next": answer.next}
     if answer.customer_label:
-        data["customer_label"] = answer.customer_label
+        data["customer_label"] = str(answer.customer_label)
     return data
 
 
@@ -49,7 +53,7 @@ def as_mermaid(guide: Guide) -> str:
         lines.append(f"    {node.id}{shape.format(label)}")
     for node in guide.nodes:
         for answer in node.answers:
-            lines.append(f'    {node.id} -->|"{_escape(answer.label)}"| {answer.next}')
+            lines.append(f'    {node.id} -->|"{_escape(str(answer.label))}"| {answer.next}')
     lines.append("    classDef resolved fill:#e6f4ea,stroke:#2e7d32")
     lines.append("    classDef escalated fill:#fdecea,stroke:#c62828")
     for node in guide.outcomes():
@@ -58,4 +62,4 @@ def as_mermaid(guide: Guide) -> str:
 
 
 def _escape(text: str) -> str:
-    return text.replace('"', "#quot;")
+    return str(text).replace('"', "#quot;")

@@ -10,6 +10,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from django.utils.translation import gettext
+
+
+class Text(str):
+    """A text of the guide a person reads: English as data, translated when shown.
+
+    Its value is the English msgid, so comparing, hashing, json.dumps, slicing and
+    storing it give English and never depend on the active language; `str()` and
+    formatting (f-strings, `%`, templates, form choice labels) give it translated by
+    gettext in the active language. The guide module marks its texts with it under the
+    name `_`, so makemessages extracts them. Wrap it in str() to get the translation.
+    """
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return gettext(str.__str__(self))
+
+    def __format__(self, format_spec: str) -> str:
+        return format(str(self), format_spec)
+
 
 class Kind(StrEnum):
     CHECK = "check"

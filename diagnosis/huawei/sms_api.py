@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 SEND_PATH = "/sms/batchSendSms/v1"
 BATCH_SEND_PATH = "/sms/batchSendDiffSms/v1"
 AUTHORIZATION = 'WSSE realm="SDP",profile="UsernameToken",type="Appkey"'
@@ -162,15 +164,22 @@ def validate_numbers(numbers: Iterable[str], *, what: str = "to") -> list[str]:
         raise ValueError(f"{what}: give a list of numbers, not one string")
     numbers = list(numbers)
     if not numbers:
-        raise ValueError(f"{what}: give at least one recipient number")
+        # Translators: "what" is the API field name (to), kept as is.
+        raise ValueError(_("%(what)s: give at least one recipient number") % {"what": what})
     for number in numbers:
         if not isinstance(number, str) or not _NUMBER.fullmatch(number):
             raise ValueError(
-                f"{what}: {number!r} is not a phone number in global format (only '+' and digits,"
-                " e.g. +4915123456789)"
+                _(
+                    "%(what)s: %(number)s is not a phone number in global format (only '+' and digits, "
+                    "e.g. +4915123456789)"
+                )
+                % {"what": what, "number": repr(number)}
             )
         if len(number) > MAX_NUMBER_LENGTH:
-            raise ValueError(f"{what}: {number!r} is longer than {MAX_NUMBER_LENGTH} characters")
+            raise ValueError(
+                _("%(what)s: %(number)s is longer than %(max)d characters")
+                % {"what": what, "number": repr(number), "max": MAX_NUMBER_LENGTH}
+            )
     return numbers
 
 

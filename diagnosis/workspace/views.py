@@ -255,7 +255,7 @@ def case_step(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse
             data = form.cleaned_data
             case = services.answer_step(case.pk, node=case.current_node, actor=request.user, **data)
         except GuideError as exc:
-            form.add_error("evidence" if "status code" in str(exc) else "value", str(exc))
+            form.add_error("evidence" if getattr(exc, "field", None) == "status_code" else "value", str(exc))
         except services.CaseError as exc:
             form.add_error(None, str(exc))
         else:

@@ -227,3 +227,24 @@ def test_every_registered_version_is_valid() -> None:
     for version, guide in GUIDES.items():
         assert guide.version == version
         guide.validate()
+
+
+def test_node_texts_are_english_data_shown_in_the_active_language() -> None:
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from diagnosis.guide import get_guide
+
+    node = get_guide()["junk_folder"]
+    texts = [node.title, node.agent_text, node.customer_text, node.customer_question]
+    texts += [a.label for a in node.answers] + [a.customer_label for a in node.answers]
+    english = [str.__str__(t) for t in texts]
+    assert [str(t) for t in texts] == english  # English by default
+    with translation.override("zh-hans"):
+        assert [str(t) for t in texts] == [gettext(t) for t in english]
+        assert f"{node.title}" == gettext(english[0])
+        # As data (hashing, comparing, JSON) a text stays the English msgid.
+        assert node.title == english[0]
+    detail = get_guide()["E_ported_number"].details[0]
+    with translation.override("zh-hans"):
+        assert str(detail.label) == gettext(str.__str__(detail.label))
