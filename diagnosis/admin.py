@@ -13,7 +13,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from diagnosis.cases import erasure, services
 from diagnosis.guide import Result, get_guide
@@ -55,7 +56,8 @@ class NamedBlankFilter(admin.AllValuesFieldListFilter):
 
     def choices(self, changelist: Any) -> Any:
         for choice in super().choices(changelist):
-            yield {**choice, "display": choice["display"] or "(none yet)"}
+            # Translators: the filter choice for cases whose cause is not known yet.
+            yield {**choice, "display": choice["display"] or _("(none yet)")}
 
 
 class ReadOnlyInline(_CaseTabularInline):
@@ -160,7 +162,8 @@ class CaseAdmin(_CaseAdmin):
         return bool(request.user.has_perm(roles.REVIEW_TEAM))
 
     @admin.action(
-        description="Erase the customer's personal data of the selected cases", permissions=["erase"]
+        description=gettext_lazy("Erase the customer's personal data of the selected cases"),
+        permissions=["erase"],
     )
     def erase_selected(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
         with transaction.atomic():
@@ -209,7 +212,7 @@ class CaseAdmin(_CaseAdmin):
             except services.GuideError as exc:
                 form.add_error("value", str(exc))
             else:
-                messages.success(request, "Answer recorded.")
+                messages.success(request, _("Answer recorded."))
                 return HttpResponseRedirect(reverse("admin:diagnosis_case_change", args=[case.pk]))
         context = {
             **self.admin_site.each_context(request),
@@ -243,7 +246,7 @@ class StatusCodeAdmin(_ModelAdmin):
 
 
 class EscalationOutcomeFilter(admin.SimpleListFilter):
-    title = "outcome"
+    title = gettext_lazy("outcome")
     parameter_name = "reason"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -262,7 +265,7 @@ class EscalationAdmin(_ModelAdmin):
     search_fields = ["case__reference", "provider_reference"]
     readonly_fields = ["case", "reason", "package", "opened_by", "opened_at"]
 
-    @admin.display(description="Outcome", ordering="reason")
+    @admin.display(description=gettext_lazy("Outcome"), ordering="reason")
     def outcome_title(self, obj: Escalation) -> str:
         return obj.title
 
@@ -291,10 +294,12 @@ class StatusSourceForm(forms.ModelForm):  # type: ignore[type-arg]
     push_secret_key = forms.CharField(
         required=False,
         max_length=128,
-        label="Push secret key",
+        label=gettext_lazy("Push secret key"),
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Push SK, when signing is on. Leave empty to keep the current one; "
-        "clear the access key to switch signing off.",
+        help_text=gettext_lazy(
+            "Push SK, when signing is on. Leave empty to keep the current one; "
+            "clear the access key to switch signing off."
+        ),
     )
 
     class Meta:
@@ -308,7 +313,7 @@ class StatusSourceForm(forms.ModelForm):  # type: ignore[type-arg]
             data["push_secret_key"] = ""
         elif not data.get("push_secret_key"):
             if not stored:
-                self.add_error("push_secret_key", "Give the secret key that goes with the access key.")
+                self.add_error("push_secret_key", _("Give the secret key that goes with the access key."))
             data["push_secret_key"] = stored
         return data
 
@@ -325,7 +330,7 @@ class StatusSourceAdmin(_ModelAdmin):
     search_fields = ["name"]
     readonly_fields = ["created_at", "last_report_at"]
 
-    @admin.display(boolean=True, description="Signed pushes")
+    @admin.display(boolean=True, description=gettext_lazy("Signed pushes"))
     def signs_pushes(self, obj: StatusSource) -> bool:
         return obj.signs_pushes
 
@@ -393,20 +398,24 @@ class OutboundEmailAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     fields = readonly_fields = _EMAIL_FIELDS
 
-    @admin.display(description="Status")
+    @admin.display(description=gettext_lazy("Status"))
     def status(self, obj: OutboundEmail) -> str:
         if obj.sent_at is not None:
-            return "Sent"
+            return pgettext("email sending state", "Sent")
         if obj.claimed_until is not None and obj.claimed_until > timezone.now():
-            return "Being sent"
-        return "Waiting for a retry" if obj.attempts else "Waiting"
+            return pgettext("email sending state", "Being sent")
+        return (
+            pgettext("email sending state", "Waiting for a retry")
+            if obj.attempts
+            else pgettext("email sending state", "Waiting")
+        )
 
-    @admin.display(description="Last error")
+    @admin.display(description=gettext_lazy("Last error"))
     def error_start(self, obj: OutboundEmail) -> str:
         first_line = obj.last_error.strip().splitlines()[0] if obj.last_error.strip() else ""
         return first_line if len(first_line) <= 80 else first_line[:79] + "…"
 
-    @admin.display(description="Body")
+    @admin.display(description=gettext_lazy("Body"))
     def body_shown(self, obj: OutboundEmail) -> str:
         return _without_tokens(obj.body)
 
@@ -421,7 +430,7 @@ def _check_label(node_id: str) -> str:
 
 
 class SolvedByFilter(admin.SimpleListFilter):
-    title = "solved by"
+    title = gettext_lazy("solved by")
     parameter_name = "solved_by"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -442,6 +451,6 @@ class DeflectionAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     fields = readonly_fields = ("created_at", "msg_id", "solved_by_check")
 
-    @admin.display(description="Solved by", ordering="solved_by")
+    @admin.display(description=gettext_lazy("Solved by"), ordering="solved_by")
     def solved_by_check(self, obj: Deflection) -> str:
         return _check_label(obj.solved_by)

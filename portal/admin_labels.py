@@ -14,12 +14,14 @@ from django.db import models
 from django.forms import BaseInlineFormSet, Form
 from django.http import HttpRequest
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 
 class LabelledSplitDateTime(AdminSplitDateTime):
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
-        for subwidget, part in zip(context["widget"]["subwidgets"], ("Date", "Time"), strict=False):
+        parts = (_("Date"), _("Time"))
+        for subwidget, part in zip(context["widget"]["subwidgets"], parts, strict=False):
             subwidget["attrs"]["aria-label"] = part
         return context
 
@@ -34,7 +36,7 @@ class LabelledInlineFormSet(BaseInlineFormSet):
     def add_fields(self, form: Form, index: int | None) -> None:
         super().add_fields(form, index)
         if "DELETE" in form.fields:
-            form.fields["DELETE"].widget.attrs["aria-label"] = "Delete"
+            form.fields["DELETE"].widget.attrs["aria-label"] = _("Delete")
 
 
 class LabelledInlineMixin:

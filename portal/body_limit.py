@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 
 def body_limit(path: str) -> int:
@@ -37,8 +38,11 @@ class RequestBodyLimitMiddleware:
         except ValueError:
             declared = 0  # Django reads a body of unknown length as empty
         if declared > limit:
+            # This runs before LocaleMiddleware, so the language is picked here.
+            with translation.override(translation.get_language_from_request(request)):
+                text = translation.gettext("This request is too large: at most %(size)s can be sent here.")
             return HttpResponse(
-                f"This request is too large: at most {_megabytes(limit)} can be sent here.\n",
+                text % {"size": _megabytes(limit)} + "\n",
                 status=413,
                 content_type="text/plain; charset=utf-8",
             )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 from portal.accounts.codes import recovery_digest
@@ -14,8 +15,8 @@ class Heartbeat(models.Model):
     """
 
     class Component(models.TextChoices):
-        WORKER = "worker", "Celery worker"
-        BEAT = "beat", "Celery beat"
+        WORKER = "worker", _("Celery worker")
+        BEAT = "beat", _("Celery beat")
 
     component = models.CharField(primary_key=True, max_length=16, choices=Component.choices)
     at = models.DateTimeField()
@@ -97,7 +98,7 @@ class RecoveryCodes(TimestampMixin, ThrottlingMixin, Device):
     short_codes: models.BooleanField[bool, bool] = models.BooleanField(default=False)
 
     class Meta:
-        verbose_name = "recovery code set"
+        verbose_name = _("recovery code set")
         constraints = [models.UniqueConstraint(fields=["user"], name="portal_recoverycodes_one_per_user")]
 
     def get_throttle_factor(self) -> int:

@@ -7,25 +7,28 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from portal import roles
 
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: str | Promise
     url_name: str
     permission: str | None = None
     staff_only: bool = False
 
 
 ITEMS: tuple[NavItem, ...] = (
-    NavItem("Home", "home"),
-    NavItem("Case queue", "diagnosis:case-list", permission=roles.WORK_CASES),
-    NavItem("Team overview", "diagnosis:lead-dashboard", permission=roles.REVIEW_TEAM),
-    NavItem("Locked sign-ins", "accounts:lockouts", permission=roles.REVIEW_TEAM),
-    NavItem("Admin", "admin:index", staff_only=True),
-    NavItem("Account security", "accounts:security"),
+    NavItem(_("Home"), "home"),
+    NavItem(_("Case queue"), "diagnosis:case-list", permission=roles.WORK_CASES),
+    NavItem(_("Team overview"), "diagnosis:lead-dashboard", permission=roles.REVIEW_TEAM),
+    NavItem(_("Locked sign-ins"), "accounts:lockouts", permission=roles.REVIEW_TEAM),
+    # Translators: the Django administration site, in the main navigation.
+    NavItem(_("Admin"), "admin:index", staff_only=True),
+    NavItem(_("Account security"), "accounts:security"),
 )
 
 

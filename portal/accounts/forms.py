@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.accounts.lockout import Kind
 
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=32,
-        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
         ),
@@ -20,17 +22,19 @@ class CodeForm(forms.Form):
 
 class RemoveAuthenticatorForm(forms.Form):
     password = forms.CharField(
-        label="Your password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Your password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
     code = forms.CharField(
-        label="A code from your authenticator app (or a recovery code)",
+        label=_("A code from your authenticator app (or a recovery code)"),
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
     )
 
 
 class UnlockForm(forms.Form):
-    kind = forms.ChoiceField(choices=[("account", "Account"), ("address", "Address")])
+    kind = forms.ChoiceField(
+        choices=[("account", _("Account")), ("address", pgettext_lazy("network address", "Address"))]
+    )
     value = forms.CharField(max_length=255)
 
     def kind_value(self) -> tuple[Kind, str]:

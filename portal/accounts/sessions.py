@@ -22,6 +22,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import ngettext
 
 from portal.accounts.audit import address
@@ -56,18 +57,18 @@ def ended_because(session: Any, now: float) -> str | None:
     hours, minutes = settings.STAFF_SESSION_MAX_HOURS, settings.STAFF_SESSION_IDLE_MINUTES
     if now - signed_in >= hours * 3600:
         reason = ngettext(
-            "You were signed out because you signed in more than %(n)d hour ago.",
-            "You were signed out because you signed in more than %(n)d hours ago.",
+            "You were signed out because you signed in more than %(n)d hour ago. Please sign in again.",
+            "You were signed out because you signed in more than %(n)d hours ago. Please sign in again.",
             hours,
         )
-        return f"{reason % {'n': hours}} Please sign in again."
+        return reason % {"n": hours}
     if now - last_active >= minutes * 60:
         reason = ngettext(
-            "You were signed out after %(n)d minute of inactivity.",
-            "You were signed out after %(n)d minutes of inactivity.",
+            "You were signed out after %(n)d minute of inactivity. Please sign in again.",
+            "You were signed out after %(n)d minutes of inactivity. Please sign in again.",
             minutes,
         )
-        return f"{reason % {'n': minutes}} Please sign in again."
+        return reason % {"n": minutes}
     return None
 
 
@@ -92,7 +93,9 @@ class SessionLimitsMiddleware:
             session[SIGNED_IN_AT] = session[LAST_ACTIVE_AT] = int(now)
         reason = ended_because(session, now)
         if reason is not None:
-            return self._sign_out(request, reason)
+            with translation.override("en"):  # the security log stays in English
+                logged = ended_because(session, now) or ""
+            return self._sign_out(request, reason, logged)
         if not is_background(request) and now - session[LAST_ACTIVE_AT] >= REFRESH_SECONDS:
             session[LAST_ACTIVE_AT] = int(now)
             # Keep the stored session (and the cookie's Max-Age) just past the nearer limit.
@@ -101,9 +104,9 @@ class SessionLimitsMiddleware:
             session.set_expiry(int(min(idle_left, absolute_left)) + GRACE_SECONDS)
         return self.get_response(request)
 
-    def _sign_out(self, request: HttpRequest, reason: str) -> HttpResponse:
+    def _sign_out(self, request: HttpRequest, reason: str, logged: str) -> HttpResponse:
         username = request.user.get_username()
         logout(request)
         messages.info(request, reason)
-        logger.info("session ended: user=%r address=%s reason=%s", username, address(request), reason)
+        logger.info("session ended: user=%r address=%s reason=%s", username, address(request), logged)
         return send_to(request, reverse(settings.LOGIN_URL))

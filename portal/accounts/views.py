@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -52,7 +53,7 @@ def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
 def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Add an authenticator: scan the QR code, confirm with a first code, get recovery codes once."""
     if mfa.has_authenticator(request.user):
-        messages.info(request, "Your account already has an authenticator app.")
+        messages.info(request, _("Your account already has an authenticator app."))
         return redirect("accounts:security")
     device = mfa.pending_authenticator(request.user)
     form = CodeForm(request.POST or None)
@@ -61,7 +62,9 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
         if codes is not None:
             context = {"codes": codes, "next": _next_url(request), "first_time": True}
             return render(request, "accounts/recovery_codes.html", context)
-        form.add_error("code", "That code did not work. Check the clock on your phone and try the next code.")
+        form.add_error(
+            "code", _("That code did not work. Check the clock on your phone and try the next code.")
+        )
     context = {
         "form": form,
         "qr_code": mfa.qr_code_svg(device),
@@ -108,7 +111,7 @@ def remove_authenticator(request: AuthenticatedHttpRequest) -> HttpResponse:
         if not request.user.check_password(form.cleaned_data["password"]):
             username = request.user.get_username()
             mfa.logger.warning("authenticator removal refused, wrong password: user=%r", username)
-            form.add_error("password", "That password is not right.")
+            form.add_error("password", _("That password is not right."))
         else:
             try:
                 mfa.check_code(request, form.cleaned_data["code"])
@@ -124,7 +127,9 @@ def remove_authenticator(request: AuthenticatedHttpRequest) -> HttpResponse:
         }
         return render(request, "accounts/security.html", context)
     mfa.remove_authenticator(request)
-    messages.success(request, "The authenticator app and the recovery codes are removed from your account.")
+    messages.success(
+        request, _("The authenticator app and the recovery codes are removed from your account.")
+    )
     return redirect("accounts:security")
 
 
@@ -148,9 +153,12 @@ def unlock(request: AuthenticatedHttpRequest) -> HttpResponse:
     if form.is_valid():
         kind, value = form.kind_value()
         lockout.unlock(kind, value, request.user)
-        messages.success(
-            request, f"{'Account' if kind == 'account' else 'Address'} {value} can sign in again."
-        )
+        if kind == "account":
+            done = _("Account %(value)s can sign in again.")
+        else:
+            # Translators: a network (IP) address whose sign-in lockout a team lead lifted.
+            done = _("Address %(value)s can sign in again.")
+        messages.success(request, done % {"value": value})
     return redirect("accounts:lockouts")
 
 

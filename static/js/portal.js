@@ -1,9 +1,19 @@
 // Tell people when an htmx request fails instead of leaving the page silently unchanged.
+// The texts come translated from the page (data-msg-* on <body>, templates/base.html),
+// with these English ones as the fallback.
+function pageMessage(name, fallback) {
+  var text = document.body && document.body.getAttribute("data-msg-" + name);
+  return text || fallback;
+}
 document.addEventListener("htmx:responseError", function (event) {
-  showProblem("The server could not complete that request (" + event.detail.xhr.status + "). Reload the page and try again.");
+  var text = pageMessage(
+    "server-error",
+    "The server could not complete that request ({status}). Reload the page and try again."
+  );
+  showProblem(text.replace("{status}", String(event.detail.xhr.status)));
 });
 document.addEventListener("htmx:sendError", function () {
-  showProblem("The portal could not be reached. Check your connection and try again.");
+  showProblem(pageMessage("unreachable", "The portal could not be reached. Check your connection and try again."));
 });
 
 function showProblem(text) {
