@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from diagnosis.cases import outbox
 from diagnosis.models import Case, Event, EventKind, OutboundEmail
 
@@ -32,11 +36,11 @@ class Delivery(StrEnum):
     FAILED = "failed"
 
 
-DELIVERY_WORDS = {
-    Delivery.QUEUED: "email queued",
-    Delivery.SENT: "email sent",
-    Delivery.RETRYING: "email not sent yet, retrying",
-    Delivery.FAILED: "email could not be sent",
+DELIVERY_WORDS: dict[Delivery, Promise] = {
+    Delivery.QUEUED: gettext_lazy("email queued"),
+    Delivery.SENT: gettext_lazy("email sent"),
+    Delivery.RETRYING: gettext_lazy("email not sent yet, retrying"),
+    Delivery.FAILED: gettext_lazy("email could not be sent"),
 }
 
 
@@ -65,7 +69,7 @@ class Entry:
     @property
     def delivery_words(self) -> str:
         state = self.delivery
-        return DELIVERY_WORDS[state] if state else ""
+        return str(DELIVERY_WORDS[state]) if state else ""
 
     @property
     def from_customer(self) -> bool:
@@ -74,7 +78,8 @@ class Entry:
 
 def _name(event: Event) -> str:
     user = event.actor
-    return (user.get_full_name() or user.get_username()) if user else "Support"
+    # Translators: who wrote a reply when the agent's account is gone.
+    return (user.get_full_name() or user.get_username()) if user else _("Support")
 
 
 def thread(case: Case) -> list[Entry]:
@@ -95,6 +100,6 @@ def thread(case: Case) -> list[Entry]:
     # What is left went out on its own: the receipt, tracking links, news that the case resumed.
     # Their subjects only: a body can hold the customer's private tracking link.
     entries += [
-        Entry(Said.EMAIL, e.created_at, "Sent automatically", "", e.subject, e) for e in emails.values()
+        Entry(Said.EMAIL, e.created_at, _("Sent automatically"), "", e.subject, e) for e in emails.values()
     ]
     return sorted(entries, key=lambda entry: entry.at)

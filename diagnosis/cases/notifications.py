@@ -19,5 +19,9 @@ def tell_assignee(case_id: int) -> None:
     wants_email = StaffPreference.objects.filter(user=agent, email_when_case_resumes=True).exists()
     if wants_email and agent.email:
         context = {"case": case, "text": text, "portal_url": settings.PORTAL_BASE_URL}
-        subject, body = outbox.render_email("case_resumed", context)
+        language = (
+            StaffPreference.objects.filter(user=agent).values_list("language", flat=True).first()
+            or settings.LANGUAGE_CODE
+        )
+        subject, body = outbox.render_email("case_resumed", context, language=language)
         outbox.queue_email(case=case, to=agent.email, subject=subject, body=body)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from diagnosis.models import Case, Escalation, OutboundEmail
 from portal.periodic import once_per_slot
@@ -23,14 +23,17 @@ MAX_ATTEMPTS = 8
 LEASE_TIMEOUTS = 15
 
 
-def render_email(name: str, context: Mapping[str, object]) -> tuple[str, str]:
+def render_email(name: str, context: Mapping[str, object], *, language: str) -> tuple[str, str]:
     """Subject and body of the email `name`: templates/emails/<name>_subject.txt and <name>.txt.
 
-    Both are plain text with autoescaping switched off in the template. The subject is one
-    line; the body ends with exactly one newline, whatever the template file's last line.
+    Both are rendered in `language` (a code from settings.LANGUAGES): its translations
+    and its date formats. Both are plain text with autoescaping switched off in the
+    template. The subject is one line; the body ends with exactly one newline, whatever
+    the template file's last line.
     """
-    subject = "".join(render_to_string(f"emails/{name}_subject.txt", dict(context)).splitlines())
-    body = render_to_string(f"emails/{name}.txt", dict(context)).rstrip("\n") + "\n"
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = "".join(render_to_string(f"emails/{name}_subject.txt", dict(context)).splitlines())
+        body = render_to_string(f"emails/{name}.txt", dict(context)).rstrip("\n") + "\n"
     return subject.strip(), body
 
 

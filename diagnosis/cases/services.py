@@ -395,7 +395,7 @@ def _email_customer(case: Case, text: str) -> OutboundEmail | None:
     """
     if case.erased_at is not None:
         return None
-    subject, body = outbox.render_email("case_update", {"case": case, "text": text})
+    subject, body = outbox.render_email("case_update", {"case": case, "text": text}, language=case.language)
     return outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
 
 

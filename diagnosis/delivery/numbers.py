@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import phonenumbers
+from django.utils.translation import gettext as _
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult, carrier, number_type
 
 _TYPE_NAMES = {value: name.lower() for name, value in vars(PhoneNumberType).items() if name.isupper()}
@@ -39,7 +40,7 @@ def normalise(raw: str, default_region: str | None = None) -> NumberInfo:
     """
     text = (raw or "").strip()
     if not text:
-        raise InvalidNumber("Enter a phone number.")
+        raise InvalidNumber(_("Enter a phone number."))
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
@@ -51,9 +52,9 @@ def normalise(raw: str, default_region: str | None = None) -> NumberInfo:
         possible = phonenumbers.is_possible_number_with_reason(parsed)
         # "Local only" is a number dialled without its area code: no E.164 can be made of it.
         if possible == ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
-            raise InvalidNumber("This number is missing its area code.")
+            raise InvalidNumber(_("This number is missing its area code."))
         if possible != ValidationResult.IS_POSSIBLE:
-            raise InvalidNumber("This number has the wrong number of digits for its country.")
+            raise InvalidNumber(_("This number has the wrong number of digits for its country."))
     # An unknown number has no region of its own; its country code still names the main one.
     # A parsed number always has a country code; 0, like None, names no region ("ZZ").
     region = phonenumbers.region_code_for_number(parsed) or phonenumbers.region_code_for_country_code(
@@ -72,16 +73,16 @@ def normalise(raw: str, default_region: str | None = None) -> NumberInfo:
 def _parse_reason(exc: NumberParseException, *, international: bool) -> str:
     if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
         if international:
-            return "The country code is not recognised."
-        return "Add the country code (for example +49) or choose a country."
+            return _("The country code is not recognised.")
+        return _("Add the country code (for example +49) or choose a country.")
     if exc.error_type == NumberParseException.NOT_A_NUMBER:
-        return "This does not look like a phone number."
+        return _("This does not look like a phone number.")
     if (
         exc.error_type == NumberParseException.TOO_SHORT_NSN
         or exc.error_type == NumberParseException.TOO_SHORT_AFTER_IDD
     ):
-        return "This number is too short."
-    return "This number is too long."
+        return _("This number is too short.")
+    return _("This number is too long.")
 
 
 def looks_like_number(text: str) -> bool:

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.forms import BoundField
 from django.forms.utils import ErrorDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from diagnosis.delivery.numbers import NumberInfo
 from diagnosis.support import tickets
@@ -50,44 +52,53 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 
 class TicketForm(forms.Form):
-    name = forms.CharField(max_length=120, label="Your name")
-    email = forms.EmailField(label="Your email", help_text="We send the link to follow your ticket here.")
+    name = forms.CharField(max_length=120, label=gettext_lazy("Your name"))
+    email = forms.EmailField(
+        label=gettext_lazy("Your email"),
+        help_text=gettext_lazy("We send the link to follow your ticket here."),
+    )
     region = forms.ChoiceField(
-        label="Country of the numbers",
+        label=gettext_lazy("Country of the numbers"),
         required=False,
-        help_text="Used for numbers written without a country code.",
+        help_text=gettext_lazy("Used for numbers written without a country code."),
     )
     numbers = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="Recipient phone numbers",
-        help_text="One per line, with or without the country code.",
+        label=gettext_lazy("Recipient phone numbers"),
+        help_text=gettext_lazy("One per line, with or without the country code."),
         # Django 5.2 takes bound_field_class on every field; the stubs' CharField lacks it.
         bound_field_class=WarnedBoundField,  # type: ignore[call-arg]
     )
     msg_ids = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
-        label="Message ids (smsMsgId)",
-        help_text="Optional but very helpful: the smsMsgId returned when the message was sent, one per line.",
+        label=gettext_lazy("Message ids (smsMsgId)"),
+        help_text=gettext_lazy(
+            "Optional but very helpful: the smsMsgId returned when the message was sent, one per line."
+        ),
     )
     sent_at = forms.DateTimeField(
         required=False,
-        label="When was it sent? (approximately)",
+        label=gettext_lazy("When was it sent? (approximately)"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
-    sent_tz = forms.ChoiceField(label="Time zone of that time", required=False)
-    sender = forms.CharField(max_length=64, required=False, label="Sender or signature (optional)")
-    template_id = forms.CharField(max_length=64, required=False, label="Template id (optional)")
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), max_length=4000, label="What happened?"
+    sent_tz = forms.ChoiceField(label=gettext_lazy("Time zone of that time"), required=False)
+    sender = forms.CharField(
+        max_length=64, required=False, label=gettext_lazy("Sender or signature (optional)")
     )
-    screenshot = forms.FileField(required=False, label="Screenshot (optional, PNG or JPEG, up to 5 MB)")
+    template_id = forms.CharField(max_length=64, required=False, label=gettext_lazy("Template id (optional)"))
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), max_length=4000, label=gettext_lazy("What happened?")
+    )
+    screenshot = forms.FileField(
+        required=False, label=gettext_lazy("Screenshot (optional, PNG or JPEG, up to 5 MB)")
+    )
     # Honeypot: hidden from people; bots that fill every field give themselves away.
     # Out of the tab order too: its wrapper is hidden from screen readers (aria-hidden).
     website = forms.CharField(
         required=False,
-        label="Leave this empty",
+        label=gettext_lazy("Leave this empty"),
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
@@ -95,7 +106,7 @@ class TicketForm(forms.Form):
         super().__init__(*args, **kwargs)
         # `fields` holds copies of the fields declared above: these two are ChoiceFields.
         cast(forms.ChoiceField, self.fields["region"]).choices = [
-            ("", "— not needed, numbers start with + —"),
+            ("", _("— not needed, numbers start with + —")),
             *tickets.region_choices(),
         ]
         self.fields["region"].initial = tickets.default_region()
@@ -121,17 +132,18 @@ class TicketForm(forms.Form):
         if problems:
             raise forms.ValidationError(problems)
         if not found:
-            raise forms.ValidationError("Give at least one phone number.")
+            raise forms.ValidationError(_("Give at least one phone number."))
         self.parsed_numbers = found
         unknown = tickets.unconfirmed_numbers(found)
         if unknown is not None:
             confirmed = self.data.get(CONFIRM_NUMBERS) == unknown.key
             self.warnings["numbers"] = FieldWarning(
-                unknown.messages, CONFIRM_NUMBERS, unknown.key, confirmed, "Yes, these numbers are right"
+                unknown.messages, CONFIRM_NUMBERS, unknown.key, confirmed, _("Yes, these numbers are right")
             )
             if not confirmed:
                 raise forms.ValidationError(
-                    "Correct the numbers, or tick “Yes, these numbers are right” below them.",
+                    # Translators: the quoted words are the label of the box below the numbers.
+                    _("Correct the numbers, or tick “Yes, these numbers are right” below them."),
                     code="unconfirmed",
                 )
         return text
@@ -156,7 +168,7 @@ class TicketForm(forms.Form):
         super().clean()
         data = self.cleaned_data
         if data.get("website"):
-            raise forms.ValidationError("This submission looks automated.", code="honeypot")
+            raise forms.ValidationError(_("This submission looks automated."), code="honeypot")
         sent_at: datetime | None = data.get("sent_at")
         if sent_at is not None:
             zone = zoneinfo.ZoneInfo(data.get("sent_tz") or settings.TIME_ZONE)
@@ -164,14 +176,16 @@ class TicketForm(forms.Form):
             wall = timezone.make_naive(sent_at) if timezone.is_aware(sent_at) else sent_at
             aware = timezone.make_aware(wall, zone)
             if aware > timezone.now() + timedelta(minutes=5):
-                self.add_error("sent_at", "This time is in the future.")
+                self.add_error("sent_at", _("This time is in the future."))
             data["sent_at"] = aware
         return data
 
 
 class TrackingMessageForm(forms.Form):
     text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), max_length=4000, label="Your answer or new information"
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        label=gettext_lazy("Your answer or new information"),
     )
     # Names this one message: a second submit of the same form (a double click) is not sent again.
     once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
@@ -182,4 +196,4 @@ class TrackingMessageForm(forms.Form):
 
 
 class FindTicketForm(forms.Form):
-    email = forms.EmailField(label="The email address you used")
+    email = forms.EmailField(label=gettext_lazy("The email address you used"))

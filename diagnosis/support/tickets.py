@@ -19,7 +19,9 @@ from django.core.cache import cache as django_cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from phonenumbers import geocoder
 from PIL import Image
 
@@ -63,12 +65,20 @@ def parse_numbers(text: str, region: str | None) -> tuple[list[numbers.NumberInf
     found, problems = [], []
     entries = split_entries(text)
     if len(entries) > MAX_NUMBERS:
-        return [], [f"Give at most {MAX_NUMBERS} numbers per ticket."]
+        return [], [
+            ngettext(
+                "Give at most %(count)d number per ticket.",
+                "Give at most %(count)d numbers per ticket.",
+                MAX_NUMBERS,
+            )
+            % {"count": MAX_NUMBERS}
+        ]
     for entry in entries:
         try:
             found.append(numbers.normalise(entry, region))
         except numbers.InvalidNumber as exc:
-            problems.append(f"{entry}: {exc}")
+            # Translators: a number as the customer typed it, then why it cannot be a number.
+            problems.append(_("%(entry)s: %(problem)s") % {"entry": entry, "problem": exc})
     return found, problems
 
 
@@ -90,9 +100,11 @@ def unconfirmed_numbers(found: list[numbers.NumberInfo]) -> NumberWarning | None
     if not unknown:
         return None
     messages = [
-        f"{numbers.international(info.e164)} has the right length for {_country_name(info.region)}, "
-        "but it is not in the list of number ranges we know. "
-        "New ranges are opened often, so it may well be right."
+        _(
+            "%(number)s has the right length for %(country)s, but it is not in the list of number "
+            "ranges we know. New ranges are opened often, so it may well be right."
+        )
+        % {"number": numbers.international(info.e164), "country": _country_name(info.region)}
         for info in unknown
     ]
     return NumberWarning(messages, ",".join(info.e164 for info in unknown))
@@ -100,22 +112,30 @@ def unconfirmed_numbers(found: list[numbers.NumberInfo]) -> NumberWarning | None
 
 def _country_name(region: str) -> str:
     example = phonenumbers.example_number(region) if region else None
-    name = geocoder.country_name_for_number(example, "en") if example else ""
-    return name or "its country"
+    name = geocoder.country_name_for_number(example, _geocoder_language()) if example else ""
+    # Translators: stands for a country name in "… has the right length for %(country)s".
+    return name or _("its country")
 
 
 def parse_msg_ids(text: str) -> tuple[list[str], list[str]]:
     found, problems = [], []
     entries = split_entries(text)
     if len(entries) > MAX_MSG_IDS:
-        return [], [f"Give at most {MAX_MSG_IDS} message ids per ticket."]
+        return [], [
+            ngettext(
+                "Give at most %(count)d message id per ticket.",
+                "Give at most %(count)d message ids per ticket.",
+                MAX_MSG_IDS,
+            )
+            % {"count": MAX_MSG_IDS}
+        ]
     for entry in entries:
         if MSG_ID_RE.match(entry):
             found.append(entry)
         else:
             problems.append(
-                f"{entry[:60]}: this does not look like a message id (smsMsgId), which reads like "
-                "2ea20735-f856-4376-afbf-570bd70a46ee_11840135."
+                _("%(entry)s: this does not look like a message id (smsMsgId), which reads like %(example)s.")
+                % {"entry": entry[:60], "example": "2ea20735-f856-4376-afbf-570bd70a46ee_11840135"}
             )
     return found, problems
 
@@ -130,9 +150,11 @@ def screenshot_extension(upload: UploadedFile) -> str | None:
 def screenshot_problem(upload: UploadedFile) -> str | None:
     """Why a screenshot is refused: too large in bytes or in pixels, or not a PNG or JPEG image."""
     if upload.size and upload.size > SCREENSHOT_MAX_BYTES:
-        return f"The screenshot is larger than {SCREENSHOT_MAX_BYTES // (1024 * 1024)} MB."
+        return _("The screenshot is larger than %(size)d MB.") % {
+            "size": SCREENSHOT_MAX_BYTES // (1024 * 1024)
+        }
     if screenshot_extension(upload) is None:
-        return "The screenshot must be a PNG or JPEG image."
+        return _("The screenshot must be a PNG or JPEG image.")
     try:
         return _image_problem(upload)
     finally:
@@ -147,8 +169,10 @@ def _image_problem(upload: UploadedFile) -> str | None:
     chunk's checksum) and a JPEG is decoded at 1/8 scale, which costs little.
     """
     millions = SCREENSHOT_MAX_PIXELS // 1_000_000
-    too_many = f"The screenshot has more than {millions} million pixels. Please send a smaller one."
-    unreadable = "The screenshot could not be read as a PNG or JPEG image. Please take it again."
+    too_many = _("The screenshot has more than %(millions)d million pixels. Please send a smaller one.") % {
+        "millions": millions
+    }
+    unreadable = _("The screenshot could not be read as a PNG or JPEG image. Please take it again.")
     try:
         with Image.open(upload, formats=["PNG", "JPEG"]) as image:
             width, height = image.size
@@ -167,16 +191,56 @@ def _image_problem(upload: UploadedFile) -> str | None:
     return None
 
 
-# Regions phonenumbers has no English name for (as of 9.0).
-_NAMES_MISSING_FROM_LIBRARY = {"AC": "Ascension Island", "TA": "Tristan da Cunha", "XK": "Kosovo"}
+# Names phonenumbers lacks (AC, TA, XK) or gets wrong in Chinese (as of 9.0: typos, dated
+# names, "*zh" for Samoa), by the library's language codes. These win over the library's.
+_NAME_FIXES = {
+    "en": {"AC": "Ascension Island", "TA": "Tristan da Cunha", "XK": "Kosovo"},
+    "zh": {
+        "AC": "阿森松岛",
+        "AS": "美属萨摩亚",
+        "BA": "波斯尼亚和黑塞哥维那",
+        "BD": "孟加拉国",
+        "BQ": "荷兰加勒比区",
+        "BZ": "伯利兹",
+        "CC": "科科斯（基林）群岛",
+        "CI": "科特迪瓦",
+        "CZ": "捷克",
+        "DM": "多米尼克",
+        "ER": "厄立特里亚",
+        "FK": "福克兰群岛",
+        "GW": "几内亚比绍",
+        "HK": "中国香港",
+        "KG": "吉尔吉斯斯坦",
+        "MK": "北马其顿",
+        "MO": "中国澳门",
+        "MS": "蒙特塞拉特",
+        "NC": "新喀里多尼亚",
+        "PF": "法属波利尼西亚",
+        "PR": "波多黎各",
+        "SJ": "斯瓦尔巴和扬马延",
+        "SL": "塞拉利昂",
+        "TA": "特里斯坦-达库尼亚",
+        "TC": "特克斯和凯科斯群岛",
+        "TK": "托克劳",
+        "TW": "中国台湾",
+        "WS": "萨摩亚",
+        "XK": "科索沃",
+    },
+}
 
 
-def region_name(region: str) -> str:
-    """The region's English name; its ISO code only if nobody knows a name."""
+def _geocoder_language(language: str | None = None) -> str:
+    """The phonenumbers geocoder's code for a Django language ("zh-hans" → "zh"); English otherwise."""
+    code = (language or translation.get_language() or settings.LANGUAGE_CODE).lower()
+    return "zh" if code.startswith("zh") else "en"
+
+
+def region_name(region: str, language: str | None = None) -> str:
+    """The region's name in `language` (default: the active one); its ISO code only if nobody knows a name."""
     # The library's table behind `country_name_for_number`, which itself needs a number
     # that belongs to one region only and so finds no name for Saint Barthélemy and others.
-    name = geocoder._region_display_name(region, "en")
-    return name or _NAMES_MISSING_FROM_LIBRARY.get(region, region)
+    lang = _geocoder_language(language)
+    return _NAME_FIXES[lang].get(region) or geocoder._region_display_name(region, lang) or region
 
 
 def _name_order(label: str) -> str:
@@ -185,11 +249,16 @@ def _name_order(label: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+def region_choices(language: str | None = None) -> list[tuple[str, str]]:
+    """Countries by name with their calling code ("Germany (+49)"), for the country select,
+    named in `language` (default: the active one)."""
+    return _region_choices(_geocoder_language(language))
+
+
 @cache
-def region_choices() -> list[tuple[str, str]]:
-    """Countries by name with their calling code ("Germany (+49)"), for the country select."""
+def _region_choices(lang: str) -> list[tuple[str, str]]:
     choices = [
-        (region, f"{region_name(region)} (+{phonenumbers.country_code_for_region(region)})")
+        (region, f"{region_name(region, lang)} (+{phonenumbers.country_code_for_region(region)})")
         for region in phonenumbers.SUPPORTED_REGIONS
     ]
     return sorted(choices, key=lambda choice: _name_order(choice[1]))
@@ -362,6 +431,18 @@ class Ticket:
     description: str
     screenshot: UploadedFile | None
     self_help: dict[str, str]
+    # The customer's language (a code from settings.LANGUAGES); empty: the active one.
+    language: str = ""
+
+
+def customer_language() -> str:
+    """The active language as one of settings.LANGUAGES ("zh-Hans" or "zh-cn" → "zh-hans")."""
+    try:
+        return translation.get_supported_language_variant(
+            translation.get_language() or settings.LANGUAGE_CODE
+        )
+    except LookupError:
+        return settings.LANGUAGE_CODE
 
 
 @dataclass(frozen=True)
@@ -394,12 +475,16 @@ def file_ticket(ticket: Ticket) -> Filed:
                 description=ticket.description,
             )
         )
+        # Every email and tracking page of the case speaks the language the ticket was filed in.
+        case.language = ticket.language or customer_language()
+        changed = ["language"]
         if ticket.self_help or ticket.screenshot:
             case.customer_answers = ticket.self_help
             if ticket.screenshot:
                 extension = screenshot_extension(ticket.screenshot)
                 case.screenshot.save(f"{case.reference}{extension}", ticket.screenshot, save=False)
-            case.save(update_fields=["customer_answers", "screenshot", "updated_at"])
+            changed += ["customer_answers", "screenshot"]
+        case.save(update_fields=[*changed, "updated_at"])
         token = TrackingLink.issue(case)
         emailed = may_email(case.reporter_email)
         if emailed:
@@ -408,7 +493,7 @@ def file_ticket(ticket: Ticket) -> Filed:
                 "tracking_url": tracking_url(token),
                 "numbers": [info.e164 for info in ticket.numbers],
             }
-            subject, body = outbox.render_email("ticket_received", context)
+            subject, body = outbox.render_email("ticket_received", context, language=case.language)
             outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
         return Filed(case, token, emailed)
 
@@ -434,7 +519,8 @@ def resend_links(email: str) -> int:
     cases = list(with_open_tracking(mine, timezone.now()).order_by("-created_at")[:5])
     if cases:
         links = [(c.reference, tracking_url(TrackingLink.issue(c))) for c in cases]
-        subject, body = outbox.render_email("ticket_links", {"links": links})
+        # In the language of the latest ticket: the customer's most recent choice.
+        subject, body = outbox.render_email("ticket_links", {"links": links}, language=cases[0].language)
         outbox.queue_email(to=cases[0].reporter_email, subject=subject, body=body)
     return len(cases)
 
@@ -442,12 +528,14 @@ def resend_links(email: str) -> int:
 # --- Tracking -------------------------------------------------------------------------
 
 STATE_WORDS = {
-    CaseState.NEW: "We have your report and a support agent will look at it soon.",
-    CaseState.IN_PROGRESS: "A support agent is working on your report.",
-    CaseState.WAITING: "We are waiting for the mobile network to report what happened to the message.",
-    CaseState.ESCALATED: "We have asked the SMS provider's customer service to investigate.",
-    CaseState.RESOLVED: "We found the cause; see our reply below.",
-    CaseState.CLOSED: "This ticket is closed.",
+    CaseState.NEW: gettext_lazy("We have your report and a support agent will look at it soon."),
+    CaseState.IN_PROGRESS: gettext_lazy("A support agent is working on your report."),
+    CaseState.WAITING: gettext_lazy(
+        "We are waiting for the mobile network to report what happened to the message."
+    ),
+    CaseState.ESCALATED: gettext_lazy("We have asked the SMS provider's customer service to investigate."),
+    CaseState.RESOLVED: gettext_lazy("We found the cause; see our reply below."),
+    CaseState.CLOSED: gettext_lazy("This ticket is closed."),
 }
 
 
@@ -490,7 +578,7 @@ def tracking_view(case: Case) -> TrackingView:
     asked = node.customer_text if node.kind is not Kind.WAIT or case.is_waiting() else ""
     return TrackingView(
         case=case,
-        state_words=STATE_WORDS[CaseState(case.state)],
+        state_words=str(STATE_WORDS[CaseState(case.state)]),
         asked_now=asked,
         conversation=conversation,
         next_update=case.next_poll_at if case.is_waiting() else None,

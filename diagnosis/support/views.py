@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from diagnosis.cases import services
 from diagnosis.guide import Node
+from diagnosis.models import Case
 from diagnosis.support import tickets, tracked
 from diagnosis.support.forms import FindTicketForm, TicketForm, TrackingMessageForm
 from portal.client_address import client_ip
@@ -41,7 +44,7 @@ def _self_help(request: PublicHttpRequest, msg_ids: list[str], *, answering: boo
     just chosen when `answering` (only for the step being asked, and only an answer offered there)."""
     state = tickets.self_help({key[3:]: v for key, v in request.POST.dict().items() if key.startswith("sh_")})
     delivered = tickets.delivered_message(msg_ids) if request.method == "POST" else None
-    node, _, value = request.POST.get("selfhelp", "").partition(":")
+    node, _sep, value = request.POST.get("selfhelp", "").partition(":")
     asked, solved = state.step, None
     if answering and delivered and asked is not None and node == asked.id:
         state = tickets.self_help({**state.answers, node: value})
@@ -82,8 +85,10 @@ def ticket_new(request: PublicHttpRequest) -> HttpResponse:
     if not tickets.may_file(client_ip(request)):
         form.add_error(
             None,
-            "Several tickets were filed from your network in the last hour. "
-            "Please wait a while before filing another.",
+            _(
+                "Several tickets were filed from your network in the last hour. "
+                "Please wait a while before filing another."
+            ),
         )
         return render(request, "support/ticket_form.html", {"form": form, "help": help_state}, status=429)
     data = form.cleaned_data
@@ -99,6 +104,7 @@ def ticket_new(request: PublicHttpRequest) -> HttpResponse:
             description=data["description"],
             screenshot=data.get("screenshot"),
             self_help=help_state.get("answers", {}),
+            language=tickets.customer_language(),
         )
     )
     # The raw token is in this redirect and in the email, nowhere else (the database keeps its hash).
@@ -123,7 +129,7 @@ def self_help_answer(request: PublicHttpRequest) -> HttpResponse:
         help_state = _self_help(request, form.parsed_msg_ids, answering=True)
     else:
         help_state = _self_help(request, form.parsed_msg_ids)
-        help_state["refused"] = (
+        help_state["refused"] = _(
             "Many answers came from your network in the last hour, so we did not take this one. "
             "Please wait a while, or file your ticket below."
         )
@@ -163,23 +169,46 @@ def _link_expired(request: PublicHttpRequest) -> HttpResponse:
     return render(request, "support/tracking_closed.html", status=410)
 
 
+def _case_language(request: PublicHttpRequest, case: Case) -> str:
+    """The language of the tracking page: the case's, unless the visitor chose one.
+
+    A language cookie (the language switch sets it) means the customer changed their mind:
+    the page follows their choice, and so does the case's language for its next emails.
+    """
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        chosen = tickets.customer_language()  # LocaleMiddleware activated the cookie's language
+        if chosen != case.language:
+            Case.objects.filter(pk=case.pk).update(language=chosen)
+            case.language = chosen
+        return chosen
+    return case.language or settings.LANGUAGE_CODE
+
+
 @login_not_required
 @require_http_methods(["GET"])
 def tracking(request: PublicHttpRequest, token: str) -> HttpResponse:
     found = _tracked_case(token)
     if found is None:
         return _link_expired(request)
-    context = {
-        "token": token,
-        "view": tickets.tracking_view(found.case),
-        "numbers": found.numbers,
-        "form": TrackingMessageForm(),
-        "filed": "filed" in request.GET,
-        "sent": "sent" in request.GET,
-        "unsent": "unsent" in request.GET,
-        "link": tickets.tracking_url(token),
-    }
-    return render(request, "support/tracking.html", context)
+    with translation.override(_case_language(request, found.case)):
+        context = {
+            "token": token,
+            "view": tickets.tracking_view(found.case),
+            "numbers": found.numbers,
+            "form": TrackingMessageForm(),
+            "filed": "filed" in request.GET,
+            "sent": "sent" in request.GET,
+            "unsent": "unsent" in request.GET,
+            "link": tickets.tracking_url(token),
+        }
+        return _rendered(request, "support/tracking.html", context)
+
+
+def _rendered(request: PublicHttpRequest, template: str, context: dict[str, object]) -> HttpResponse:
+    """The page in the active language, labelled with it (LocaleMiddleware keeps this header)."""
+    response = render(request, template, context)
+    response["Content-Language"] = translation.get_language()
+    return response
 
 
 @login_not_required
@@ -188,22 +217,23 @@ def tracking_message(request: PublicHttpRequest, token: str) -> HttpResponse:
     found = _tracked_case(token)
     if found is None:
         return _link_expired(request)
-    form = TrackingMessageForm(request.POST)
-    if form.is_valid():
-        try:
-            data = form.cleaned_data
-            tickets.add_customer_message_once(found.case.pk, data["text"], data["once"])
-        except services.CaseError as exc:
-            form.add_error("text", str(exc))
-        else:
-            return redirect(tickets.tracking_path(token) + "?sent=1#conversation")
-    context = {
-        "token": token,
-        "view": tickets.tracking_view(found.case),
-        "numbers": found.numbers,
-        "form": form,
-    }
-    return render(request, "support/tracking.html", context)
+    with translation.override(_case_language(request, found.case)):
+        form = TrackingMessageForm(request.POST)
+        if form.is_valid():
+            try:
+                data = form.cleaned_data
+                tickets.add_customer_message_once(found.case.pk, data["text"], data["once"])
+            except services.CaseError as exc:
+                form.add_error("text", str(exc))
+            else:
+                return redirect(tickets.tracking_path(token) + "?sent=1#conversation")
+        context = {
+            "token": token,
+            "view": tickets.tracking_view(found.case),
+            "numbers": found.numbers,
+            "form": form,
+        }
+        return _rendered(request, "support/tracking.html", context)
 
 
 @login_not_required
@@ -214,7 +244,10 @@ def find_ticket(request: PublicHttpRequest) -> HttpResponse:
         if not tickets.may_find(client_ip(request)):
             form.add_error(
                 None,
-                "Many searches came from your network in the last hour. Please wait a while and try again.",
+                _(
+                    "Many searches came from your network in the last hour. "
+                    "Please wait a while and try again."
+                ),
             )
             return render(request, "support/find.html", {"form": form, "done": False}, status=429)
         # The same answer whether the address is known, unknown or over its email cap.

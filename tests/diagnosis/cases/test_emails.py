@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from diagnosis.cases import notifications, services
@@ -187,3 +187,43 @@ def test_an_escalation_email_without_reports_or_notes_says_none(case: Case, agen
 
     assert "Status reports seen:\n  none\n\nChecks done:\n  - C1 " in body
     assert "\n\nAgent notes:\n  none\n\nPlease reply with your reference" in body
+
+
+def test_customer_emails_follow_the_case_language(case: Case, agent: User) -> None:
+    Case.objects.filter(pk=case.pk).update(language="zh-hans")
+
+    services.send_reply(case.pk, text="请检查垃圾短信。", actor=agent)
+
+    email = OutboundEmail.objects.get(case=case)
+    with translation.override("zh-hans"):
+        subject = translation.gettext("Update on your SMS delivery case %(reference)s")
+    assert email.subject == subject % {"reference": case.reference}
+    assert "请检查垃圾短信。" in email.body
+
+
+def test_the_assignee_email_follows_the_agent_language(case: Case, agent: User) -> None:
+    services.assign(case.pk, assignee=agent, actor=agent)
+    StaffPreference.objects.create(user=agent, email_when_case_resumes=True, language="zh-hans")
+
+    notifications.tell_assignee(case.pk)
+
+    email = OutboundEmail.objects.get(to=agent.email)
+    with translation.override("zh-hans"):
+        subject = translation.gettext("%(reference)s resumed: a status report arrived.")
+    assert email.subject == subject % {"reference": case.reference}
+
+
+def test_the_escalation_email_stays_english_for_a_chinese_case(case: Case, agent: User) -> None:
+    Case.objects.filter(pk=case.pk).update(language="zh-hans")
+    route = route_to(case.guide, "E_no_report_after_72h")
+
+    with translation.override("zh-hans"):  # an agent working in Chinese
+        walk_to(case, route, agent)
+
+    email = OutboundEmail.objects.get(escalation__case=case)
+    title = case.guide["E_no_report_after_72h"].title
+    with translation.override(settings.LANGUAGE_CODE):
+        title = str(title)
+    assert email.subject == f"[{case.reference}] SMS delivery escalation: {title}"
+    assert email.body.startswith(f"Hello,\n\nWe need your help with SMS delivery case {case.reference}: ")
+    assert "\nStatus reports seen:\n" in email.body and "\nChecks done:\n" in email.body

@@ -6,9 +6,11 @@ import io
 import uuid
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import translation
 from PIL import Image
 from pytest_django import Settings
 
@@ -354,3 +356,48 @@ def test_skipping_self_help_files_at_once(client: Client) -> None:
 def test_public_pages_need_no_login(client: Client, db: None) -> None:
     for url in ("/support/new/", "/support/find/", "/"):
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_ticket_keeps_the_language_it_was_filed_in_for_its_emails(client: Client) -> None:
+    client.post("/support/new/", ticket(), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.post("/support/new/", ticket(email="other@example.com"))
+
+    chinese, english = Case.objects.order_by("pk")
+    assert (chinese.language, english.language) == ("zh-hans", "en")
+    with translation.override("zh-hans"):
+        expected = translation.gettext("We received your report %(reference)s") % {
+            "reference": chinese.reference
+        }
+    assert OutboundEmail.objects.get(case=chinese).subject == expected
+    assert OutboundEmail.objects.get(case=english).subject == f"We received your report {english.reference}"
+
+
+@pytest.mark.django_db
+def test_the_tracking_page_speaks_the_case_language(client: Client) -> None:
+    client.post("/support/new/", ticket())
+    case = Case.objects.get()
+    Case.objects.filter(pk=case.pk).update(language="zh-hans")
+    with translation.override("zh-hans"):
+        heading = translation.gettext("Where things stand")
+    path = tracking_path(case)
+
+    # The browser asks for English, but the case was filed in Chinese.
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response["Content-Language"] == "zh-hans"
+    assert heading in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_language_chosen_on_the_tracking_page_becomes_the_case_language(client: Client) -> None:
+    client.post("/support/new/", ticket(), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    case = Case.objects.get()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    response = client.get(tracking_path(case), HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert response["Content-Language"] == "en"
+    assert "Where things stand" in response.content.decode()
+    case.refresh_from_db()
+    assert case.language == "en"
