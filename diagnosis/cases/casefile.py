@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from diagnosis.cases import console_search, readable, waiting
+from diagnosis.cases import console_search, history, readable, waiting
 from diagnosis.cases.console_search import ConsoleSearch
 from diagnosis.cases.conversation import KINDS as CONVERSATION_KINDS
 from diagnosis.cases.conversation import Entry, thread
@@ -102,6 +102,8 @@ class TimelineEntry:
     event: Event
     # Set when the answer this event recorded was later set aside by a revision.
     replaced: SetAside | None = None
+    # The event's summary in the reader's language (history.describe), built at display time.
+    summary: str = ""
 
 
 @dataclass(frozen=True)
@@ -360,7 +362,11 @@ def replacements_for(guide: Guide, answers: Sequence[AnswerRecord], events: Iter
         if node_id in times_at_node:
             index = bisect_right(times_at_node[node_id], event.at)
             stored = given_at_node[node_id][index - 1] if index else None
-        timeline.append(TimelineEntry(event, set_aside.get(stored.pk) if stored else None))
+        timeline.append(
+            TimelineEntry(
+                event, set_aside.get(stored.pk) if stored else None, summary=history.describe(event, guide)
+            )
+        )
     return Replacements(groups, timeline)
 
 

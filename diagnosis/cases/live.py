@@ -21,6 +21,8 @@ from datetime import datetime
 
 from django.db.models import Case as SqlCase
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from diagnosis.cases import outbox
 from diagnosis.models import (
@@ -38,20 +40,20 @@ from diagnosis.models import (
 
 # What the newest event says happened, for the announcement ("Updated at 10:04: …").
 _EVENT_PHRASES = {
-    EventKind.CREATED: "the case was opened",
-    EventKind.STATE: "the case's state changed",
-    EventKind.ANSWERED: "a step was answered",
-    EventKind.REVISED: "an answer was changed",
-    EventKind.ASSIGNED: "the case was assigned",
-    EventKind.NOTE: "a note was added",
-    EventKind.CUSTOMER_MESSAGE: "the customer wrote",
-    EventKind.REPLY: "a reply went to the customer",
-    EventKind.WAIT_STARTED: "the case started waiting for a report",
-    EventKind.WAIT_ENDED: "the wait ended",
-    EventKind.ESCALATED: "the case was escalated",
-    EventKind.OUTCOME: "the case reached an outcome",
-    EventKind.TEST_SMS: "a test SMS was sent",
-    EventKind.ERASED: "the customer's personal data was erased",
+    EventKind.CREATED: gettext_lazy("the case was opened"),
+    EventKind.STATE: gettext_lazy("the case's state changed"),
+    EventKind.ANSWERED: gettext_lazy("a step was answered"),
+    EventKind.REVISED: gettext_lazy("an answer was changed"),
+    EventKind.ASSIGNED: gettext_lazy("the case was assigned"),
+    EventKind.NOTE: gettext_lazy("a note was added"),
+    EventKind.CUSTOMER_MESSAGE: gettext_lazy("the customer wrote"),
+    EventKind.REPLY: gettext_lazy("a reply went to the customer"),
+    EventKind.WAIT_STARTED: gettext_lazy("the case started waiting for a report"),
+    EventKind.WAIT_ENDED: gettext_lazy("the wait ended"),
+    EventKind.ESCALATED: gettext_lazy("the case was escalated"),
+    EventKind.OUTCOME: gettext_lazy("the case reached an outcome"),
+    EventKind.TEST_SMS: gettext_lazy("a test SMS was sent"),
+    EventKind.ERASED: gettext_lazy("the customer's personal data was erased"),
 }
 
 
@@ -77,17 +79,18 @@ class CaseStamp:
         """In plain words, what differs from the page's token (its parts, compared one by one)."""
         parts = since.split(".")
         if len(parts) != 5:  # no token, or one this page cannot have had
-            return "the case changed"
+            return _("the case changed")
         said = []
         if parts[2] != f"{self.report_at:x}":
-            said.append("a status report arrived")
+            said.append(_("a status report arrived"))
         if parts[1] != f"{self.event_at:x}" and self.event_kind:
-            said.append(_EVENT_PHRASES.get(self.event_kind, "the case changed"))  # type: ignore[call-overload]
+            said.append(str(_EVENT_PHRASES.get(self.event_kind, _("the case changed"))))  # type: ignore[call-overload]
         if parts[3] != f"{self.escalation_at:x}":
-            said.append("an escalation went to the provider")
+            said.append(_("an escalation went to the provider"))
         if parts[4] != f"{self.emails:x}":
-            said.append("an email to the customer was sent or retried")
-        return "; ".join(said) or "the case changed"
+            said.append(_("an email to the customer was sent or retried"))
+        # Translators: between two changes announced together.
+        return pgettext("list of changes", "; ").join(said) or _("the case changed")
 
 
 # The case's own columns the page shows, beyond `updated_at`: set-based updates (the sweep's

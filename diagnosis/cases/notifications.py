@@ -1,11 +1,35 @@
-"""Telling staff about their cases: portal notifications, and emails for those who asked."""
+"""Telling staff about their cases: portal notifications, and emails for those who asked.
+
+A notification's `text` is stored in English, as a fixed sentence; `display_text` builds the
+sentence in the reader's language when it is shown.
+"""
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from diagnosis.cases import outbox
 from diagnosis.models import Case, StaffNotification, StaffPreference
+
+# The stored (English) sentence of a resumed case; `display_text` reads it back.
+_RESUMED = "{reference} resumed: a status report arrived."
+_RESUMED_PATTERN = re.compile(r"^(?P<reference>\S+) resumed: a status report arrived\.$")
+
+
+def resumed_text(reference: str) -> str:
+    """The sentence for a resumed case in the current language."""
+    return _("%(reference)s resumed: a status report arrived.") % {"reference": reference}
+
+
+def display_text(notification: StaffNotification) -> str:
+    """The notification in the current language; a text this does not know is shown as stored."""
+    match = _RESUMED_PATTERN.match(notification.text)
+    if match:
+        return resumed_text(match["reference"])
+    return notification.text
 
 
 def tell_assignee(case_id: int) -> None:
@@ -14,14 +38,12 @@ def tell_assignee(case_id: int) -> None:
     agent = case.assigned_to
     if agent is None:
         return
-    text = f"{case.reference} resumed: a status report arrived."
-    StaffNotification.objects.create(user=agent, case=case, text=text)
-    wants_email = StaffPreference.objects.filter(user=agent, email_when_case_resumes=True).exists()
+    StaffNotification.objects.create(user=agent, case=case, text=_RESUMED.format(reference=case.reference))
+    preference = StaffPreference.objects.filter(user=agent).first()
+    wants_email = bool(preference and preference.email_when_case_resumes)
     if wants_email and agent.email:
-        context = {"case": case, "text": text, "portal_url": settings.PORTAL_BASE_URL}
-        language = (
-            StaffPreference.objects.filter(user=agent).values_list("language", flat=True).first()
-            or settings.LANGUAGE_CODE
-        )
+        # The email reads in the agent's own language.
+        language = (preference.language if preference else "") or settings.LANGUAGE_CODE
+        context = {"case": case, "portal_url": settings.PORTAL_BASE_URL}
         subject, body = outbox.render_email("case_resumed", context, language=language)
         outbox.queue_email(case=case, to=agent.email, subject=subject, body=body)

@@ -30,7 +30,8 @@ from django.db.models.lookups import GreaterThan, LessThan, Lookup
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from diagnosis.delivery import numbers
 from diagnosis.models import (
@@ -66,12 +67,14 @@ class Tab(StrEnum):
 
 
 TAB_LABELS = {
-    Tab.UNASSIGNED: "Unassigned",
-    Tab.MINE: "Mine",
-    Tab.WAITING: "Waiting for report",
-    Tab.ESCALATED: "Escalated",
-    Tab.RESOLVED: "Resolved",
-    Tab.ALL: "All",
+    Tab.UNASSIGNED: gettext_lazy("Unassigned"),
+    # Translators: the queue tab of the cases assigned to the signed-in agent.
+    Tab.MINE: gettext_lazy("Mine"),
+    Tab.WAITING: gettext_lazy("Waiting for report"),
+    Tab.ESCALATED: gettext_lazy("Escalated"),
+    Tab.RESOLVED: gettext_lazy("Resolved"),
+    # Translators: the queue tab of every case.
+    Tab.ALL: gettext_lazy("All"),
 }
 
 
@@ -157,12 +160,17 @@ def parse_filters(text: str) -> Filters | None:
         elif key == "untouched":
             hours = value.lower().removesuffix("h")
             if not hours.isdigit():
-                raise FilterError(f"“untouched:{value}” needs a number of hours, such as untouched:24h.")
+                raise FilterError(
+                    _("“untouched:%(value)s” needs a number of hours, such as untouched:24h.")
+                    % {"value": value}
+                )
             untouched_hours = int(hours)
         elif value.lower() == OPEN_ALIAS:  # escalation:open
             open_escalation = True
         else:
-            raise FilterError(f"“escalation:{value}” is not understood; use escalation:open.")
+            raise FilterError(
+                _("“escalation:%(value)s” is not understood; use escalation:open.") % {"value": value}
+            )
     return Filters(states, assignee, untouched_hours, open_escalation)
 
 
@@ -175,7 +183,9 @@ def _states(value: str) -> tuple[str, ...]:
             states.append(name)
         else:
             known = ", ".join([*CaseState.values, OPEN_ALIAS])
-            raise FilterError(f"“{name}” is not a case state; use one of {known}.")
+            raise FilterError(
+                _("“%(name)s” is not a case state; use one of %(known)s.") % {"name": name, "known": known}
+            )
     return tuple(dict.fromkeys(states))
 
 
@@ -205,8 +215,13 @@ class Term:
 
     @property
     def description(self) -> str:
-        name = "message id" if self.kind == "message" else self.kind
-        return f"{name} {'is' if self.whole else 'starts with'} {self.value}"
+        if self.kind == "reference":
+            text = _("reference is %(value)s") if self.whole else _("reference starts with %(value)s")
+        elif self.kind == "number":
+            text = _("number is %(value)s") if self.whole else _("number starts with %(value)s")
+        else:
+            text = _("message id is %(value)s") if self.whole else _("message id starts with %(value)s")
+        return text % {"value": self.value}
 
 
 @dataclass(frozen=True)
@@ -234,7 +249,10 @@ class Search:
     @property
     def description(self) -> str:
         """The readings in words: "whose reference starts with SMS-Y2 or whose message id …"."""
-        return " or ".join(f"whose {term.description}" for term in self.terms)
+        # Translators: one reading of a search, e.g. "whose reference is SMS-Y2K4MN".
+        readings = [_("whose %(reading)s") % {"reading": term.description} for term in self.terms]
+        # Translators: between two readings of a search: "whose … or whose …".
+        return pgettext("search readings", " or ").join(readings)
 
 
 def parse_search(text: str, default_region: str | None = None) -> Search:
@@ -256,9 +274,10 @@ def parse_search(text: str, default_region: str | None = None) -> Search:
     if reference and len(reference.group(2)) >= MIN_REFERENCE_PART:
         terms.append(Term("reference", REFERENCE_PREFIX + reference.group(2).upper()))
     elif has_prefix:
-        problem = (
-            f"Type at least {MIN_REFERENCE_PART} characters after “{REFERENCE_PREFIX}” to find a reference."
-        )
+        problem = _("Type at least %(n)d characters after “%(prefix)s” to find a reference.") % {
+            "n": MIN_REFERENCE_PART,
+            "prefix": REFERENCE_PREFIX,
+        }
     numbers_found, number_problem = _numbers(text, default_region)
     terms += [Term("number", e164) for e164 in numbers_found]
     # A message id is one word; "+" only ever starts a number, "SMS-" only a reference.
@@ -266,7 +285,9 @@ def parse_search(text: str, default_region: str | None = None) -> Search:
         terms.append(Term("message", text))
     if not terms:
         problem = (
-            problem or number_problem or f"“{text}” is not a case reference, phone number or message id."
+            problem
+            or number_problem
+            or _("“%(text)s” is not a case reference, phone number or message id.") % {"text": text}
         )
         return Search(text, "terms", problem=problem)
     return Search(text, "terms", terms=tuple(terms))
@@ -294,7 +315,10 @@ def _numbers(text: str, default_region: str | None) -> tuple[list[str], str]:
         try:
             e164 = numbers.normalise(reading, default_region).e164
         except numbers.InvalidNumber as exc:
-            problem = problem or f"“{text}” could not be read as a phone number: {exc}"
+            problem = problem or _("“%(text)s” could not be read as a phone number: %(problem)s") % {
+                "text": text,
+                "problem": exc,
+            }
         else:
             if e164 not in found:
                 found.append(e164)
@@ -340,7 +364,7 @@ class Summary:
     @property
     def headline(self) -> str:
         if self.capped:
-            return f"more than {self.total:,} cases match"
+            return _("more than %(n)s cases match") % {"n": f"{self.total:,}"}
         return ngettext("%(n)d case matches", "%(n)d cases match", self.total) % {"n": self.total}
 
 
@@ -366,12 +390,18 @@ def summary(user: User, search: Search, *, limit: int = SUMMARY_LIMIT) -> Summar
     if total > limit:
         return Summary(limit, capped=True, tabs=())
     tabs = [
-        TabMatches(tab, n, f"{n} in {TAB_LABELS[tab]}") for tab in SUMMARY_TABS if (n := counts[tab.value])
+        TabMatches(
+            tab, n, ngettext("%(n)d in %(tab)s", "%(n)d in %(tab)s", n) % {"n": n, "tab": TAB_LABELS[tab]}
+        )
+        for tab in SUMMARY_TABS
+        if (n := counts[tab.value])
     ]
     elsewhere = total - counts["listed"]
     if elsewhere:
-        held = ngettext("%(n)d held by a colleague", "%(n)d held by colleagues", elsewhere) % {"n": elsewhere}
-        tabs.append(TabMatches(Tab.ALL, elsewhere, f"{held} (in {TAB_LABELS[Tab.ALL]})"))
+        held = ngettext(
+            "%(n)d held by a colleague (in %(tab)s)", "%(n)d held by colleagues (in %(tab)s)", elsewhere
+        ) % {"n": elsewhere, "tab": TAB_LABELS[Tab.ALL]}
+        tabs.append(TabMatches(Tab.ALL, elsewhere, held))
     return Summary(total, capped=False, tabs=tuple(tabs))
 
 

@@ -15,7 +15,8 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from diagnosis.cases import escalations, history, outbox, readable, unseen_replies, waiting
@@ -75,8 +76,8 @@ class NewCase:
 def open_case(data: NewCase, *, actor: User | None = None) -> Case:
     """Create a case at the start of the current guide, with its numbers and messages."""
     if not data.numbers:
-        raise CaseError("Give at least one recipient number.")
-    for _ in range(5):
+        raise CaseError(_("Give at least one recipient number."))
+    for _attempt in range(5):
         try:
             with transaction.atomic():
                 return _create_case(data, actor)
@@ -84,7 +85,7 @@ def open_case(data: NewCase, *, actor: User | None = None) -> Case:
             # A reference collision (one in a billion) is retried; anything else is real.
             if "reference" not in str(exc):
                 raise
-    raise CaseError("Could not allocate a case reference; please try again.")
+    raise CaseError(_("Could not allocate a case reference; please try again."))
 
 
 def _create_case(data: NewCase, actor: User | None) -> Case:
@@ -155,20 +156,23 @@ def answer_step(
         case = _locked(case_id, expected_revision)
         if case.current_node != node:
             raise StaleCase(
-                f"This step was already answered; the case is now at “{case.node.title}”. Reload to see it."
+                _("This step was already answered; the case is now at “%(title)s”. Reload to see it.")
+                % {"title": case.node.title}
             )
         step = case.guide[node]
         answer, evidence = _checked(step, value, evidence)
         _store_answer(case, step, answer.value, evidence, notes, actor)
-        history.record(
-            case,
-            EventKind.ANSWERED,
-            actor,
-            f"{step.ref} {step.title} → {answer.label}",
-            node=node,
-            value=value,
-            evidence=evidence,
-        )
+        # The stored summary is English; the timeline translates it (history.describe).
+        with translation.override("en"):
+            history.record(
+                case,
+                EventKind.ANSWERED,
+                actor,
+                f"{step.ref} {step.title} → {answer.label}",
+                node=node,
+                value=value,
+                evidence=evidence,
+            )
         _settle(case, actor)
         return case
 
@@ -197,16 +201,18 @@ def revise_answer(
             superseded_at=now
         )
         _store_answer(case, step, answer.value, evidence, notes, actor)
-        history.record(
-            case,
-            EventKind.REVISED,
-            actor,
-            f"{step.ref} revised to “{answer.label}”" + (_set_aside(len(discarded)) if discarded else ""),
-            node=node,
-            value=value,
-            previous=live[node].value,
-            superseded=list(discarded),
-        )
+        # The stored summary is English; the timeline translates it (history.describe).
+        with translation.override("en"):
+            history.record(
+                case,
+                EventKind.REVISED,
+                actor,
+                f"{step.ref} revised to “{answer.label}”" + (_set_aside(len(discarded)) if discarded else ""),
+                node=node,
+                value=value,
+                previous=live[node].value,
+                superseded=list(discarded),
+            )
         if case.state in (CaseState.RESOLVED, CaseState.ESCALATED, CaseState.CLOSED):
             case.outcome = case.cause = ""
             case.resolved_at = None
@@ -278,7 +284,9 @@ def _tell_customer_wait_ended(case: Case) -> None:
     transaction that ends the wait, which acts only on a case still waiting, so a
     second sweep or a repeated report sends nothing more.
     """
-    text = case.node.customer_text
+    # In the customer's language, whoever or whatever ended the wait.
+    with translation.override(case.language or "en"):
+        text = str(case.node.customer_text)
     history.record(case, EventKind.REPLY, None, text[:300], text=text)
     if case.reporter_email:
         _email_customer(case, text)
@@ -300,12 +308,17 @@ def assign(
         case = _locked(case_id, None)
         if claim and case.assigned_to_id is not None:
             if case.assigned_to_id == actor.pk:
-                who = "you"
+                who = ""
             else:
                 holder = case.assigned_to
                 assert holder is not None  # assigned_to_id is set
                 who = holder.get_full_name() or holder.get_username()
-            raise StaleCase(f"{case.reference} was already claimed by {who}.")
+            if not who:
+                raise StaleCase(_("You already claimed %(reference)s.") % {"reference": case.reference})
+            raise StaleCase(
+                _("%(reference)s was already claimed by %(name)s.")
+                % {"reference": case.reference, "name": who}
+            )
         if case.assigned_to_id == (assignee.pk if assignee else None):
             return case
         if case.unseen_message_at is not None:
@@ -323,7 +336,7 @@ def assign(
 def add_note(case_id: int, *, text: str, actor: User | None, kind: str = EventKind.NOTE) -> Event:
     text = (text or "").strip()
     if not text:
-        raise CaseError("Write something first.")
+        raise CaseError(_("Write something first."))
     with transaction.atomic():
         case = _locked(case_id, None)
         event = history.record(case, kind, actor, text[:300], text=text)
@@ -353,7 +366,7 @@ def send_reply(case_id: int, *, text: str, actor: User, token: str = "") -> Even
     """
     text = (text or "").strip()
     if not text:
-        raise CaseError("Write the reply first.")
+        raise CaseError(_("Write the reply first."))
     try:
         with transaction.atomic():
             case = _locked(case_id, None)
@@ -369,7 +382,7 @@ def send_reply(case_id: int, *, text: str, actor: User, token: str = "") -> Even
             return event
     except IntegrityError as exc:
         if "diagnosis_event_reply_once" in str(exc):
-            raise ReplyAlreadySent("This reply was already sent; it was not sent again.") from exc
+            raise ReplyAlreadySent(_("This reply was already sent; it was not sent again.")) from exc
         raise
 
 
@@ -379,12 +392,18 @@ def _refuse_repeat(case: Case, text: str, token: str) -> None:
     recent = Q(at__gte=since) | Q(data__token=token) if token else Q(at__gte=since)
     for at, data in case.events.filter(recent, kind=EventKind.REPLY).values_list("at", "data"):
         if token and data.get("token") == token:
-            raise ReplyAlreadySent("This reply was already sent; it was not sent again.")
+            raise ReplyAlreadySent(_("This reply was already sent; it was not sent again."))
         if at >= since and data.get("text") == text:
             minutes = max(1, int((timezone.now() - at).total_seconds() // 60))
             raise RepeatedReply(
-                f"The customer got this same reply {minutes} minute{'s' if minutes != 1 else ''} ago. "
-                "Change it if you mean to send it again."
+                ngettext(
+                    "The customer got this same reply %(n)d minute ago. "
+                    "Change it if you mean to send it again.",
+                    "The customer got this same reply %(n)d minutes ago. "
+                    "Change it if you mean to send it again.",
+                    minutes,
+                )
+                % {"n": minutes}
             )
 
 
@@ -395,6 +414,7 @@ def _email_customer(case: Case, text: str) -> OutboundEmail | None:
     """
     if case.erased_at is not None:
         return None
+    # The email around the text reads in the customer's language, as the text does.
     subject, body = outbox.render_email("case_update", {"case": case, "text": text}, language=case.language)
     return outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
 
@@ -403,7 +423,7 @@ def close_case(case_id: int, *, actor: User) -> Case:
     with transaction.atomic():
         case = _locked(case_id, None)
         if case.state not in (CaseState.RESOLVED, CaseState.ESCALATED):
-            raise CaseError("Only a resolved or escalated case can be closed.")
+            raise CaseError(_("Only a resolved or escalated case can be closed."))
         _set_state(case, CaseState.CLOSED, actor)
         return case
 
@@ -413,7 +433,7 @@ def reopen_case(case_id: int, *, actor: User) -> Case:
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case_id)
         if case.state != CaseState.CLOSED:
-            raise CaseError("Only a closed case can be reopened.")
+            raise CaseError(_("Only a closed case can be reopened."))
         result = case.node.result
         _set_state(case, CaseState.ESCALATED if result is Result.ESCALATED else CaseState.RESOLVED, actor)
         return case
@@ -425,10 +445,10 @@ def reopen_case(case_id: int, *, actor: User) -> Case:
 def _locked(case_id: int, expected_revision: int | None) -> Case:
     case = Case.objects.select_for_update().get(pk=case_id)
     if case.state == CaseState.CLOSED:
-        raise CaseError(f"{case.reference} is closed; reopen it first.")
+        raise CaseError(_("%(reference)s is closed; reopen it first.") % {"reference": case.reference})
     if expected_revision is not None and case.revision != expected_revision:
         raise StaleCase(
-            "Someone else changed this case while you were looking at it. Reload to see the latest."
+            _("Someone else changed this case while you were looking at it. Reload to see the latest.")
         )
     return case
 
@@ -453,7 +473,7 @@ def _store_answer(case: Case, node: Node, value: str, evidence: str, notes: str,
             )
     except IntegrityError:
         # The partial unique index caught a concurrent answer the lock did not (defence in depth).
-        raise StaleCase("This step was answered by someone else a moment ago. Reload to see it.") from None
+        raise StaleCase(_("This step was answered by someone else a moment ago. Reload to see it.")) from None
 
 
 def _settle(case: Case, actor: User | None) -> None:
@@ -471,13 +491,15 @@ def _settle(case: Case, actor: User | None) -> None:
             case.wait_deadline = case.wait_deadline_for(now)
             case.next_poll_at = waiting.next_poll_at(now, case.wait_deadline, now)
             _set_state(case, CaseState.WAITING, actor, save=False)
-            history.record(
-                case,
-                EventKind.WAIT_STARTED,
-                actor,
-                f"Waiting for a status report until {readable.time(case.wait_deadline)}",
-                deadline=case.wait_deadline.isoformat(),
-            )
+            # The stored summary is English; the timeline translates it (history.describe).
+            with translation.override("en"):
+                history.record(
+                    case,
+                    EventKind.WAIT_STARTED,
+                    actor,
+                    f"Waiting for a status report until {readable.time(case.wait_deadline)}",
+                    deadline=case.wait_deadline.isoformat(),
+                )
     else:
         case.waiting_since = case.wait_deadline = case.next_poll_at = None
         if node.kind is Kind.OUTCOME and not _awaits_details(case, node):
@@ -522,7 +544,7 @@ def send_escalation(
         case = _locked(case_id, expected_revision)
         node = case.node
         if not case.awaits_details:
-            raise StaleCase("This escalation was already sent; here is where the case stands now.")
+            raise StaleCase(_("This escalation was already sent; here is where the case stands now."))
         values = outcome_details.clean(node, details, today=timezone.localdate())
         _reach_outcome(case, node, actor, timezone.now(), details=values)
         _bump(case)
@@ -538,9 +560,11 @@ def _reach_outcome(
         _open_escalation(case, node, actor, details or {})
     else:
         _set_state(case, CaseState.RESOLVED, actor, save=False)
-    history.record(
-        case, EventKind.OUTCOME, actor, f"Outcome: {node.title}", outcome=node.id, result=str(node.result)
-    )
+    # The stored summary is English; the timeline translates it (history.describe).
+    with translation.override("en"):
+        history.record(
+            case, EventKind.OUTCOME, actor, f"Outcome: {node.title}", outcome=node.id, result=str(node.result)
+        )
 
 
 def _open_escalation(case: Case, node: Node, actor: User | None, details: Mapping[str, str]) -> Escalation:
@@ -552,14 +576,18 @@ def _open_escalation(case: Case, node: Node, actor: User | None, details: Mappin
         case=case, reason=node.cause, package=escalation_package(case, node, details), opened_by=actor
     )
     escalations.send_to_customer_service(escalation, node)
-    history.record(
-        case,
-        EventKind.ESCALATED,
-        actor,
-        f"Escalated to the provider: {node.title}",
-        escalation=escalation.pk,
-        reason=node.cause,
-    )
+    # The stored summary is English; the timeline translates it (history.describe).
+    with translation.override("en"):
+        history.record(
+            case,
+            EventKind.ESCALATED,
+            actor,
+            f"Escalated to the provider: {node.title}",
+            escalation=escalation.pk,
+            reason=node.cause,
+            # The outcome lets the timeline name it in the reader's language (history.describe).
+            outcome=node.id,
+        )
     return escalation
 
 
@@ -626,14 +654,16 @@ def _set_state(case: Case, state: str, actor: User | None, *, save: bool = True)
     case.state = state
     # The retention rule and tracking links count from the close; a reopen clears it.
     case.closed_at = timezone.now() if state == CaseState.CLOSED else None
-    history.record(
-        case,
-        EventKind.STATE,
-        actor,
-        f"{CaseState(previous).label} → {CaseState(state).label}",
-        previous=previous,
-        state=state,
-    )
+    # The stored summary is English; the timeline translates it (history.describe).
+    with translation.override("en"):
+        history.record(
+            case,
+            EventKind.STATE,
+            actor,
+            f"{CaseState(previous).label} → {CaseState(state).label}",
+            previous=previous,
+            state=state,
+        )
     if save:
         _bump(case)
 

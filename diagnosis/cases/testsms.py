@@ -15,6 +15,7 @@ import hmac
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import gettext
 
 from diagnosis.cases import services
 from diagnosis.huawei import sms_api
@@ -39,7 +40,8 @@ def callback_url() -> str:
     source, _ = StatusSource.objects.get_or_create(name=TEST_SOURCE_NAME, defaults={"token": token})
     if not source.is_active:
         raise TestSmsError(
-            f"The status source {TEST_SOURCE_NAME!r} is revoked; test reports could not come back."
+            gettext("The status source %(name)s is revoked; test reports could not come back.")
+            % {"name": repr(TEST_SOURCE_NAME)}
         )
     if not digest_matches(token, source.token_hash):
         # SECRET_KEY changed (or the source predates this scheme): re-key it. Reports for test
@@ -53,11 +55,13 @@ def callback_url() -> str:
 def send_test_sms(case_id: int, *, recipient_id: int, actor: User) -> str:
     """Send one test SMS to a number of the case; returns the new message id."""
     if not settings.SMS_TEST_TEMPLATE_ID or not settings.SMS_SENDER:
-        raise TestSmsError("Test messages need SMS_SENDER and SMS_TEST_TEMPLATE_ID to be configured.")
+        raise TestSmsError(
+            gettext("Test messages need SMS_SENDER and SMS_TEST_TEMPLATE_ID to be configured.")
+        )
     case = Case.objects.get(pk=case_id)
     recipient = Recipient.objects.filter(case=case, pk=recipient_id).first()
     if recipient is None:
-        raise TestSmsError("Choose one of the case's numbers.")
+        raise TestSmsError(gettext("Choose one of the case's numbers."))
     try:
         client = sms_api.client_from_settings()
         response = client.send(
@@ -70,18 +74,22 @@ def send_test_sms(case_id: int, *, recipient_id: int, actor: User) -> str:
         )
     except sms_api.SmsNotConfigured:
         raise TestSmsError(
-            "The SMS application is not configured (SMS_API_URL, SMS_APP_KEY, SMS_APP_SECRET)."
+            gettext("The SMS application is not configured (SMS_API_URL, SMS_APP_KEY, SMS_APP_SECRET).")
         ) from None
     except sms_api.SmsApiError as exc:
         raise TestSmsError(
-            f"The SMS platform refused the test message: {exc.code} {exc.description}"
+            gettext("The SMS platform refused the test message: %(code)s %(description)s")
+            % {"code": exc.code, "description": exc.description}
         ) from None
     except ValueError as exc:
         raise TestSmsError(str(exc)) from None
     accepted = [r for r in response.results if r.status == "000000"]
     if not accepted:
         status = response.results[0].status if response.results else response.code
-        raise TestSmsError(f"The SMS platform did not accept the test message (status {status}).")
+        raise TestSmsError(
+            gettext("The SMS platform did not accept the test message (status %(status)s).")
+            % {"status": status}
+        )
     msg_id = accepted[0].sms_msg_id
     with transaction.atomic():
         TestMessage.objects.get_or_create(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext
+
 # Offsets from the start of the wait; after the last one, every REPEAT until the deadline.
 BACKOFF = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4), timedelta(hours=12))
 REPEAT = timedelta(hours=12)
@@ -31,7 +33,7 @@ def next_poll_at(waiting_since: datetime, deadline: datetime, after: datetime) -
 
 
 def describe_schedule() -> str:
-    return (
+    return gettext(
         "Re-checked 15 minutes, 1 hour, 4 hours and 12 hours into the wait, "
         "then every 12 hours, and at the deadline."
     )

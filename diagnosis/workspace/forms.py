@@ -11,8 +11,11 @@ from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from diagnosis.cases.queue import Sort, Tab
 from diagnosis.guide import DetailKind, Node
@@ -28,15 +31,15 @@ if TYPE_CHECKING:
 
 class QueueForm(forms.Form):
     tab = forms.ChoiceField(choices=[(t.value, t.value) for t in Tab], required=False)
-    q = forms.CharField(required=False, max_length=100, label="Search")
+    q = forms.CharField(required=False, max_length=100, label=_("Search"))
     sort = forms.ChoiceField(
         choices=[
-            (Sort.OLDEST, "Oldest first"),
-            (Sort.NEWEST, "Newest first"),
-            (Sort.DEADLINE, "Deadline first"),
+            (Sort.OLDEST, _("Oldest first")),
+            (Sort.NEWEST, _("Newest first")),
+            (Sort.DEADLINE, _("Deadline first")),
         ],
         required=False,
-        label="Sort",
+        label=_("Sort"),
     )
     # Keyset paging cursors (queue.encode_cursor): the rows after or before one row.
     after = forms.CharField(required=False, max_length=200)
@@ -74,7 +77,7 @@ def status_code_choices() -> tuple[tuple[str, str], ...]:
             "code", "summary"
         )
         _code_choices = tuple((code, f"{code} · {summary}") for code, summary in rows)
-    return (("", "— no status code —"), *_code_choices)
+    return (("", gettext("— no status code —")), *_code_choices)
 
 
 _code_options: SafeString | None = None
@@ -95,21 +98,21 @@ def status_code_options() -> SafeString:
 class StepForm(forms.Form):
     """The answer to one step: an option, the status code where the step asks for one, notes."""
 
-    value = forms.ChoiceField(widget=forms.RadioSelect, label="Answer")
-    evidence = forms.CharField(required=False, max_length=32, label="Status code")
+    value = forms.ChoiceField(widget=forms.RadioSelect, label=_("Answer"))
+    evidence = forms.CharField(required=False, max_length=32, label=_("Status code"))
     notes = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, label="Notes"
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, label=_("Notes")
     )
 
     def __init__(self, *args: Any, node: Node, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.node = node
         cast(forms.ChoiceField, self.fields["value"]).choices = [(a.value, a.label) for a in node.answers]
-        self.fields["value"].error_messages["required"] = "Choose an answer."
+        self.fields["value"].error_messages["required"] = _("Choose an answer.")
         if node.evidence:
-            self.fields[
-                "evidence"
-            ].help_text = "Pick the code from the report, or type one that is not listed."
+            self.fields["evidence"].help_text = _(
+                "Pick the code from the report, or type one that is not listed."
+            )
         else:
             del self.fields["evidence"]
 
@@ -126,7 +129,7 @@ class DetailsForm(forms.Form):
                 field = forms.DateField(
                     widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                     input_formats=["%Y-%m-%d"],
-                    error_messages={"invalid": "Give a date such as 2026-11-01."},
+                    error_messages={"invalid": _("Give a date such as 2026-11-01.")},
                 )
             else:
                 field = forms.CharField(max_length=detail.max_length)
@@ -150,12 +153,14 @@ class DetailsForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000, label="Internal note")
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=4000, label=_("Internal note")
+    )
 
 
 class ReplyForm(forms.Form):
     text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6}), max_length=8000, label="Reply to the customer"
+        widget=forms.Textarea(attrs={"rows": 6}), max_length=8000, label=_("Reply to the customer")
     )
     # One per rendered form: the same form sent twice is one reply (services.send_reply).
     token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
@@ -208,7 +213,7 @@ class _AgentField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 class AssignForm(forms.Form):
     assignee: forms.ModelChoiceField[User] = _AgentField(
-        queryset=None, required=False, label="Assign to", empty_label="Nobody"
+        queryset=None, required=False, label=_("Assign to"), empty_label=_("Nobody")
     )
 
     def __init__(self, *args: Any, agents: Any, **kwargs: Any) -> None:
@@ -217,7 +222,7 @@ class AssignForm(forms.Form):
 
 
 class TestSmsForm(forms.Form):
-    recipient = forms.TypedChoiceField(coerce=int, label="Number")
+    recipient = forms.TypedChoiceField(coerce=int, label=_("Number"))
 
     def __init__(self, *args: Any, recipients: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -227,9 +232,9 @@ class TestSmsForm(forms.Form):
 class ManualReportForm(forms.Form):
     """A status the agent read on the console's Send Details page."""
 
-    msg_id = forms.ChoiceField(label="Message id")
-    status = forms.CharField(max_length=32, label="Status code")
-    update_time = forms.DateTimeField(required=False, label="Update time (optional)")
+    msg_id = forms.ChoiceField(label=_("Message id"))
+    status = forms.CharField(max_length=32, label=_("Status code"))
+    update_time = forms.DateTimeField(required=False, label=_("Update time (optional)"))
 
     def __init__(self, *args: Any, messages: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -237,19 +242,21 @@ class ManualReportForm(forms.Form):
 
 
 class EscalationAnswerForm(forms.Form):
-    reference = forms.CharField(max_length=100, required=False, label="Customer service reference")
-    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Their answer")
-    close = forms.BooleanField(required=False, label="Close the escalation")
+    reference = forms.CharField(max_length=100, required=False, label=_("Customer service reference"))
+    answer = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("Their answer")
+    )
+    close = forms.BooleanField(required=False, label=_("Close the escalation"))
 
 
 class SendDetailsUploadForm(forms.Form):
-    file = forms.FileField(label="Send Details export (CSV)")
+    file = forms.FileField(label=_("Send Details export (CSV)"))
     encoding = forms.ChoiceField(
-        choices=[("utf-8-sig", "UTF-8"), ("gb18030", "Chinese (GB18030)")],
+        choices=[("utf-8-sig", "UTF-8"), ("gb18030", _("Chinese (GB18030)"))],
         initial="utf-8-sig",
-        label="Encoding",
+        label=_("Encoding"),
     )
-    timezone = forms.ChoiceField(label="Time zone of the times in the file", initial="UTC")
+    timezone = forms.ChoiceField(label=_("Time zone of the times in the file"), initial="UTC")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from diagnosis.support.forms import timezone_choices
@@ -258,11 +265,21 @@ class SendDetailsUploadForm(forms.Form):
         cast(forms.ChoiceField, self.fields["timezone"]).choices = timezone_choices()
 
 
+def _last_days_now(days: int) -> str:
+    return ngettext("Last %(n)d day", "Last %(n)d days", days) % {"n": days}
+
+
+# Translated when the choice is shown, in the reader's language.
+_last_days = lazy(_last_days_now, str)
+
+
 class PeriodForm(forms.Form):
     """The period of the causes and trends section; anything else falls back to the default."""
 
     days = forms.TypedChoiceField(
-        choices=[(days, f"Last {days} days") for days in PERIOD_DAYS], coerce=int, required=False
+        choices=[(days, _last_days(days)) for days in PERIOD_DAYS],
+        coerce=int,
+        required=False,
     )
 
     def value(self) -> int:
@@ -277,14 +294,14 @@ class ReassignForm(forms.Form):
     case = forms.ModelMultipleChoiceField(
         queryset=Case.objects.none(),
         to_field_name="reference",
-        label="Cases",
+        label=_("Cases"),
         error_messages={
-            "required": "Tick at least one case in the queue first.",
-            "invalid_choice": "%(value)s is not a case reference.",
+            "required": _("Tick at least one case in the queue first."),
+            "invalid_choice": _("%(value)s is not a case reference."),
         },
     )
     assignee = forms.ChoiceField(
-        label="Give them to", error_messages={"required": "Choose who gets the cases."}
+        label=_("Give them to"), error_messages={"required": _("Choose who gets the cases.")}
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -293,9 +310,9 @@ class ReassignForm(forms.Form):
         self.staff = {str(person.pk): person for person in staff}
         self._cases().queryset = Case.objects.select_related("assigned_to").order_by("created_at", "pk")
         cast(forms.ChoiceField, self.fields["assignee"]).choices = [
-            ("", "Choose a person"),
+            ("", gettext("Choose a person")),
             *((pk, person.get_full_name() or person.get_username()) for pk, person in self.staff.items()),
-            (self.NOBODY, "Nobody: back to Unassigned"),
+            (self.NOBODY, gettext("Nobody: back to Unassigned")),
         ]
 
     def clean_assignee(self) -> Any:
@@ -319,7 +336,7 @@ class ReassignForm(forms.Form):
 class EraseForm(forms.Form):
     """A lead confirms an erasure by typing the case's reference: it cannot be undone."""
 
-    reference = forms.CharField(label="Type the case reference to confirm", max_length=12)
+    reference = forms.CharField(label=_("Type the case reference to confirm"), max_length=12)
 
     def __init__(self, *args: Any, expected: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -329,5 +346,7 @@ class EraseForm(forms.Form):
     def clean_reference(self) -> str:
         value = str(self.cleaned_data["reference"]).strip().upper()
         if value != self.expected:
-            raise forms.ValidationError(f"Type the reference exactly as shown: {self.expected}.")
+            raise forms.ValidationError(
+                gettext("Type the reference exactly as shown: %(reference)s.") % {"reference": self.expected}
+            )
         return value

@@ -17,8 +17,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
@@ -66,7 +67,7 @@ def _case(reference: str) -> Case:
 def _workable(request: AuthenticatedHttpRequest, reference: str) -> Case:
     case = _case(reference)
     if not access.can_work(request.user, case):
-        raise PermissionDenied("Claim this case (or ask a lead to assign it) before working on it.")
+        raise PermissionDenied(_("Claim this case (or ask a lead to assign it) before working on it."))
     return case
 
 
@@ -118,6 +119,23 @@ def _proposed_step_form(file: casefile.CaseFile) -> StepForm:
     return StepForm(node=file.node, initial=initial)
 
 
+def proposed_reply(file: casefile.CaseFile) -> str:
+    """The reply the current step proposes, in the customer's language (`Case.language`),
+    whatever the language of the agent's screen."""
+    with translation.override(file.case.language or settings.LANGUAGE_CODE):
+        return str(file.node.customer_text)
+
+
+def customer_language(case: Case) -> dict[str, str]:
+    """The customer's language for the case page: its code and its own name (e.g. 简体中文)."""
+    code = case.language or settings.LANGUAGE_CODE
+    try:
+        info = translation.get_language_info(code)
+    except KeyError:
+        return {"code": code, "name_local": code}
+    return {"code": code, "name_local": info["name_local"]}
+
+
 # The note and the reply share a field name; distinct ids keep each label on its own box.
 _TEXT_IDS = {"note": "id_note_%s", "reply": "id_reply_%s"}
 
@@ -142,11 +160,12 @@ def _detail_context(request: AuthenticatedHttpRequest, case: Case, **extra: obje
         "code_options": status_code_options,
         "note_form": _once(lambda: NoteForm(auto_id=_TEXT_IDS["note"])),
         "reply_form": _once(
-            lambda: ReplyForm(initial={"text": file.node.customer_text}, auto_id=_TEXT_IDS["reply"])
+            lambda: ReplyForm(initial={"text": proposed_reply(file)}, auto_id=_TEXT_IDS["reply"])
         ),
         "test_sms_form": _once(lambda: TestSmsForm(recipients=file.recipients)),
         "manual_report_form": _once(lambda: ManualReportForm(messages=file.messages)),
         "escalation_form": _once(EscalationAnswerForm),
+        "customer_language": _once(lambda: customer_language(case)),
     }
     if context["can_assign"]:
         context["assign_form"] = _once(
@@ -247,7 +266,9 @@ def _answered(
 def case_step(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     case = _workable(request, reference)
     if request.POST.get("node") != case.current_node or case.node.kind is not Kind.CHECK:
-        messages.warning(request, "The case moved on while you were answering; here is where it stands now.")
+        messages.warning(
+            request, _("The case moved on while you were answering; here is where it stands now.")
+        )
         return _answered(request, case, "step-panel")
     form = StepForm(request.POST, node=case.node)
     if form.is_valid():
@@ -269,7 +290,7 @@ def case_escalate(request: AuthenticatedHttpRequest, reference: str) -> HttpResp
     """The details an escalation outcome asks for; the escalation is sent only with them."""
     case = _workable(request, reference)
     if request.POST.get("node") != case.current_node or not case.awaits_details:
-        messages.warning(request, "The case moved on while you were writing; here is where it stands now.")
+        messages.warning(request, _("The case moved on while you were writing; here is where it stands now."))
         return _answered(request, case, "step-panel")
     form = DetailsForm(request.POST, node=case.node)
     if form.is_valid():
@@ -281,7 +302,7 @@ def case_escalate(request: AuthenticatedHttpRequest, reference: str) -> HttpResp
         except services.CaseError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Escalation sent to customer service.")
+            messages.success(request, _("Escalation sent to customer service."))
             return _answered(request, case, "step-panel", step_just_answered=True)
     return _region(request, case, "step-panel", details_form=form)
 
@@ -292,7 +313,7 @@ def case_escalate(request: AuthenticatedHttpRequest, reference: str) -> HttpResp
 def case_revise(request: AuthenticatedHttpRequest, reference: str, node: str) -> HttpResponse:
     case = _workable(request, reference)
     if node not in case.guide or case.guide[node].kind is not Kind.CHECK:
-        raise PermissionDenied("Only checks can be revised.")
+        raise PermissionDenied(_("Only checks can be revised."))
     try:
         discarded = services.discarded_by_revision(case, node)
     except GuideError as exc:
@@ -310,7 +331,7 @@ def case_revise(request: AuthenticatedHttpRequest, reference: str, node: str) ->
         except services.CaseError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"{step.ref} revised.")
+            messages.success(request, _("%(ref)s revised.") % {"ref": step.ref})
             return _answered(request, case, "step-panel")
     extra = {"revise_node": step, "revise_form": form, "discarded": discarded}
     return _region(request, case, "step-panel", **extra)
@@ -328,7 +349,7 @@ def case_claim(request: AuthenticatedHttpRequest, reference: str) -> HttpRespons
         # Someone else claimed it: the page is out of date either way.
         case.refresh_from_db()
     else:
-        messages.success(request, f"You claimed {case.reference}.")
+        messages.success(request, _("You claimed %(reference)s.") % {"reference": case.reference})
     if request.htmx.target == "case-header":
         return _answered(request, case, "case-header")
     url = reverse("diagnosis:case-detail", args=[case.reference])
@@ -339,18 +360,18 @@ def case_claim(request: AuthenticatedHttpRequest, reference: str) -> HttpRespons
 @work_cases
 def case_assign(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     if not access.can_assign(request.user):
-        raise PermissionDenied("Only team leads assign cases.")
+        raise PermissionDenied(_("Only team leads assign cases."))
     case = _case(reference)
     form = AssignForm(request.POST, agents=access.agents())
     if not form.is_valid():
-        messages.error(request, "Choose an agent from the list.")
+        messages.error(request, _("Choose an agent from the list."))
         return _answered(request, case, "case-header", changed=False)
     try:
         case = services.assign(case.pk, assignee=form.cleaned_data["assignee"], actor=request.user)
     except services.CaseError as exc:
         messages.error(request, str(exc))
         return _answered(request, case, "case-header", changed=False)
-    messages.success(request, "Assignment saved.")
+    messages.success(request, _("Assignment saved."))
     return _answered(request, case, "case-header")
 
 
@@ -382,7 +403,7 @@ def case_note(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse
         except services.CaseError as exc:
             form.add_error("text", str(exc))
         else:
-            return _done(request, case, "note-form", "Note added. It is in the timeline.")
+            return _done(request, case, "note-form", _("Note added. It is in the timeline."))
     return _region(request, case, "note-form", note_form=form)
 
 
@@ -405,7 +426,10 @@ def case_reply(request: AuthenticatedHttpRequest, reference: str) -> HttpRespons
         except services.CaseError as exc:
             form.add_error("text", str(exc))
         else:
-            said = f"Reply sent to {case.reporter_name} ({case.reporter_email})."
+            said = _("Reply sent to %(name)s (%(email)s).") % {
+                "name": case.reporter_name,
+                "email": case.reporter_email,
+            }
             return _done(request, case, "reply-form", said, reply_form=empty)
     return _region(request, case, "reply-form", reply_form=form)
 
@@ -437,7 +461,7 @@ def case_test_sms(request: AuthenticatedHttpRequest, reference: str) -> HttpResp
     form = TestSmsForm(request.POST, recipients=list(case.recipients.all()))
     sent, error = "", ""
     if not form.is_valid():
-        error = "Choose one of the case's numbers."
+        error = _("Choose one of the case's numbers.")
     else:
         try:
             sent = testsms.send_test_sms(
@@ -450,7 +474,11 @@ def case_test_sms(request: AuthenticatedHttpRequest, reference: str) -> HttpResp
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, f"Test SMS sent (message id {sent}). Its status report will appear below.")
+        messages.success(
+            request,
+            _("Test SMS sent (message id %(test_sent)s). Its status report will appear below.")
+            % {"test_sent": sent},
+        )
     return redirect("diagnosis:case-detail", reference=case.reference)
 
 
@@ -464,12 +492,16 @@ def case_manual_report(request: AuthenticatedHttpRequest, reference: str) -> Htt
         try:
             result = ingest.record_manual(data["msg_id"], data["status"], update_time=data["update_time"])
         except ingest.ReportError as exc:
-            messages.error(request, f"That status could not be recorded: {exc}.")
+            messages.error(request, _("That status could not be recorded: %(problem)s.") % {"problem": exc})
         else:
             matching.match_stored(result)
-            messages.success(request, f"Status {data['status'].upper()} recorded for {data['msg_id']}.")
+            messages.success(
+                request,
+                _("Status %(status)s recorded for %(msg_id)s.")
+                % {"status": data["status"].upper(), "msg_id": data["msg_id"]},
+            )
     else:
-        messages.error(request, "Give the message id and the status code shown on the console.")
+        messages.error(request, _("Give the message id and the status code shown on the console."))
     return redirect("diagnosis:case-detail", reference=case.reference)
 
 
@@ -481,7 +513,7 @@ def escalation_answer(request: AuthenticatedHttpRequest, reference: str, escalat
     form = EscalationAnswerForm(request.POST)
     if form.is_valid():
         escalations.record_answer(escalation.pk, actor=request.user, **form.cleaned_data)
-        messages.success(request, "Customer service's answer recorded.")
+        messages.success(request, _("Customer service's answer recorded."))
     return redirect("diagnosis:case-detail", reference=case.reference)
 
 
@@ -497,7 +529,7 @@ def notifications_read(request: AuthenticatedHttpRequest) -> HttpResponse:
 def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     wants = request.POST.get("email_when_case_resumes") == "on"
     StaffPreference.objects.update_or_create(user=request.user, defaults={"email_when_case_resumes": wants})
-    messages.success(request, "Preference saved.")
+    messages.success(request, _("Preference saved."))
     return redirect("home")
 
 

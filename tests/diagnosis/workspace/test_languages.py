@@ -1,0 +1,82 @@
+"""The workspace in two languages: the proposed reply in the customer's, the page naming it,
+and the stored (English) history and notifications shown in the reader's."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import translation
+from django.utils.functional import lazy
+from django.utils.html import escape
+
+from diagnosis.cases import history, notifications
+from diagnosis.models import Case, StaffNotification
+from diagnosis.workspace import views
+from tests.diagnosis.conftest import route_to, walk_to
+
+
+def _at_an_outcome(case: Case, agent: User) -> Case:
+    """The case walked to an outcome whose customer text is the reply the page proposes."""
+    guide = case.guide
+    outcome = next(n for n in guide.outcomes() if n.customer_text and str(n.result) == "resolved")
+    walk_to(case, route_to(guide, outcome.id), agent)
+    case.refresh_from_db()
+    return case
+
+
+def test_the_proposed_reply_follows_the_customers_language(
+    agent_client: Client, claimed: Case, agent: User
+) -> None:
+    case = _at_an_outcome(claimed, agent)
+    Case.objects.filter(pk=case.pk).update(language="zh-hans")
+    case.refresh_from_db()
+    with translation.override("zh-hans"):
+        expected = str(case.node.customer_text)
+
+    # The agent's screen is in English; the reply is in the customer's language.
+    content = agent_client.get(f"/cases/{case.reference}/?panels=all", HTTP_ACCEPT_LANGUAGE="en").content
+    assert escape(expected) in content.decode()
+
+
+def test_the_proposed_reply_is_rendered_under_the_case_language() -> None:
+    """Whatever the catalogue holds: the node's text is read with the customer's language active."""
+    language_now = lazy(lambda: translation.get_language(), str)()
+    file: Any = SimpleNamespace(
+        case=SimpleNamespace(language="zh-hans"), node=SimpleNamespace(customer_text=language_now)
+    )
+    with translation.override("en"):
+        assert views.proposed_reply(file) == "zh-hans"
+        file.case.language = "en"
+        assert views.proposed_reply(file) == "en"
+
+
+def test_the_case_page_names_the_customers_language(agent_client: Client, claimed: Case) -> None:
+    content = agent_client.get(f"/cases/{claimed.reference}/").content.decode()
+    assert "Customer's language" in content and '<dd id="customer-language" lang="en">English</dd>' in content
+
+    Case.objects.filter(pk=claimed.pk).update(language="zh-hans")
+    content = agent_client.get(f"/cases/{claimed.reference}/").content.decode()
+    assert '<dd id="customer-language" lang="zh-hans">简体中文</dd>' in content
+
+
+def test_the_timeline_says_in_english_what_was_stored(claimed: Case, agent: User) -> None:
+    """Built at display time, each summary reads in English exactly as the event stored it."""
+    case = _at_an_outcome(claimed, agent)
+    events = list(case.events.all())
+    assert len(events) > 3
+    with translation.override("en"):
+        for event in events:
+            assert history.describe(event, case.guide) == event.summary, event.kind
+
+
+def test_a_notification_is_shown_in_the_readers_language(claimed: Case, agent: User) -> None:
+    notifications.tell_assignee(claimed.pk)
+    notice = StaffNotification.objects.get(user=agent, case=claimed)
+    assert notice.text == f"{claimed.reference} resumed: a status report arrived."
+    with translation.override("en"):
+        assert notifications.display_text(notice) == notice.text
+    with translation.override("zh-hans"):
+        assert notifications.display_text(notice) == notifications.resumed_text(claimed.reference)
