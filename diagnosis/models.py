@@ -457,13 +457,18 @@ class StatusReport(models.Model):
         """The report's origin in words; a `source` value the portal does not know shows as sent."""
         if not self.origin or self.origin in ReportOrigin.values:
             return self.get_origin_display()
-        return f"unknown origin ({self.origin})"
+        return gettext("unknown origin (%(origin)s)") % {"origin": self.origin}
 
     def parts_label(self) -> str:
         """The part this report is for, when that is worth showing ("" for a one-part SMS)."""
         if self.parts_inconsistent:
-            return f"part {self.sequence or '?'} of {self.total or '?'} as sent: the numbers do not add up"
-        return f"part {self.sequence}/{self.total}" if self.total > 1 else ""
+            return gettext("part %(sequence)s of %(total)s as sent: the numbers do not add up") % {
+                "sequence": self.sequence or "?",
+                "total": self.total or "?",
+            }
+        if self.total > 1:
+            return gettext("part %(sequence)s/%(total)s") % {"sequence": self.sequence, "total": self.total}
+        return ""
 
     def unread_update_time(self) -> str:
         """The update time as sent, when it was there but could not be read."""

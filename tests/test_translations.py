@@ -135,6 +135,7 @@ _DROP = [
 ]
 _READ_ATTRIBUTES = re.compile(r'\b(?:aria-label|title|placeholder|alt)="([^"]*)"')
 _TAG = re.compile(r"<[^>]*>", re.S)
+_ATTRIBUTE = re.compile(r'[\w-]+="[^"]*"|\bdata-[\w-]+')
 # Words that are the same in every language: product names, codes, symbols.
 _SAME_EVERYWHERE = re.compile(r"^(?:SMS|DELIVRD|Huawei|HTMX|CSV|ID|API|E\.164|[A-Z0-9_]{2,}|&\w+;)$")
 
@@ -143,6 +144,7 @@ def _unmarked(text: str) -> list[str]:
     for pattern in _DROP:
         text = pattern.sub(" ", text)
     found = [value for value in _READ_ATTRIBUTES.findall(text) if re.search(r"[A-Za-z]", value)]
+    text = _ATTRIBUTE.sub(" ", text)  # a partial that is a list of attributes (region.html)
     for chunk in _TAG.sub("\n", text).split("\n"):
         words = [w for w in re.findall(r"[A-Za-z][\w.'’-]*", chunk) if not _SAME_EVERYWHERE.match(w)]
         if words:
