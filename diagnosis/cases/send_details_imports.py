@@ -30,6 +30,8 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from diagnosis.cases import matching
 from diagnosis.delivery import send_details, send_details_copy
@@ -54,9 +56,12 @@ NEWLINE = b"\n"
 # The resumed cases listed on the result page.
 SHOWN_CASES = 200
 
+# Stored with a failed import as written here (the worker has no reader's language);
+# the upload form, which answers at once, shows them translated (`_wrong_encoding`).
 WRONG_ENCODING = (
     "The file is not in the chosen encoding ({detail}); choose the other encoding and upload it again."
 )
+FILE_GONE = gettext_noop("The uploaded file is no longer stored; upload it again.")
 
 
 class LostClaim(Exception):
@@ -98,16 +103,19 @@ def _check_head(upload: UploadedFile, encoding: str) -> None:
     try:
         codecs.getincrementaldecoder(encoding)().decode(head, final=False)
     except UnicodeDecodeError as exc:
-        raise send_details.SendDetailsError(WRONG_ENCODING.format(detail=_where(head, exc))) from None
+        line = head[: exc.start].count(NEWLINE) + 1
+        raise send_details.SendDetailsError(
+            _(
+                "The file is not in the chosen encoding (line %(line)d cannot be read); "
+                "choose the other encoding and upload it again."
+            )
+            % {"line": line}
+        ) from None
     text = head.decode(encoding, errors="replace")
     if "\n" not in text and len(head) == HEAD_BYTES:
-        raise send_details.SendDetailsError("The file's first line is too long to be a header row.")
+        raise send_details.SendDetailsError(_("The file's first line is too long to be a header row."))
     # Blank lines may come before the header: the check reads up to the first row that is not blank.
     send_details.check_header(io.StringIO(text))
-
-
-def _where(data: bytes, exc: UnicodeDecodeError) -> str:
-    return f"line {data[: exc.start].count(NEWLINE) + 1} cannot be read"
 
 
 # --- The worker's side --------------------------------------------------------------------
@@ -188,7 +196,7 @@ def run(pk: int) -> bool:
     except UnicodeDecodeError as exc:
         return _fail(lease, WRONG_ENCODING.format(detail=exc.reason))
     except FileNotFoundError:
-        return _fail(lease, "The uploaded file is no longer stored; upload it again.")
+        return _fail(lease, FILE_GONE)
     except Exception:
         # Left to the next run (`dispatch_stale`), up to MAX_ATTEMPTS.
         _release(lease)

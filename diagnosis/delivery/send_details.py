@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 from diagnosis.delivery import ingest, send_details_copy
 from diagnosis.delivery.numbers import InvalidNumber, normalise
@@ -58,6 +59,11 @@ PLATFORM_FIELDS = {
 REQUIRED_FIELDS = ("msg_id", "status")
 # Rejections name the field as the import's summary does.
 _LABELS = {"smsMsgId": "message id", "status": "status"}
+_EMPTY = {"smsMsgId": gettext_noop("the message id is empty"), "status": gettext_noop("the status is empty")}
+_CONTROL_CHARACTERS = {
+    "smsMsgId": gettext_noop("the message id holds control characters"),
+    "status": gettext_noop("the status holds control characters"),
+}
 MAX_REJECTIONS = 1000
 
 # The console writes Chinese-mainland numbers without the country code.
@@ -79,30 +85,49 @@ class MissingColumns(SendDetailsError):
         super().__init__(self.plain())
 
     def plain(self) -> str:
+        """The reason in the active language (the upload form shows it at once)."""
+        fields = _field_names()
         names = {name: _or(f'"{alias}"' for alias in aliases) for name, aliases in self.accepted.items()}
-        there = ", ".join(f'"{name}"' for name in self.found if name) or "no column names at all"
+        there = pgettext("list separator", ", ").join(f'"{name}"' for name in self.found if name) or gettext(
+            "no column names at all"
+        )
         if len(self.missing) == 1:
             (name,) = self.missing
-            return (
-                f"This file has no column for {_FIELD_NAMES[name]}. "
-                f"We look for columns named {names[name]}; your file has {there}."
-            )
+            return gettext(
+                "This file has no column for %(field)s. "
+                "We look for columns named %(names)s; your file has %(found)s."
+            ) % {"field": fields[name], "names": names[name], "found": there}
         first, *others = self.missing
-        looked = "".join(f"; for {_FIELD_NAMES[name]}, {names[name]}" for name in others)
-        return (
-            f"This file has no column for {_or(_FIELD_NAMES[name] for name in self.missing)}. "
-            f"For {_FIELD_NAMES[first]} we look for columns named {names[first]}{looked}. "
-            f"Your file has {there}."
+        looked = "".join(
+            gettext("; for %(field)s, %(names)s") % {"field": fields[name], "names": names[name]}
+            for name in others
         )
+        return gettext(
+            "This file has no column for %(fields)s. "
+            "For %(field)s we look for columns named %(names)s%(others)s. Your file has %(found)s."
+        ) % {
+            "fields": _or(fields[name] for name in self.missing),
+            "field": fields[first],
+            "names": names[first],
+            "others": looked,
+            "found": there,
+        }
 
 
 def _or(words: Iterable[str]) -> str:
     items = list(words)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+    if len(items) == 1:
+        return items[0]
+    # Translators: the end of a list of choices, e.g. '"Status Code", "状态码" or "Status"'.
+    return gettext("%(items)s or %(last)s") % {
+        "items": pgettext("list separator", ", ").join(items[:-1]),
+        "last": items[-1],
+    }
 
 
-# How the page names the required fields.
-_FIELD_NAMES = {"msg_id": "the message ID", "status": "the status"}
+def _field_names() -> dict[str, str]:
+    """How the page names the required fields."""
+    return {"msg_id": gettext("the message ID"), "status": gettext("the status")}
 
 
 class _Rejected(Exception):
@@ -190,7 +215,8 @@ def parse_zone(name: str) -> tzinfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise SendDetailsError(
-            f"Unknown time zone {name!r} (use a name such as UTC or Asia/Shanghai)."
+            gettext("Unknown time zone %(name)s (use a name such as UTC or Asia/Shanghai).")
+            % {"name": repr(name)}
         ) from None
 
 
@@ -262,7 +288,7 @@ def import_send_details(
     try:
         _, header = next(rows)
     except StopIteration:
-        raise SendDetailsError("The file is empty: expected a header row first.") from None
+        raise SendDetailsError(gettext("The file is empty: expected a header row first.")) from None
     headers = _unique(header)
     columns = _locate(headers, mapping)
     summary = ImportSummary(columns={name: headers[index] for name, index in columns.items()})
@@ -291,7 +317,7 @@ def check_header(stream: TextIO) -> dict[str, str]:
     try:
         _, header = next(_read_rows(stream))
     except StopIteration:
-        raise SendDetailsError("The file is empty: expected a header row first.") from None
+        raise SendDetailsError(gettext("The file is empty: expected a header row first.")) from None
     headers = _unique(header)
     return {name: headers[index] for name, index in _locate(headers, column_mapping()).items()}
 
@@ -434,7 +460,9 @@ def _read_rows(stream: TextIO) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise SendDetailsError(f"Line {start} cannot be read as CSV: {exc}.") from None
+            raise SendDetailsError(
+                gettext("Line %(line)d cannot be read as CSV: %(error)s.") % {"line": start, "error": exc}
+            ) from None
         end = reader.line_num + skipped
         if any(cell.strip() for cell in cells):
             yield start, cells
@@ -479,7 +507,8 @@ def _report(
         raise _Rejected(f"expected {len(headers)} cells like the header, found {len(cells)}")
     msg_id_column = columns["msg_id"]
     if cells[msg_id_column].strip().lstrip("\ufeff") == headers[msg_id_column]:
-        raise _Rejected("the header row again (were files joined together?)")
+        # Stored with the import in English; the page translates it when shown.
+        raise _Rejected(gettext_noop("the header row again (were files joined together?)"))
     # The message id and status as written: ingest refuses control characters in them.
     data: dict[str, object] = {
         PLATFORM_FIELDS[name]: cells[index] if name in REQUIRED_FIELDS else cells[index].strip()
@@ -499,6 +528,11 @@ def _report(
 
 def _reason(error: ingest.ReportError) -> str:
     """Why a row was rejected, in the words of the import's summary."""
+    # The fixed reasons are stored in English and translated when the page shows them.
+    if error.problem is ingest.Problem.MISSING and error.field in _LABELS:
+        return _EMPTY[error.field]
+    if error.problem is ingest.Problem.NOT_TEXT and error.field in _LABELS:
+        return _CONTROL_CHARACTERS[error.field]
     label = _LABELS.get(error.field, error.field)
     if error.problem is ingest.Problem.MISSING:
         return f"the {label} is empty"

@@ -16,6 +16,8 @@ from datetime import timedelta
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 WIDTH = 480
 VALUE_WIDTH = 120  # room right of the longest bar for its count and the spike note
@@ -61,14 +63,32 @@ def duration_text(value: timedelta | None) -> str:
         return "—"
     minutes = int(abs(value).total_seconds() // 60)
     if minutes < 1:
-        return "under a minute"
+        return _("under a minute")
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
+    # Translators: short durations; d = days, h = hours, min = minutes.
     if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
+        return (
+            _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+            if hours
+            else _("%(days)d d") % {"days": days}
+        )
     if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{minutes} min"
+        if minutes:
+            return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+        return _("%(hours)d h") % {"hours": hours}
+    return _("%(minutes)d min") % {"minutes": minutes}
+
+
+def _nothing(title: str) -> SafeString:
+    return format_html(
+        '<p class="muted chart-empty">{}</p>', _("%(title)s: nothing in this period.") % {"title": title}
+    )
+
+
+def _as_a_table(title: str) -> str:
+    # Translators: the summary of a folded table under a chart, e.g. "Causes found as a table".
+    return _("%(title)s as a table") % {"title": title}
 
 
 def wrap_label(label: str, width: int = LABEL_LINE_CHARS) -> list[str]:
@@ -100,8 +120,9 @@ def bar_chart(
     bars: Sequence[Bar],
     *,
     heading: str = "",
-    detail_heading: str = "Share",
-    unit: str = "cases",
+    detail_heading: str = "",
+    unit: str = "",
+    unit_heading: str = "",
     limit: int = 10,
 ) -> SafeString:
     """Horizontal bars, largest first as given; beyond `limit` the rest are drawn as one "Other" bar.
@@ -111,11 +132,16 @@ def bar_chart(
     just the drawn ones.
     """
     if not bars:
-        return format_html('<p class="muted chart-empty">{}: nothing in this period.</p>', title)
+        return _nothing(title)
+    unit_heading = unit_heading or (unit.capitalize() if unit else _("Cases"))
+    # Translators: after a count of cases, e.g. "7 cases".
+    unit = unit or _("cases")
+    detail_heading = detail_heading or _("Share")
+    jump = _("unusual jump")
     drawn = list(bars[:limit])
     if len(bars) > limit:
         rest = bars[limit:]
-        drawn.append(Bar(f"Other ({len(rest)} more)", sum(b.value for b in rest)))
+        drawn.append(Bar(_("Other (%(n)d more)") % {"n": len(rest)}, sum(b.value for b in rest)))
     top = max(max(b.value for b in drawn), 1)
     scale = (WIDTH - VALUE_WIDTH) / top
     rows = []
@@ -131,14 +157,12 @@ def bar_chart(
         width = max(bar.value * scale, 1.5) if bar.value else 0
         rows.append(
             format_html(
-                '<g class="chart-row"><title>{}: {} {}{}</title>'
+                '<g class="chart-row"><title>{}{}</title>'
                 '<text class="chart-text chart-label" x="2" y="{}">{}</text>'
                 '<rect class="{}" x="0" y="{}" width="{}" height="{}" rx="3"></rect>'
                 '<text class="chart-text chart-value" x="{}" y="{}">{}{}</text></g>',
-                bar.label,
-                bar.value,
-                unit,
-                " (unusual jump)" if bar.highlight else "",
+                _("%(label)s: %(value)s %(unit)s") % {"label": bar.label, "value": bar.value, "unit": unit},
+                f" ({jump})" if bar.highlight else "",
                 y + 11,
                 label,
                 "chart-bar chart-bar-spike" if bar.highlight else "chart-bar",
@@ -148,12 +172,17 @@ def bar_chart(
                 f"{width + 6:.1f}",
                 bar_y + BAR_HEIGHT - 4,
                 bar.value,
-                " · unusual jump" if bar.highlight else "",
+                f" · {jump}" if bar.highlight else "",
             )
         )
         y = bar_y + BAR_HEIGHT + ROW_GAP
     leader = bars[0]
-    summary = f"{len(bars)} kinds; the largest is {leader.label} with {leader.value} {unit}."
+    summary = _("%(kinds)d kinds; the largest is %(label)s with %(value)s %(unit)s.") % {
+        "kinds": len(bars),
+        "label": leader.label,
+        "value": leader.value,
+        "unit": unit,
+    }
     svg = format_html(
         '<svg class="chart" role="img" aria-labelledby="{id}-title {id}-desc" viewBox="0 0 {w} {h}" '
         'width="100%" preserveAspectRatio="xMinYMin meet">'
@@ -169,12 +198,12 @@ def bar_chart(
         "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", ((b.label, b.value, b.detail) for b in bars)
     )
     table = format_html(
-        '<details class="chart-table"><summary>{} as a table</summary>'
+        '<details class="chart-table"><summary>{}</summary>'
         '<table class="table table-compact"><thead><tr><th scope="col">{}</th><th scope="col">{}</th>'
         '<th scope="col">{}</th></tr></thead><tbody>{}</tbody></table></details>',
-        title,
+        _as_a_table(title),
         heading or title,
-        unit.capitalize(),
+        unit_heading,
         detail_heading,
         table_rows,
     )
@@ -224,9 +253,9 @@ def line_chart(
     labels: Sequence[str],
     series: Sequence[Series],
     *,
-    unit: str = "cases per day",
+    unit: str = "",
     ticks: Sequence[Tick] = (),
-    label_heading: str = "Day",
+    label_heading: str = "",
 ) -> SafeString:
     """One line per series over the same points (days or weeks), with the totals in words.
 
@@ -236,7 +265,9 @@ def line_chart(
     named at its end, and the legend shows both.
     """
     if not labels or not series:
-        return format_html('<p class="muted chart-empty">{}: nothing in this period.</p>', title)
+        return _nothing(title)
+    unit = unit or _("cases per day")
+    label_heading = label_heading or _("Day")
     left, right, top_pad, bottom = 44, 130, 24, 28
     height = LINE_HEIGHT_PX
     plot_w, plot_h = LINE_WIDTH - left - right, height - top_pad - bottom
@@ -321,8 +352,17 @@ def line_chart(
         '<text class="chart-text chart-end-label" x="{}" y="{}">{}</text>',
         ((left + plot_w + 10, _n(y + 4), s.short_name or s.name) for y, s in _end_labels(ends)),
     )
-    totals = "; ".join(f"{s.name}: {sum(s.values)}" for s in series)
-    summary = f"From {labels[0]} to {labels[-1]}, {unit}. {totals}."
+    totals = pgettext("list separator", "; ").join(
+        _("%(name)s: %(total)d") % {"name": s.name, "total": sum(s.values)} for s in series
+    )
+    # Translators: the words a screen reader says for the line chart, e.g.
+    # "From 1 Nov to 3 Nov, cases per day. Opened: 5; Outcomes reached: 2."
+    summary = _("From %(first)s to %(last)s, %(unit)s. %(totals)s.") % {
+        "first": labels[0],
+        "last": labels[-1],
+        "unit": unit,
+        "totals": totals,
+    }
     svg = format_html(
         '<svg class="chart" role="img" aria-labelledby="{id}-title {id}-desc" aria-describedby="{id}-data" '
         'viewBox="0 0 {w} {h}" width="100%" preserveAspectRatio="xMinYMin meet">'
@@ -352,19 +392,19 @@ def line_chart(
         ),
     )
     table = format_html(
-        '<details class="chart-table"><summary>{} as a table</summary><table class="table table-compact" '
+        '<details class="chart-table"><summary>{}</summary><table class="table table-compact" '
         'id="{}-data"><thead><tr><th scope="col">{}</th>{}</tr></thead><tbody>{}</tbody></table></details>',
-        title,
+        _as_a_table(title),
         chart_id,
         label_heading,
         head,
         body,
     )
     return format_html(
-        '<figure class="chart-figure" id="{}">{}'
-        '<ul class="chart-legend" aria-label="Legend">{}</ul>{}</figure>',
+        '<figure class="chart-figure" id="{}">{}<ul class="chart-legend" aria-label="{}">{}</ul>{}</figure>',
         chart_id,
         svg,
+        _("Legend"),
         legend,
         table,
     )

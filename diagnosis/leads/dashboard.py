@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -22,12 +23,17 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from diagnosis.cases import access, services
 from diagnosis.cases.queue import Filters, Sort, Tab
 from diagnosis.guide import Kind, get_guide
 from diagnosis.leads import charts
 from diagnosis.models import OPEN_STATES, Case, CaseState, Escalation
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PANEL_ROWS = 10
 # A waiting case this close to its deadline is marked as due soon.
@@ -43,6 +49,9 @@ TALLY_KEEP_FACTOR = 4
 TALLY_COUNTING_SECONDS = 30
 # What the rows show of the person holding a case.
 HOLDER_FIELDS = ("assigned_to__username", "assigned_to__first_name", "assigned_to__last_name")
+# Labels are lazy: the tally is cached and shown to leads reading different languages.
+OPEN_LABEL = pgettext_lazy("cases", "Open")
+WAITING_LABEL = pgettext_lazy("cases", "Waiting")
 
 
 def queue_url(tab: Tab = Tab.ALL, filters: Filters | None = None, sort: Sort | None = None) -> str:
@@ -57,7 +66,7 @@ def queue_url(tab: Tab = Tab.ALL, filters: Filters | None = None, sort: Sort | N
 
 @dataclass(frozen=True)
 class Figure:
-    label: str
+    label: StrOrPromise  # lazy, translated when shown
     count: int
     url: str
 
@@ -176,14 +185,16 @@ def tally(stale_hours: int, now: datetime) -> Tally:
     return Tally(
         counted_at=now,
         states=tuple(Figure(state.label, by_state[state.value], _state_url(state)) for state in OPEN_STATES),
-        open_total=Figure("Open", sum(by_state.values()), queue_url(filters=Filters(states=OPEN_STATES))),
-        unassigned=Figure("Unassigned", unassigned, queue_url(Tab.UNASSIGNED)),
-        waiting_total=Figure("Waiting", by_state[CaseState.WAITING.value], _state_url(CaseState.WAITING)),
+        open_total=Figure(OPEN_LABEL, sum(by_state.values()), queue_url(filters=Filters(states=OPEN_STATES))),
+        unassigned=Figure(gettext_lazy("Unassigned"), unassigned, queue_url(Tab.UNASSIGNED)),
+        waiting_total=Figure(WAITING_LABEL, by_state[CaseState.WAITING.value], _state_url(CaseState.WAITING)),
         escalations_total=Figure(
-            "With an open escalation", escalations, queue_url(filters=Filters(open_escalation=True))
+            gettext_lazy("With an open escalation"),
+            escalations,
+            queue_url(filters=Filters(open_escalation=True)),
         ),
         stale_total=Figure(
-            f"Untouched for {stale_hours} h or more",
+            format_lazy(gettext_lazy("Untouched for {hours} h or more"), hours=stale_hours),
             stale,
             queue_url(filters=Filters(states=STALE_STATES, untouched_hours=stale_hours)),
         ),
@@ -291,9 +302,9 @@ def _load(username: str, name: str, open_count: int, waiting_count: int) -> Load
     """One person's row: open and waiting cases, each linking to the queue filtered to them."""
     return Load(
         name,
-        Figure("Open", open_count, queue_url(filters=Filters(states=OPEN_STATES, assignee=username))),
+        Figure(OPEN_LABEL, open_count, queue_url(filters=Filters(states=OPEN_STATES, assignee=username))),
         Figure(
-            "Waiting",
+            WAITING_LABEL,
             waiting_count,
             queue_url(filters=Filters(states=(CaseState.WAITING,), assignee=username)),
         ),

@@ -17,7 +17,8 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from diagnosis.leads import trends
 from diagnosis.models import Case, Recipient
@@ -63,22 +64,28 @@ def _neutralised(piece: str) -> str:
 def stream_csv(
     filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> StreamingHttpResponse:
-    """A download that is written while the rows are read. UTF-8 with a BOM, for spreadsheets."""
+    """A download that is written while the rows are read. UTF-8 with a BOM, for spreadsheets.
+
+    The rows are written after the view has returned, so they are written in the
+    language of the request (state names, results), not whatever is active by then.
+    """
     writer = csv.writer(_Echo())
+    language = translation.get_language()
 
     def lines() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([safe_cell(value) for value in row])
+        with translation.override(language):
+            yield "\ufeff" + writer.writerow([str(name) for name in header])
+            for row in rows:
+                yield writer.writerow([safe_cell(value) for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
-def _zone() -> str:
+def _zone() -> dict[str, str]:
     """Read at export time, so the header names the zone the times are really in."""
-    return f"({settings.TIME_ZONE})"
+    return {"zone": settings.TIME_ZONE}
 
 
 def _numbers(case: Case) -> tuple[str, str, str]:
@@ -91,20 +98,22 @@ def _numbers(case: Case) -> tuple[str, str, str]:
 
 
 def queue_header() -> list[str]:
+    """The column names, in the language of the request; the values stay as stored."""
     zone = _zone()
     return [
-        "Case",
-        "State",
-        "Assigned to",
-        "Customer",
-        "Numbers",
-        "Countries",
-        "Carriers",
-        f"Opened {zone}",
-        f"Last change {zone}",
-        f"Wait deadline {zone}",
-        "Cause",
-        f"Outcome reached {zone}",
+        _("Case"),
+        _("State"),
+        _("Assigned to"),
+        _("Customer"),
+        _("Numbers"),
+        _("Countries"),
+        _("Carriers"),
+        # Translators: CSV column; zone is a time zone name such as Asia/Shanghai.
+        _("Opened (%(zone)s)") % zone,
+        _("Last change (%(zone)s)") % zone,
+        _("Wait deadline (%(zone)s)") % zone,
+        _("Cause"),
+        _("Outcome reached (%(zone)s)") % zone,
     ]
 
 
@@ -128,18 +137,18 @@ def queue_rows(cases: QuerySet[Case]) -> Iterator[list[object]]:
 def causes_header() -> list[str]:
     zone = _zone()
     return [
-        "Case",
-        "State",
-        f"Opened {zone}",
-        f"Outcome reached {zone}",
-        "Hours to outcome",
-        "Result",
-        "Cause",
-        "Outcome",
-        "Final status code",
-        "Numbers",
-        "Countries",
-        "Carriers",
+        _("Case"),
+        _("State"),
+        _("Opened (%(zone)s)") % zone,
+        _("Outcome reached (%(zone)s)") % zone,
+        _("Hours to outcome"),
+        _("Result"),
+        _("Cause"),
+        _("Outcome"),
+        _("Final status code"),
+        _("Numbers"),
+        _("Countries"),
+        _("Carriers"),
     ]
 
 
@@ -169,7 +178,7 @@ def causes_rows(period: trends.Period) -> Iterator[list[object]]:
                 case.created_at,
                 case.resolved_at,
                 f"{hours:.1f}" if hours is not None else "",
-                trends.RESULT_LABELS.get(result, ""),
+                str(trends.RESULT_LABELS.get(result, "")),
                 case.cause,
                 title,
                 final.code if final else "",

@@ -27,13 +27,18 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import lazy
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from diagnosis.delivery import case_reports, catalogue
 from diagnosis.guide import Result, get_guide
@@ -41,6 +46,9 @@ from diagnosis.leads import charts, countries
 from diagnosis.models import Case, Deflection, Message, Recipient, StatusReport, TestMessage
 from portal.periodic import once_per_slot
 from portal.publish import publish
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PERIOD_DAYS = (7, 30, 90)
 DEFAULT_DAYS = 7
@@ -53,15 +61,16 @@ WEEKLY_FROM_DAYS = 90
 DAILY_TICKS_ALL_UP_TO = 10
 
 NO_FINAL_REPORT = ""  # the status-code key of a case without a final report yet
-NO_FINAL_REPORT_LABEL = "No final report yet"
-UNKNOWN_LABEL = "Unknown"
-RESULT_LABELS: dict[str, str] = {
-    Result.RESOLVED: "Resolved by support",
-    Result.ESCALATED: "Handed to customer service",
+# Labels kept in the cached summary are lazy, so each page shows them in its own language.
+NO_FINAL_REPORT_LABEL = gettext_lazy("No final report yet")
+UNKNOWN_LABEL = gettext_lazy("Unknown")
+RESULT_LABELS: dict[str, StrOrPromise] = {
+    Result.RESOLVED: gettext_lazy("Resolved by support"),
+    Result.ESCALATED: gettext_lazy("Handed to customer service"),
 }
 # Where beat leaves each period's summary. Renaming the class or changing its fields means
 # a new key: a cached object of the old shape could not be read back.
-CACHE_KEY = "trends-summary:v2:{days}"
+CACHE_KEY = "trends-summary:v3:{days}"
 # Set while a refresh asked for by a page (on a cache miss) is on its way.
 REFRESH_ASKED_KEY = "trends-refresh-asked"
 # How long a summary may stand in for the next one if refreshes fall behind.
@@ -93,7 +102,7 @@ class Share:
     """One row of a breakdown: how many cases, and their share now and in the baseline."""
 
     key: str
-    label: str
+    label: StrOrPromise
     count: int
     share: float
     baseline_count: int
@@ -106,17 +115,20 @@ class Share:
 
     @property
     def baseline_text(self) -> str:
-        return "no cases" if self.baseline_share is None else f"{self.baseline_share:.0%}"
+        return _("no cases") if self.baseline_share is None else f"{self.baseline_share:.0%}"
 
     @property
     def detail(self) -> str:
-        return f"{self.share_text} (before: {self.baseline_text})"
+        return _("%(share)s (before: %(baseline)s)") % {
+            "share": self.share_text,
+            "baseline": self.baseline_text,
+        }
 
 
 @dataclass(frozen=True)
 class Breakdown:
-    title: str
-    heading: str  # what the rows are: "Status code", "Carrier"
+    title: StrOrPromise
+    heading: StrOrPromise  # what the rows are: "Status code", "Carrier"
     total: int  # cases in the period the shares are of
     baseline_total: int
     rows: tuple[Share, ...]
@@ -126,14 +138,14 @@ class Breakdown:
         return [row for row in self.rows if row.spike]
 
     def bars(self) -> list[charts.Bar]:
-        return [charts.Bar(r.label, r.count, r.detail, r.spike) for r in self.rows if r.count]
+        return [charts.Bar(str(r.label), r.count, r.detail, r.spike) for r in self.rows if r.count]
 
 
 @dataclass(frozen=True)
 class Durations:
     """How long cases took from opening to their outcome."""
 
-    label: str
+    label: StrOrPromise
     count: int
     median: timedelta | None
     p90: timedelta | None
@@ -162,13 +174,23 @@ class Buckets:
     """The points of the line chart: days, or weeks from Monday, in the portal's time zone.
 
     The first and last bucket may be partial (the period starts mid-day, or mid-week);
-    their labels name only the days they count.
+    their labels name only the days they count. Only dates are kept (the summary is
+    cached); the labels are written when read, in the active language.
     """
 
     unit: str  # "day" or "week"
-    labels: tuple[str, ...]  # in full, e.g. "3 Nov" or "3–9 Nov"
-    ticks: tuple[charts.Tick, ...]  # the points the x axis marks
+    spans: tuple[tuple[date, date], ...]  # the first and last day of each point
+    marked: tuple[tuple[int, date], ...]  # the points the x axis marks, and the day it names
     index: Mapping[date, int]  # the bucket of each day of the period
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Each point in full, e.g. "3 Nov" or "3–9 Nov"."""
+        return tuple(_span_text(first, last) for first, last in self.spans)
+
+    @property
+    def ticks(self) -> tuple[charts.Tick, ...]:
+        return tuple(charts.Tick(n, _day_text(day)) for n, day in self.marked)
 
 
 @dataclass(frozen=True)
@@ -194,8 +216,8 @@ class TrendSummary:
     @property
     def spikes(self) -> list[tuple[str, Share]]:
         """Spiking status codes and carriers, with what kind of thing each one is."""
-        return [("Status code", s) for s in self.status_codes.spikes] + [
-            ("Carrier", s) for s in self.carriers.spikes
+        return [(_("Status code"), s) for s in self.status_codes.spikes] + [
+            (_("Carrier"), s) for s in self.carriers.spikes
         ]
 
 
@@ -225,17 +247,17 @@ def median(values: Sequence[timedelta]) -> timedelta | None:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def durations(label: str, values: Sequence[timedelta]) -> Durations:
+def durations(label: StrOrPromise, values: Sequence[timedelta]) -> Durations:
     return Durations(label, len(values), median(values), percentile(values, 0.9))
 
 
 def breakdown(
-    title: str,
-    heading: str,
+    title: StrOrPromise,
+    heading: StrOrPromise,
     current: Mapping[str, int],
     baseline: Mapping[str, int],
     totals: tuple[int, int],
-    labels: Mapping[str, str],
+    labels: Mapping[str, StrOrPromise],
     *,
     watch: bool = False,
     never_spike: Iterable[str] = (),
@@ -244,7 +266,7 @@ def breakdown(
     total, baseline_total = totals
     quiet = set(never_spike)
     rows = []
-    for key, count in sorted(current.items(), key=lambda item: (-item[1], labels.get(item[0], item[0]))):
+    for key, count in sorted(current.items(), key=lambda item: (-item[1], str(labels.get(item[0], item[0])))):
         before = baseline.get(key, 0)
         rows.append(
             Share(
@@ -366,7 +388,9 @@ def summarise(period: Period) -> TrendSummary:
     def tally(by_case: Mapping[int, set[str]], ids: set[int]) -> Counter[str]:
         return Counter(key for pk in ids for key in by_case.get(pk, ()))
 
-    region_labels = {key: countries.country_label(key) for pk in in_period for key in regions.get(pk, ())}
+    region_labels = {
+        key: countries.country_label_lazy(key) for pk in in_period for key in regions.get(pk, ())
+    }
     concluded = _concluded(period)
     buckets = bucket_period(period)
     return TrendSummary(
@@ -378,8 +402,8 @@ def summarise(period: Period) -> TrendSummary:
         results=concluded.results,
         causes=concluded.causes,
         status_codes=breakdown(
-            "Final status of cases opened",
-            "Status code",
+            gettext_lazy("Final status of cases opened"),
+            gettext_lazy("Status code"),
             codes_now,
             codes_before,
             totals,
@@ -388,16 +412,16 @@ def summarise(period: Period) -> TrendSummary:
             never_spike=[NO_FINAL_REPORT],
         ),
         countries=breakdown(
-            "Countries of the numbers",
-            "Country",
+            gettext_lazy("Countries of the numbers"),
+            gettext_lazy("Country"),
             tally(regions, in_period),
             tally(regions, baseline_ids),
             totals,
             region_labels,
         ),
         carriers=breakdown(
-            "Carriers of the numbers",
-            "Carrier",
+            gettext_lazy("Carriers of the numbers"),
+            gettext_lazy("Carrier"),
             tally(carriers, in_period),
             tally(carriers, baseline_ids),
             totals,
@@ -445,7 +469,7 @@ def _concluded(period: Period) -> _Concluded:
             continue
         results_now[result] += 1
         causes_now[key] += 1
-        cause_labels[key] = title
+        cause_labels[key] = outcome_title_lazy(version, outcome) if title != outcome else title
         took[result].append(resolved_at - created_at)
         times.append(resolved_at)
     totals = (sum(results_now.values()), sum(results_before.values()))
@@ -453,10 +477,24 @@ def _concluded(period: Period) -> _Concluded:
         count=totals[0],
         baseline_count=totals[1],
         times=times,
-        results=breakdown("Outcomes reached", "Result", results_now, results_before, totals, RESULT_LABELS),
-        causes=breakdown("Causes found", "Cause", causes_now, causes_before, totals, cause_labels),
+        results=breakdown(
+            gettext_lazy("Outcomes reached"),
+            gettext_lazy("Result"),
+            results_now,
+            results_before,
+            totals,
+            RESULT_LABELS,
+        ),
+        causes=breakdown(
+            gettext_lazy("Causes found"),
+            gettext_lazy("Cause"),
+            causes_now,
+            causes_before,
+            totals,
+            cause_labels,
+        ),
         resolution=(
-            durations("Every outcome", [t for values in took.values() for t in values]),
+            durations(gettext_lazy("Every outcome"), [t for values in took.values() for t in values]),
             *(durations(RESULT_LABELS[r], took.get(r, [])) for r in (Result.RESOLVED, Result.ESCALATED)),
         ),
     )
@@ -471,6 +509,20 @@ def outcome_of(version: str, node_id: str) -> tuple[str, str]:
     return str(node.result or Result.RESOLVED), node.title
 
 
+def outcome_title(version: str, node_id: str) -> str:
+    return outcome_of(version, node_id)[1]
+
+
+def deflection_title(key: str) -> str:
+    guide = get_guide()
+    return guide[key].title if key in guide else key
+
+
+# Guide titles worked out when shown, in the page's language: the summary is cached.
+outcome_title_lazy = lazy(outcome_title, str)
+deflection_title_lazy = lazy(deflection_title, str)
+
+
 def _deflections(period: Period) -> Breakdown:
     """Problems the customer's own checks on the ticket form solved, so no ticket was filed."""
     rows = Deflection.objects.filter(
@@ -481,10 +533,10 @@ def _deflections(period: Period) -> Breakdown:
     for solved_by, created_at in rows:
         (now if created_at >= period.start else before)[solved_by] += 1
     guide = get_guide()
-    labels = {key: guide[key].title if key in guide else key for key in now}
+    labels = {key: deflection_title_lazy(key) if key in guide else key for key in now}
     return breakdown(
-        "Solved by self-help",
-        "Check that helped",
+        gettext_lazy("Solved by self-help"),
+        gettext_lazy("Check that helped"),
         now,
         before,
         (sum(now.values()), sum(before.values())),
@@ -498,16 +550,21 @@ def _days(period: Period) -> list[date]:
 
 
 def _day_text(day: date) -> str:
-    return f"{day.day} {day:%b}"
+    # Translators: a date format (letters of Django's date filter) for a day, e.g. "3 Nov"; Chinese "n月j日".
+    return date_format(day, pgettext("date format: day and month, e.g. 3 Nov", "j M"))
 
 
 def _span_text(first: date, last: date) -> str:
-    """ "3–9 Nov", "27 Oct – 2 Nov", or one day alone."""
+    """ "3–9 Nov", "27 Oct – 2 Nov", or one day alone, in the active language."""
     if first == last:
         return _day_text(first)
     if (first.year, first.month) == (last.year, last.month):
-        return f"{first.day}–{last.day} {last:%b}"
-    return f"{_day_text(first)} – {_day_text(last)}"
+        # Translators: date formats for the two ends of a week within one month, "3–9 Nov":
+        # the first day, then the last day with its month. In Chinese "n月j日" and "j日".
+        start = date_format(first, pgettext("date format: first day of a span in one month, e.g. 3", "j"))
+        end = date_format(last, pgettext("date format: last day of a span in one month, e.g. 9 Nov", "j M"))
+        return pgettext("dates", "%(first)s–%(last)s") % {"first": start, "last": end}
+    return pgettext("dates", "%(first)s – %(last)s") % {"first": _day_text(first), "last": _day_text(last)}
 
 
 def bucket_period(period: Period) -> Buckets:
@@ -517,12 +574,8 @@ def bucket_period(period: Period) -> Buckets:
         every_day = len(days) <= DAILY_TICKS_ALL_UP_TO
         return Buckets(
             unit="day",
-            labels=tuple(_day_text(day) for day in days),
-            ticks=tuple(
-                charts.Tick(n, _day_text(day))
-                for n, day in enumerate(days)
-                if every_day or day.weekday() == 0
-            ),
+            spans=tuple((day, day) for day in days),
+            marked=tuple((n, day) for n, day in enumerate(days) if every_day or day.weekday() == 0),
             index={day: n for n, day in enumerate(days)},
         )
     weeks: dict[date, list[date]] = {}
@@ -532,12 +585,10 @@ def bucket_period(period: Period) -> Buckets:
     last = len(spans) - 1
     return Buckets(
         unit="week",
-        labels=tuple(_span_text(span[0], span[-1]) for span in spans),
+        spans=tuple((span[0], span[-1]) for span in spans),
         # Every other week, counted back from this one so the latest is always marked.
-        ticks=tuple(
-            charts.Tick(n, _day_text(span[0]))
-            for n, span in enumerate(spans)
-            if (last - n) % 2 == 0 and span[0].weekday() == 0
+        marked=tuple(
+            (n, span[0]) for n, span in enumerate(spans) if (last - n) % 2 == 0 and span[0].weekday() == 0
         ),
         index={day: n for n, span in enumerate(spans) for day in span},
     )
@@ -546,37 +597,58 @@ def bucket_period(period: Period) -> Buckets:
 def count_per_bucket(buckets: Buckets, moments: Iterable[datetime]) -> tuple[int, ...]:
     """How many of the moments fall in each bucket, by their date in the portal's time zone."""
     counts = Counter(buckets.index.get(timezone.localdate(moment)) for moment in moments)
-    return tuple(counts.get(n, 0) for n in range(len(buckets.labels)))
+    return tuple(counts.get(n, 0) for n in range(len(buckets.spans)))
 
 
 # --- Presentation ---------------------------------------------------------------------------------
 
 
 def summary_charts(data: TrendSummary) -> dict[str, SafeString]:
-    """The section's charts, keyed by the name the template places them under."""
+    """The section's charts, keyed by the name the template places them under, in the active language."""
+    days = data.period.days
+    weekly = data.buckets.unit == "week"
+    if weekly:
+        title = ngettext(
+            "Cases opened and outcomes reached per week, last %(days)d day",
+            "Cases opened and outcomes reached per week, last %(days)d days",
+            days,
+        )
+    else:
+        title = ngettext(
+            "Cases opened and outcomes reached per day, last %(days)d day",
+            "Cases opened and outcomes reached per day, last %(days)d days",
+            days,
+        )
     return {
         "daily": charts.line_chart(
             "chart-daily",
-            f"Cases opened and outcomes reached per {data.buckets.unit}, last {data.period.days} days",
+            title % {"days": days},
             data.buckets.labels,
             [
-                charts.Series("Cases opened", data.opened_series, "chart-line-opened", short_name="Opened"),
                 charts.Series(
-                    "Outcomes reached",
+                    _("Cases opened"),
+                    data.opened_series,
+                    "chart-line-opened",
+                    # Translators: short label at the end of the line of cases opened.
+                    short_name=pgettext("chart line", "Opened"),
+                ),
+                charts.Series(
+                    _("Outcomes reached"),
                     data.concluded_series,
                     "chart-line-concluded",
                     dash="7 5",
                     marker="square",
-                    short_name="Outcomes",
+                    # Translators: short label at the end of the line of outcomes reached.
+                    short_name=pgettext("chart line", "Outcomes"),
                 ),
             ],
-            unit=f"cases per {data.buckets.unit}",
+            unit=_("cases per week") if weekly else _("cases per day"),
             ticks=data.buckets.ticks,
-            label_heading="Day" if data.buckets.unit == "day" else "Week (Monday to Sunday)",
+            label_heading=_("Week (Monday to Sunday)") if weekly else _("Day"),
         ),
         **{
             name: charts.bar_chart(
-                f"chart-{name.replace('_', '-')}", part.title, part.bars(), heading=part.heading
+                f"chart-{name.replace('_', '-')}", str(part.title), part.bars(), heading=str(part.heading)
             )
             for name, part in (
                 ("causes", data.causes),

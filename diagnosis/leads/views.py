@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -106,11 +107,19 @@ def reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
             except services.CaseError as exc:
                 form.add_error(None, str(exc))
             else:
-                who = (assignee.get_full_name() or assignee.get_username()) if assignee else "nobody"
-                done = ngettext(
-                    "%(n)d case now assigned to %(who)s.", "%(n)d cases now assigned to %(who)s.", len(moved)
-                )
-                messages.success(request, done % {"n": len(moved), "who": who})
+                if assignee:
+                    done = ngettext(
+                        "%(n)d case now assigned to %(who)s.",
+                        "%(n)d cases now assigned to %(who)s.",
+                        len(moved),
+                    ) % {"n": len(moved), "who": assignee.get_full_name() or assignee.get_username()}
+                else:
+                    done = ngettext(
+                        "%(n)d case now assigned to nobody.",
+                        "%(n)d cases now assigned to nobody.",
+                        len(moved),
+                    ) % {"n": len(moved)}
+                messages.success(request, done)
                 return redirect(_back(request, form.cleaned_data["next"]))
     context = {"form": form, "cases": form.chosen(), "back": _back(request, form["next"].value() or "")}
     return render(request, "diagnosis/leads/reassign.html", context)
@@ -119,13 +128,15 @@ def reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 @review_team
 def case_close(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
-    return _transition(request, reference, services.close_case, "closed")
+    # Translators: flash message after a lead closes a case.
+    return _transition(request, reference, services.close_case, _("%(reference)s closed."))
 
 
 @require_POST
 @review_team
 def case_reopen(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
-    return _transition(request, reference, services.reopen_case, "reopened")
+    # Translators: flash message after a lead reopens a case.
+    return _transition(request, reference, services.reopen_case, _("%(reference)s reopened."))
 
 
 @require_http_methods(["GET", "POST"])
@@ -137,9 +148,15 @@ def case_erase(request: AuthenticatedHttpRequest, reference: str) -> HttpRespons
     form = EraseForm(request.POST or None, expected=case.reference)
     if request.method == "POST" and form.is_valid():
         if erasure.erase_case(case.pk, actor=request.user, reason=erasure.BY_REQUEST):
-            messages.success(request, f"The customer's personal data in {case.reference} is erased.")
+            messages.success(
+                request,
+                _("The customer's personal data in %(reference)s is erased.") % {"reference": case.reference},
+            )
         else:
-            messages.info(request, f"{case.reference} was already erased; nothing changed.")
+            messages.info(
+                request,
+                _("%(reference)s was already erased; nothing changed.") % {"reference": case.reference},
+            )
         url = reverse("diagnosis:case-detail", args=[case.reference])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     partial = request.htmx and not request.htmx.history_restore_request
@@ -156,7 +173,7 @@ def _transition(
     except services.CaseError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"{case.reference} {done}.")
+        messages.success(request, done % {"reference": case.reference})
     default = reverse("diagnosis:case-detail", args=[case.reference])
     return redirect(_back(request, request.POST.get("next", ""), default))
 
