@@ -18,6 +18,7 @@ import pluggy
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.utils import translation
 
 from portal import roles
 from tests.redis_server import ThrowawayRedis
@@ -73,6 +74,15 @@ def _suite_log_records_everything() -> None:
     if _suite_log is not None and _suite_log not in root.handlers:
         root.addHandler(_suite_log)
     root.setLevel(logging.DEBUG)
+
+
+@pytest.fixture(autouse=True)
+def _source_language() -> Iterator[None]:
+    """Each test starts in the source language: a request in Chinese (LocaleMiddleware activates
+    it on the thread and leaves it there) must not change what the next test reads."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def make_user(username: str, group_name: str | None = None, **extra: Any) -> User:

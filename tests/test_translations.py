@@ -83,6 +83,7 @@ def test_the_compiled_catalogue_is_the_current_one(locale: str, tmp_path: Path) 
 @pytest.mark.slow
 def test_makemessages_finds_nothing_the_catalogues_lack(tmp_path: Path) -> None:
     copy = tmp_path / "project"
+    copy.mkdir()
     for name in SOURCES:
         source = ROOT / name
         if source.is_dir():

@@ -26,23 +26,64 @@ _LIBRARY_LANGUAGES = {
 }
 
 
+# Names phonenumbers lacks or gets wrong (as of 9.0: typos, dated names, "*zh" for Samoa),
+# by the library's language code. These win over the library's.
+_CORRECTIONS = {
+    "zh": {
+        "AC": "阿森松岛",
+        "AS": "美属萨摩亚",
+        "BA": "波斯尼亚和黑塞哥维那",
+        "BD": "孟加拉国",
+        "BQ": "荷兰加勒比区",
+        "BZ": "伯利兹",
+        "CC": "科科斯（基林）群岛",
+        "CI": "科特迪瓦",
+        "CZ": "捷克",
+        "DM": "多米尼克",
+        "ER": "厄立特里亚",
+        "FK": "福克兰群岛",
+        "GW": "几内亚比绍",
+        "HK": "中国香港",
+        "KG": "吉尔吉斯斯坦",
+        "MK": "北马其顿",
+        "MO": "中国澳门",
+        "MS": "蒙特塞拉特",
+        "NC": "新喀里多尼亚",
+        "PF": "法属波利尼西亚",
+        "PR": "波多黎各",
+        "SJ": "斯瓦尔巴和扬马延",
+        "SL": "塞拉利昂",
+        "TA": "特里斯坦-达库尼亚",
+        "TC": "特克斯和凯科斯群岛",
+        "TK": "托克劳",
+        "TW": "中国台湾",
+        "WS": "萨摩亚",
+        "XK": "科索沃",
+    },
+}
+
+
 @cache
 def english_names() -> dict[str, str]:
     with REGIONS_FILE.open(encoding="utf-8", newline="") as handle:
         return {row["region"]: row["name"] for row in csv.DictReader(handle)}
 
 
-def _library_language(language: str) -> str:
+def library_language(language: str) -> str:
+    """phonenumbers' code for a Django language ("zh-hans" -> "zh")."""
     language = language.lower()
     return _LIBRARY_LANGUAGES.get(language, language.split("-")[0])
 
 
-def region_name(code: str) -> str:
-    """The region's name in the active language; its English name, or its code, when none is known."""
+def region_name(code: str, language: str | None = None) -> str:
+    """The region's name in `language` (default: the active one); its English name, or its
+    code, when none is known."""
     region = code.upper()
     english = english_names().get(region, region)
-    language = _library_language(get_language() or "en")
-    if language == "en":
+    lang = library_language(language or get_language() or "en")
+    if lang == "en":
         return english
-    # The library's table behind `country_name_for_number`, which needs no example number.
-    return geocoder._region_display_name(region, language) or english
+    # The library's table behind `country_name_for_number`, which needs no example number
+    # (that one finds no name for regions sharing a calling code, such as Saint Barthélemy).
+    named = _CORRECTIONS.get(lang, {}).get(region) or geocoder._region_display_name(region, lang)
+    return named or english

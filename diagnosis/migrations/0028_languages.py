@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('diagnosis', '0027_message_msg_id_prefix'),
+        ("diagnosis", "0027_message_msg_id_prefix"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='language',
-            field=models.CharField(default='en', max_length=16),
+            model_name="case",
+            name="language",
+            field=models.CharField(default="en", max_length=16),
         ),
         migrations.AddField(
-            model_name='staffpreference',
-            name='language',
-            field=models.CharField(blank=True, default='', max_length=16),
+            model_name="staffpreference",
+            name="language",
+            field=models.CharField(blank=True, default="", max_length=16),
         ),
     ]

@@ -22,11 +22,11 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from phonenumbers import geocoder
 from PIL import Image
 
 from diagnosis.cases import outbox, services
 from diagnosis.delivery import case_reports, numbers
+from diagnosis.delivery.region_names import library_language, region_name
 from diagnosis.guide import GUIDES, Guide, Kind, Node, Result, engine, get_guide
 from diagnosis.guide.evidence import ReportFact, Standing
 from diagnosis.models import (
@@ -111,8 +111,7 @@ def unconfirmed_numbers(found: list[numbers.NumberInfo]) -> NumberWarning | None
 
 
 def _country_name(region: str) -> str:
-    example = phonenumbers.example_number(region) if region else None
-    name = geocoder.country_name_for_number(example, _geocoder_language()) if example else ""
+    name = region_name(region) if region else ""
     # Translators: stands for a country name in "… has the right length for %(country)s".
     return name or _("its country")
 
@@ -191,58 +190,6 @@ def _image_problem(upload: UploadedFile) -> str | None:
     return None
 
 
-# Names phonenumbers lacks (AC, TA, XK) or gets wrong in Chinese (as of 9.0: typos, dated
-# names, "*zh" for Samoa), by the library's language codes. These win over the library's.
-_NAME_FIXES = {
-    "en": {"AC": "Ascension Island", "TA": "Tristan da Cunha", "XK": "Kosovo"},
-    "zh": {
-        "AC": "阿森松岛",
-        "AS": "美属萨摩亚",
-        "BA": "波斯尼亚和黑塞哥维那",
-        "BD": "孟加拉国",
-        "BQ": "荷兰加勒比区",
-        "BZ": "伯利兹",
-        "CC": "科科斯（基林）群岛",
-        "CI": "科特迪瓦",
-        "CZ": "捷克",
-        "DM": "多米尼克",
-        "ER": "厄立特里亚",
-        "FK": "福克兰群岛",
-        "GW": "几内亚比绍",
-        "HK": "中国香港",
-        "KG": "吉尔吉斯斯坦",
-        "MK": "北马其顿",
-        "MO": "中国澳门",
-        "MS": "蒙特塞拉特",
-        "NC": "新喀里多尼亚",
-        "PF": "法属波利尼西亚",
-        "PR": "波多黎各",
-        "SJ": "斯瓦尔巴和扬马延",
-        "SL": "塞拉利昂",
-        "TA": "特里斯坦-达库尼亚",
-        "TC": "特克斯和凯科斯群岛",
-        "TK": "托克劳",
-        "TW": "中国台湾",
-        "WS": "萨摩亚",
-        "XK": "科索沃",
-    },
-}
-
-
-def _geocoder_language(language: str | None = None) -> str:
-    """The phonenumbers geocoder's code for a Django language ("zh-hans" → "zh"); English otherwise."""
-    code = (language or translation.get_language() or settings.LANGUAGE_CODE).lower()
-    return "zh" if code.startswith("zh") else "en"
-
-
-def region_name(region: str, language: str | None = None) -> str:
-    """The region's name in `language` (default: the active one); its ISO code only if nobody knows a name."""
-    # The library's table behind `country_name_for_number`, which itself needs a number
-    # that belongs to one region only and so finds no name for Saint Barthélemy and others.
-    lang = _geocoder_language(language)
-    return _NAME_FIXES[lang].get(region) or geocoder._region_display_name(region, lang) or region
-
-
 def _name_order(label: str) -> str:
     """Alphabetical as people expect: case and accents ignored ("Åland" among the As)."""
     decomposed = unicodedata.normalize("NFKD", label)
@@ -252,7 +199,7 @@ def _name_order(label: str) -> str:
 def region_choices(language: str | None = None) -> list[tuple[str, str]]:
     """Countries by name with their calling code ("Germany (+49)"), for the country select,
     named in `language` (default: the active one)."""
-    return _region_choices(_geocoder_language(language))
+    return _region_choices(library_language(language or translation.get_language() or settings.LANGUAGE_CODE))
 
 
 @cache

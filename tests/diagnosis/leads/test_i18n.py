@@ -28,9 +28,12 @@ def test_region_names_follow_the_active_language() -> None:
         assert region_name("ZZ") == "ZZ"  # no name anywhere: the code
 
 
-def test_a_region_without_a_localised_name_falls_back_to_english() -> None:
+def test_names_the_library_lacks_or_gets_wrong_are_corrected_and_others_fall_back_to_english() -> None:
     with translation.override("zh-hans"):
-        assert region_name("XK") == "Kosovo"
+        assert region_name("XK") == "科索沃"  # not in the library
+        assert region_name("WS") == "萨摩亚"  # the library says "*zh"
+        assert region_name("HK") == "中国香港"
+    assert region_name("XK", "fr") == "Kosovo"  # a language the portal has no names in
 
 
 def test_a_cached_country_label_is_worked_out_in_the_language_it_is_shown_in() -> None:
