@@ -108,7 +108,8 @@ class Case(models.Model):
     screenshot = models.FileField(upload_to="screenshots/%Y/%m/", blank=True)
     # The customer's language (a code from settings.LANGUAGES): every email and tracking page
     # of the case uses it. No choices, so adding a language needs no migration.
-    language = models.CharField(max_length=16, default="en")
+    # db_default too: bulk loaders (COPY) that name their columns need no value for it.
+    language = models.CharField(max_length=16, default="en", db_default="en")
 
     state = models.CharField(max_length=16, choices=CaseState, default=CaseState.NEW)
     assigned_to = models.ForeignKey(
@@ -819,7 +820,7 @@ class StaffPreference(models.Model):
         default=False, help_text=_("Also email me when a case of mine resumes because its report arrived.")
     )
     # A code from settings.LANGUAGES; empty follows the browser.
-    language = models.CharField(max_length=16, blank=True, default="")
+    language = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     def __str__(self) -> str:
         return f"Preferences of {self.user}"

@@ -26,7 +26,6 @@ from django.core.files.storage import Storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
 
 from diagnosis.cases import history
 from diagnosis.models import (
@@ -55,11 +54,7 @@ ERASED_NUMBER = "erased"
 # Why an erasure happened, as the history records it.
 BY_REQUEST = "at the customer's request"
 BY_RETENTION = "retention rule"
-# How the timeline words an erasure, per reason kept in the event's data (`erased_summary`).
-_ERASED_SUMMARIES = {
-    BY_REQUEST: gettext_lazy("Personal data erased (at the customer's request)"),
-    BY_RETENTION: gettext_lazy("Personal data erased (retention rule)"),
-}
+# (The timeline words each reason in the reader's language: history._erased.)
 
 # Keys of free text in event data and escalation packages: replaced whole, never searched.
 FREE_TEXT_KEYS = frozenset({"text", "notes", "provider_answer"})
@@ -67,15 +62,6 @@ FREE_TEXT_KEYS = frozenset({"text", "notes", "provider_answer"})
 TEXT_EVENTS = frozenset({EventKind.NOTE, EventKind.CUSTOMER_MESSAGE, EventKind.REPLY})
 
 _REFERENCE_RE = re.compile(f"^{REFERENCE_PATTERN}$")
-
-
-def erased_summary(reason: str) -> str:
-    """The erasure event's summary in the active language, from the reason in its data.
-
-    The stored summary is English; a timeline should show this instead.
-    """
-    known = _ERASED_SUMMARIES.get(reason)
-    return str(known) if known else f"Personal data erased ({reason})"
 
 
 class ErasureError(Exception):

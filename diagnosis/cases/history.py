@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from diagnosis.models import Case, CaseState, Event, EventKind
 
@@ -99,6 +99,8 @@ def _wait_started(event: Event, guide: Guide | None) -> str | None:
 def _wait_ended(event: Event, guide: Guide | None) -> str | None:
     if event.summary == "72 hours passed without a status report.":
         return _("72 hours passed without a status report.")
+    if event.summary == "A final report is already stored; the case resumes.":
+        return _("A final report is already stored; the case resumes.")
     match = re.match(r"^Report (?P<code>.+) arrived; the case resumes\.$", event.summary, re.S)
     if match:
         return _("Report %(code)s arrived; the case resumes.") % {"code": match["code"]}
@@ -145,11 +147,21 @@ def _test_sms(event: Event, guide: Guide | None) -> str | None:
     }
 
 
+# How the timeline words an erasure, by the reason stored (erasure.BY_REQUEST, BY_RETENTION).
+_ERASURES = {
+    "at the customer's request": gettext_lazy("Personal data erased (at the customer's request)"),
+    "retention rule": gettext_lazy("Personal data erased (retention rule)"),
+}
+
+
 def _erased(event: Event, guide: Guide | None) -> str | None:
     match = re.match(r"^Personal data erased \((?P<reason>.*)\)$", event.summary, re.S)
     if not match:
         return None
-    # Translators: the reason is a short code such as "request" or "retention".
+    known = _ERASURES.get(match["reason"])
+    if known is not None:
+        return str(known)
+    # Translators: the reason is a short phrase such as "retention rule".
     return _("Personal data erased (%(reason)s)") % {"reason": match["reason"]}
 
 

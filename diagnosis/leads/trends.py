@@ -166,7 +166,8 @@ class FinalStatus:
 
     @property
     def label(self) -> str:
-        return f"{self.code} · {self.summary}" if self.summary else self.code
+        # The summary is the catalogue's English, kept in the cached summary; worded when shown.
+        return f"{self.code} · {_(self.summary)}" if self.summary else self.code
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from diagnosis.cases.queue import Sort, Tab
@@ -61,38 +61,43 @@ class QueueForm(forms.Form):
         return data.get("after") or "", data.get("before") or ""
 
 
-_code_choices: tuple[tuple[str, str], ...] = ()
+_code_rows: tuple[tuple[str, str], ...] = ()
+# Rendered options by language: the summaries are English in the database, translated when shown.
+_code_options: dict[str, SafeString] = {}
 
 
-def status_code_choices() -> tuple[tuple[str, str], ...]:
-    """The documented codes offered for an answer, read once per process.
+def _status_code_rows() -> tuple[tuple[str, str], ...]:
+    """The documented codes and their (English) summaries, read once per process.
 
     The catalogue is static data (a migration loads it; only a deploy changes it), so the
     step form does not pay a query for it on every request. An empty read (a database
     emptied between tests) is not kept.
     """
-    global _code_choices
-    if not _code_choices:
+    global _code_rows
+    if not _code_rows:
         rows = StatusCode.objects.filter(documented=True, match=StatusCode.Match.EXACT).values_list(
             "code", "summary"
         )
-        _code_choices = tuple((code, f"{code} · {summary}") for code, summary in rows)
-    return (("", gettext("— no status code —")), *_code_choices)
+        _code_rows = tuple(rows)
+    return _code_rows
 
 
-_code_options: SafeString | None = None
+def status_code_choices() -> tuple[tuple[str, str], ...]:
+    """The documented codes offered for an answer, each with its meaning in the active language."""
+    choices = tuple((code, f"{code} · {gettext(summary)}") for code, summary in _status_code_rows())
+    return (("", gettext("— no status code —")), *choices)
 
 
 def status_code_options() -> SafeString:
-    """`status_code_choices` as the step form's datalist options, rendered once per process."""
-    global _code_options
-    if _code_options is None:
+    """`status_code_choices` as the step form's datalist options, rendered once per language."""
+    language = get_language() or ""
+    if language not in _code_options:
         choices = status_code_choices()[1:]
         options = format_html_join("", '<option value="{}">{}</option>', choices)
         if not choices:
             return options
-        _code_options = options
-    return _code_options
+        _code_options[language] = options
+    return _code_options[language]
 
 
 class StepForm(forms.Form):

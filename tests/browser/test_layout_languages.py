@@ -90,6 +90,10 @@ def test_pages_fit_the_screen_in_every_language(
                 assert page.locator("html").get_attribute("lang") == language, (who, url)
                 page.wait_for_load_state("networkidle")
                 found = page.evaluate(MISFITS)
+                if language != "en":
+                    import re as _re
+                    text = page.evaluate("document.body.innerText")
+                    print("WORDS", language, size_name, who, url, sorted(set(_re.findall(r"[A-Za-z][A-Za-z'’]{3,}", text))))
                 visited += 1
                 if found["sideways"] or found["wide"] or found["cut"]:
                     problems.append(f"{language} {size_name} {who} {url}: {found}")
