@@ -11,9 +11,31 @@ from dataclasses import dataclass
 
 import phonenumbers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult, carrier, number_type
 
 _TYPE_NAMES = {value: name.lower() for name, value in vars(PhoneNumberType).items() if name.isupper()}
+# The stored type names (above), as people read them.
+TYPE_LABELS = {
+    "fixed_line": gettext_lazy("landline"),
+    "mobile": gettext_lazy("mobile"),
+    "fixed_line_or_mobile": gettext_lazy("landline or mobile"),
+    "toll_free": gettext_lazy("toll-free"),
+    "premium_rate": gettext_lazy("premium rate"),
+    "shared_cost": gettext_lazy("shared cost"),
+    "voip": gettext_lazy("VoIP"),
+    "personal_number": gettext_lazy("personal number"),
+    "pager": gettext_lazy("pager"),
+    "uan": gettext_lazy("universal access number"),
+    "voicemail": gettext_lazy("voicemail"),
+    "unknown": gettext_lazy("unknown type"),
+}
+
+
+def type_label(name: str) -> str:
+    """A stored number type ("mobile") in the reader's language; an unknown name as stored."""
+    label = TYPE_LABELS.get(name or "unknown")
+    return str(label) if label is not None else name
 
 
 class InvalidNumber(ValueError):

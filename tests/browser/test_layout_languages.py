@@ -5,6 +5,7 @@ button, link, label or heading is cut off or spills out of its box.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import ViewportSize
 
 from diagnosis.cases import services
-from diagnosis.models import Case
+from diagnosis.models import Case, Event, EventKind, Recipient
 from tests.browser.test_csp import Seeded
 from tests.browser.test_csp import seeded as seeded  # noqa: F401 (the fixture)
 from tests.browser.test_keyboard import sign_in_by_cookie
@@ -47,6 +48,27 @@ MISFITS = """() => {
 }"""
 
 
+# Words of four letters or more in the page's own text, outside what people typed or chose
+# (form fields, selects) and outside codes and identifiers (code elements).
+ENGLISH_WORDS = """() => {
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const words = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest("select, textarea, code, script, style, .visually-hidden")) continue;
+    if (!parent.checkVisibility()) continue;
+    words.push(...(node.textContent.match(/[A-Za-z][A-Za-z'’]{3,}/g) || []));
+  }
+  return words;
+}"""
+# Names in their own language: the languages in the switch.
+AUTONYMS = {"English"}
+
+
+def words_of(*texts: str) -> set[str]:
+    return {w for text in texts for w in re.findall(r"[A-Za-z][A-Za-z'’]{3,}", text)}
+
+
 def pages_of(seeded: Seeded, customer_case: Case) -> dict[str, list[str]]:
     cases = [seeded.new, seeded.working, seeded.waiting, seeded.escalated, seeded.resolved, seeded.closed]
     return {
@@ -74,6 +96,16 @@ def test_pages_fit_the_screen_in_every_language(
     people = {"customer": None, "agent": agent, "lead": lead}
     problems: list[str] = []
     visited = 0
+    # What people wrote or are called is shown as written, in whatever language it is in.
+    data_words = AUTONYMS | words_of(
+        *(f"{u.first_name} {u.last_name} {u.get_username()} {u.email}" for u in (agent, lead)),
+        *(
+            " ".join(row)
+            for row in Case.objects.values_list("reporter_name", "reporter_email", "description")
+        ),
+        *Event.objects.filter(kind__in=[EventKind.NOTE, EventKind.REPLY]).values_list("summary", flat=True),
+        *Recipient.objects.values_list("carrier", flat=True),
+    )
     for size_name, size in SIZES.items():
         for who, urls in pages_of(seeded, customer_case).items():
             context = browser.new_context(base_url=live_server.url, viewport=size)
@@ -90,10 +122,10 @@ def test_pages_fit_the_screen_in_every_language(
                 assert page.locator("html").get_attribute("lang") == language, (who, url)
                 page.wait_for_load_state("networkidle")
                 found = page.evaluate(MISFITS)
-                if language != "en":
-                    import re as _re
-                    text = page.evaluate("document.body.innerText")
-                    print("WORDS", language, size_name, who, url, sorted(set(_re.findall(r"[A-Za-z][A-Za-z'’]{3,}", text))))
+                if language != settings.LANGUAGE_CODE and size_name == "desktop":
+                    english = set(page.evaluate(ENGLISH_WORDS)) - data_words
+                    if english:
+                        problems.append(f"{language} {who} {url} shows English: {sorted(english)}")
                 visited += 1
                 if found["sideways"] or found["wide"] or found["cut"]:
                     problems.append(f"{language} {size_name} {who} {url}: {found}")

@@ -46,6 +46,11 @@ def test_every_page_offers_the_switch(client: Client) -> None:
         page = client.get(url).content.decode()
         assert 'action="/language/"' in page
         assert 'value="zh-hans"' in page
+    # Each language is named in its own words, whatever the page's language.
+    english_page = client.get("/support/new/").content.decode()
+    assert 'lang="zh-hans" class="button-link">简体中文</button>' in english_page
+    chinese_page = client.get("/support/new/", headers={"accept-language": "zh-hans"}).content.decode()
+    assert 'lang="en" class="button-link">English</button>' in chinese_page
 
 
 def test_a_staff_preference_wins_over_the_browser_from_the_next_sign_in(client: Client, agent: User) -> None:
