@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from diagnosis.guide import DetailKind
 from diagnosis.models import ReportChannel, ReportOrigin
@@ -31,15 +32,30 @@ def package(stored: Mapping[str, Any]) -> dict[str, Any]:
             }
             for report in stored.get("reports", [])
         ],
-        "checks": [{**check, "at": _when(check.get("at"))} for check in stored.get("checks", [])],
+        "checks": [
+            {
+                **check,
+                "question": _guide_text(check.get("question")),
+                "answer": _guide_text(check.get("answer")),
+                "at": _when(check.get("at")),
+            }
+            for check in stored.get("checks", [])
+        ],
         "details": [
             {
                 **detail,
+                "label": _guide_text(detail.get("label")),
                 "value": _day(detail["value"]) if detail.get("kind") == DetailKind.DATE else detail["value"],
             }
             for detail in stored.get("details", [])
         ],
     }
+
+
+def _guide_text(value: object) -> object:
+    """A guide text the package stored in English (a question, an answer, a detail's label),
+    in the reader's language: the English is the text's msgid. Other text stays as stored."""
+    return gettext(value) if isinstance(value, str) and value else value
 
 
 def time(moment: datetime) -> str:

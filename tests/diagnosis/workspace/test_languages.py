@@ -80,3 +80,24 @@ def test_a_notification_is_shown_in_the_readers_language(claimed: Case, agent: U
         assert notifications.display_text(notice) == notice.text
     with translation.override("zh-hans"):
         assert notifications.display_text(notice) == notifications.resumed_text(claimed.reference)
+
+
+def test_the_escalation_package_reads_in_the_agent_s_language_and_goes_out_in_english(
+    agent_client: Client, claimed: Case, agent: User
+) -> None:
+    guide = claimed.guide
+    walk_to(claimed, route_to(guide, "E_frequency_limit"), agent)
+    first = guide[guide.start]
+    question = str(first.title)
+    with translation.override("zh-hans"):
+        chinese_question = str(first.title)
+    assert chinese_question != question
+
+    page = agent_client.get(f"/cases/{claimed.reference}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    package = page.split('<pre class="package">', 1)[1].split("</pre>", 1)[0]
+    assert escape(chinese_question) in package
+    assert escape(question) not in package
+
+    sent = claimed.emails.filter(escalation__isnull=False).get()
+    # The provider reads the package in English.
+    assert question in sent.body and chinese_question not in sent.body
