@@ -35,6 +35,7 @@ from django.utils.translation import gettext_noop
 
 from diagnosis.cases import matching
 from diagnosis.delivery import send_details, send_details_copy
+from diagnosis.delivery.stored_sentences import sentence
 from diagnosis.models import Case, ImportState, SendDetailsImport
 from portal.db_retry import reconnecting
 from portal.periodic import once_per_slot
@@ -56,10 +57,31 @@ NEWLINE = b"\n"
 # The resumed cases listed on the result page.
 SHOWN_CASES = 200
 
-# Stored with a failed import as written here (the worker has no reader's language);
-# the upload form, which answers at once, shows them translated (`_wrong_encoding`).
-WRONG_ENCODING = (
-    "The file is not in the chosen encoding ({detail}); choose the other encoding and upload it again."
+# Stored with a failed import in English (the worker has no reader); the page words them in
+# the reader's language (stored_sentences.shown). The upload form answers at once, translated.
+WRONG_ENCODING_AT_LINE = sentence(
+    gettext_noop(
+        "The file is not in the chosen encoding (line %(line)s cannot be read); choose the other "
+        "encoding and upload it again."
+    )
+)
+# The reason is the codec's own (English) words.
+WRONG_ENCODING = sentence(
+    gettext_noop(
+        "The file is not in the chosen encoding (%(reason)s); choose the other encoding and upload it again."
+    )
+)
+WRONG_ENCODING_AT_END = sentence(
+    gettext_noop(
+        "The file is not in the chosen encoding (the file ends mid-character); choose the other "
+        "encoding and upload it again."
+    )
+)
+STOPPED = sentence(
+    gettext_noop(
+        "The import stopped %(times)s times before it finished. The reports stored so far are kept; "
+        "upload the file again to import the rest."
+    )
 )
 FILE_GONE = gettext_noop("The uploaded file is no longer stored; upload it again.")
 
@@ -104,13 +126,7 @@ def _check_head(upload: UploadedFile, encoding: str) -> None:
         codecs.getincrementaldecoder(encoding)().decode(head, final=False)
     except UnicodeDecodeError as exc:
         line = head[: exc.start].count(NEWLINE) + 1
-        raise send_details.SendDetailsError(
-            _(
-                "The file is not in the chosen encoding (line %(line)d cannot be read); "
-                "choose the other encoding and upload it again."
-            )
-            % {"line": line}
-        ) from None
+        raise send_details.SendDetailsError(_(WRONG_ENCODING_AT_LINE.msgid) % {"line": line}) from None
     text = head.decode(encoding, errors="replace")
     if "\n" not in text and len(head) == HEAD_BYTES:
         raise send_details.SendDetailsError(_("The file's first line is too long to be a header row."))
@@ -194,7 +210,7 @@ def run(pk: int) -> bool:
     except send_details.SendDetailsError as exc:
         return _fail(lease, str(exc))
     except UnicodeDecodeError as exc:
-        return _fail(lease, WRONG_ENCODING.format(detail=exc.reason))
+        return _fail(lease, WRONG_ENCODING.english(reason=exc.reason))
     except FileNotFoundError:
         return _fail(lease, FILE_GONE)
     except Exception:
@@ -249,16 +265,12 @@ def _check_decodes(raw: IO[bytes], encoding: str) -> None:
             line += decoder.decode(chunk).count("\n")
         except UnicodeDecodeError as exc:
             raise send_details.SendDetailsError(
-                WRONG_ENCODING.format(
-                    detail=f"line {line + chunk[: exc.start].count(NEWLINE)} cannot be read"
-                )
+                WRONG_ENCODING_AT_LINE.english(line=line + chunk[: exc.start].count(NEWLINE))
             ) from None
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise send_details.SendDetailsError(
-            WRONG_ENCODING.format(detail="the file ends mid-character")
-        ) from None
+        raise send_details.SendDetailsError(WRONG_ENCODING_AT_END.english()) from None
 
 
 def _fail(lease: _Claim, error: str) -> bool:
@@ -298,8 +310,7 @@ def dispatch_stale(now: datetime | None = None) -> int:
             state=ImportState.FAILED,
             finished_at=now,
             claimed_until=None,
-            error=f"The import stopped {MAX_ATTEMPTS} times before it finished. "
-            "The reports stored so far are kept; upload the file again to import the rest.",
+            error=STOPPED.english(times=MAX_ATTEMPTS),
         )
         if done:
             _drop_file(pk)

@@ -31,6 +31,7 @@ from django.utils.translation import gettext, gettext_noop, pgettext
 from diagnosis.delivery import ingest, send_details_copy
 from diagnosis.delivery.numbers import InvalidNumber, normalise
 from diagnosis.delivery.send_details_copy import OnProgress, Progress, Resume
+from diagnosis.delivery.stored_sentences import sentence
 from diagnosis.models import ReportChannel, StatusReport
 
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -64,6 +65,14 @@ _CONTROL_CHARACTERS = {
     "smsMsgId": gettext_noop("the message id holds control characters"),
     "status": gettext_noop("the status holds control characters"),
 }
+# Rejection reasons with values in them: stored in English, worded when shown.
+_CELLS = sentence(gettext_noop("expected %(expected)s cells like the header, found %(found)s"))
+_MSG_ID_TOO_LONG = sentence(
+    gettext_noop("the message id is %(length)s characters long; at most %(most)s fit")
+)
+_STATUS_TOO_LONG = sentence(gettext_noop("the status %(status)s is longer than %(most)s characters"))
+_FIELD_EMPTY = sentence(gettext_noop("the %(field)s is empty"))
+_FIELD_NOT_TEXT = sentence(gettext_noop("the %(field)s holds control characters"))
 MAX_REJECTIONS = 1000
 
 # The console writes Chinese-mainland numbers without the country code.
@@ -504,7 +513,7 @@ def _report(
 ) -> StatusReport:
     """The row as the report a callback would have sent (`ingest.build_report`), or `_Rejected`."""
     if len(cells) != len(headers):
-        raise _Rejected(f"expected {len(headers)} cells like the header, found {len(cells)}")
+        raise _Rejected(_CELLS.english(expected=len(headers), found=len(cells)))
     msg_id_column = columns["msg_id"]
     if cells[msg_id_column].strip().lstrip("\ufeff") == headers[msg_id_column]:
         # Stored with the import in English; the page translates it when shown.
@@ -535,13 +544,13 @@ def _reason(error: ingest.ReportError) -> str:
         return _CONTROL_CHARACTERS[error.field]
     label = _LABELS.get(error.field, error.field)
     if error.problem is ingest.Problem.MISSING:
-        return f"the {label} is empty"
+        return _FIELD_EMPTY.english(field=label)
     if error.problem is ingest.Problem.NOT_TEXT:
-        return f"the {label} holds control characters"
+        return _FIELD_NOT_TEXT.english(field=label)
     if error.problem is ingest.Problem.TOO_LONG and error.field == "smsMsgId":
-        return f"the message id is {len(error.value)} characters long; at most {ingest.MAX_MSG_ID} fit"
+        return _MSG_ID_TOO_LONG.english(length=len(error.value), most=ingest.MAX_MSG_ID)
     if error.problem is ingest.Problem.TOO_LONG and error.field == "status":
-        return f"the status {error.value[:40]!r} is longer than {ingest.MAX_STATUS} characters"
+        return _STATUS_TOO_LONG.english(status=repr(error.value[:40]), most=ingest.MAX_STATUS)
     return str(error)
 
 

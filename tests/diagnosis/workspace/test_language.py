@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import translation
 
-from diagnosis.models import StaffPreference
+from diagnosis.cases import services
+from diagnosis.cases.outbox import render_email
+from diagnosis.models import Case, OutboundEmail, StaffPreference
 from diagnosis.workspace.language import SESSION_KEY
+from tests.diagnosis.conftest import ticket, tracking_path
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +111,27 @@ def test_the_preference_needs_a_sign_in(client: Client) -> None:
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert not StaffPreference.objects.exists()
+
+
+def test_the_switch_on_the_tracking_page_moves_the_customer_and_their_emails(
+    client: Client, agent: User
+) -> None:
+    client.post("/support/new/", ticket(), headers={"accept-language": "en"})
+    case = Case.objects.get()
+    assert case.language == "en"
+    path = tracking_path(case)
+
+    response = client.post("/language/", {"language": "zh-hans", "next": path}, follow=True)
+
+    assert response.redirect_chain[-1][0] == path
+    assert response["Content-Language"] == "zh-hans"
+    case.refresh_from_db()
+    assert case.language == "zh-hans"
+    services.assign(case.pk, assignee=agent, actor=agent, claim=True)
+    services.send_reply(case.pk, text="请重启手机后再试一次。", actor=agent)
+    update = OutboundEmail.objects.filter(case=case).order_by("pk").last()
+    assert update is not None
+    with translation.override("zh-hans"):
+        expected = render_email("case_update", {"case": case, "text": "x"}, language="zh-hans")[0]
+    assert update.subject == expected
+    assert re.search(r"[\u4e00-\u9fff]", update.subject)
