@@ -97,10 +97,6 @@ def _wait_started(event: Event, guide: Guide | None) -> str | None:
 
 
 def _wait_ended(event: Event, guide: Guide | None) -> str | None:
-    if event.summary == "72 hours passed without a status report.":
-        return _("72 hours passed without a status report.")
-    if event.summary == "A final report is already stored; the case resumes.":
-        return _("A final report is already stored; the case resumes.")
     match = re.match(r"^Report (?P<code>.+) arrived; the case resumes\.$", event.summary, re.S)
     if match:
         return _("Report %(code)s arrived; the case resumes.") % {"code": match["code"]}
@@ -108,10 +104,6 @@ def _wait_ended(event: Event, guide: Guide | None) -> str | None:
 
 
 def _escalated(event: Event, guide: Guide | None) -> str | None:
-    if event.summary == "Customer service answered":
-        return _("Customer service answered")
-    if event.summary == "Customer service answered and the escalation was closed":
-        return _("Customer service answered and the escalation was closed")
     match = re.match(r"^Escalated to the provider: (?P<title>.*)$", event.summary, re.S)
     if not match:
         return None
@@ -183,8 +175,9 @@ _DESCRIBERS: dict[str, Callable[[Event, Guide | None], str | None]] = {
 def describe(event: Event, guide: Guide | None = None) -> str:
     """The event's summary in the current language, built now from its kind and data.
 
-    Free text (notes, replies, customer messages) is shown as written; anything this
-    cannot read back is shown as stored.
+    Free text (notes, replies, customer messages) is shown as written. A fixed sentence
+    (stored as its msgid, marked with gettext_noop where it is written) is translated; anything
+    else this cannot read back is shown as stored.
     """
     describer = _DESCRIBERS.get(event.kind)
     if describer is None:
@@ -193,4 +186,5 @@ def describe(event: Event, guide: Guide | None = None) -> str:
         text = describer(event, guide)
     except Exception:  # a display helper never breaks the timeline
         text = None
-    return (text or event.summary)[:300]
+    # gettext("") would be the catalogue's header.
+    return (text or (_(event.summary) if event.summary else ""))[:300]

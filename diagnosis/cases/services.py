@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from diagnosis.cases import escalations, history, outbox, readable, unseen_replies, waiting
 from diagnosis.delivery import case_reports, catalogue
@@ -262,7 +262,7 @@ def expire_wait(case_id: int, now: datetime | None = None) -> bool:
         case = Case.objects.select_for_update().get(pk=case_id)
         if not case.is_waiting() or case.wait_deadline is None or case.wait_deadline > now:
             return False
-        _end_wait(case, WAIT_DEADLINE, "", "72 hours passed without a status report.")
+        _end_wait(case, WAIT_DEADLINE, "", gettext_noop("72 hours passed without a status report."))
         return True
 
 
@@ -515,7 +515,7 @@ def _settle(case: Case, actor: User | None) -> None:
             case,
             WAIT_REPORT,
             found.code,
-            "A final report is already stored; the case resumes.",
+            gettext_noop("A final report is already stored; the case resumes."),
             tell_customer=False,
         )
 

@@ -3,6 +3,7 @@ and the stored (English) history and notifications shown in the reader's."""
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.utils.functional import lazy
 from django.utils.html import escape
 
 from diagnosis.cases import history, notifications
-from diagnosis.models import Case, StaffNotification
+from diagnosis.models import Case, EventKind, StaffNotification
 from diagnosis.workspace import views
 from tests.diagnosis.conftest import route_to, walk_to
 
@@ -70,6 +71,20 @@ def test_the_timeline_says_in_english_what_was_stored(claimed: Case, agent: User
     with translation.override("en"):
         for event in events:
             assert history.describe(event, case.guide) == event.summary, event.kind
+
+
+def test_the_timeline_says_in_chinese_what_was_stored_in_english(claimed: Case, agent: User) -> None:
+    """Every event the walk and the wait write (those that are not free text) reads in Chinese."""
+    case = _at_an_outcome(claimed, agent)
+    history.record(case, EventKind.WAIT_ENDED, None, "72 hours passed without a status report.")
+    history.record(case, EventKind.WAIT_ENDED, None, "A final report is already stored; the case resumes.")
+    history.record(case, EventKind.ESCALATED, agent, "Customer service answered")
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    with translation.override("zh-hans"):
+        for event in case.events.exclude(
+            kind__in=[EventKind.NOTE, EventKind.REPLY, EventKind.CUSTOMER_MESSAGE]
+        ):
+            assert cjk.search(history.describe(event, case.guide)), (event.kind, event.summary)
 
 
 def test_a_notification_is_shown_in_the_readers_language(claimed: Case, agent: User) -> None:
