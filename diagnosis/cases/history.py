@@ -14,12 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
+from diagnosis.delivery.stored_sentences import sentence, shown
 from diagnosis.models import Case, CaseState, Event, EventKind
 
 if TYPE_CHECKING:
     from diagnosis.guide import Guide
+
+# Summaries whose values need no translation: stored in English, worded by `shown` (the
+# writers use these; `describe` falls back to them). The kinds below build from data instead.
+CASE_OPENED = sentence(gettext_noop("Case opened for %(numbers)s"))
+REPORT_ARRIVED = sentence(gettext_noop("Report %(code)s arrived; the case resumes."))
+TEST_SMS_SENT = sentence(gettext_noop("Test SMS sent to %(number)s; message id %(msg_id)s."))
 
 
 def record(case: Case, kind: str, actor: User | None, summary: str, **data: Any) -> Event:
@@ -96,13 +103,6 @@ def _wait_started(event: Event, guide: Guide | None) -> str | None:
     return _("Waiting for a status report until %(time)s") % {"time": readable.time(deadline)}
 
 
-def _wait_ended(event: Event, guide: Guide | None) -> str | None:
-    match = re.match(r"^Report (?P<code>.+) arrived; the case resumes\.$", event.summary, re.S)
-    if match:
-        return _("Report %(code)s arrived; the case resumes.") % {"code": match["code"]}
-    return None
-
-
 def _escalated(event: Event, guide: Guide | None) -> str | None:
     match = re.match(r"^Escalated to the provider: (?P<title>.*)$", event.summary, re.S)
     if not match:
@@ -124,21 +124,6 @@ def _outcome(event: Event, guide: Guide | None) -> str | None:
     return _("Outcome: %(title)s") % {"title": title}
 
 
-def _created(event: Event, guide: Guide | None) -> str | None:
-    match = re.match(r"^Case opened for (?P<numbers>.*)$", event.summary, re.S)
-    return _("Case opened for %(numbers)s") % {"numbers": match["numbers"]} if match else None
-
-
-def _test_sms(event: Event, guide: Guide | None) -> str | None:
-    match = re.match(r"^Test SMS sent to (?P<number>.*); message id (?P<msg_id>.*)\.$", event.summary, re.S)
-    if not match:
-        return None
-    return _("Test SMS sent to %(number)s; message id %(msg_id)s.") % {
-        "number": match["number"],
-        "msg_id": match["msg_id"],
-    }
-
-
 # How the timeline words an erasure, by the reason stored (erasure.BY_REQUEST, BY_RETENTION).
 _ERASURES = {
     "at the customer's request": gettext_lazy("Personal data erased (at the customer's request)"),
@@ -157,17 +142,15 @@ def _erased(event: Event, guide: Guide | None) -> str | None:
     return _("Personal data erased (%(reason)s)") % {"reason": match["reason"]}
 
 
+_FREE_TEXT = frozenset({EventKind.NOTE, EventKind.REPLY, EventKind.CUSTOMER_MESSAGE})
 _DESCRIBERS: dict[str, Callable[[Event, Guide | None], str | None]] = {
-    EventKind.CREATED: _created,
     EventKind.STATE: _state,
     EventKind.ANSWERED: _answered,
     EventKind.REVISED: _revised,
     EventKind.ASSIGNED: _assigned,
     EventKind.WAIT_STARTED: _wait_started,
-    EventKind.WAIT_ENDED: _wait_ended,
     EventKind.ESCALATED: _escalated,
     EventKind.OUTCOME: _outcome,
-    EventKind.TEST_SMS: _test_sms,
     EventKind.ERASED: _erased,
 }
 
@@ -175,16 +158,17 @@ _DESCRIBERS: dict[str, Callable[[Event, Guide | None], str | None]] = {
 def describe(event: Event, guide: Guide | None = None) -> str:
     """The event's summary in the current language, built now from its kind and data.
 
-    Free text (notes, replies, customer messages) is shown as written. A fixed sentence
-    (stored as its msgid, marked with gettext_noop where it is written) is translated; anything
-    else this cannot read back is shown as stored.
+    Free text (notes, replies, customer messages) is shown as written. Other summaries are
+    stored sentences (`stored_sentences.shown`: a declared sentence, or a fixed msgid marked
+    with gettext_noop where it is written); anything else is shown as stored.
     """
+    if event.kind in _FREE_TEXT:
+        return event.summary
     describer = _DESCRIBERS.get(event.kind)
     if describer is None:
-        return event.summary
+        return shown(event.summary)[:300]
     try:
         text = describer(event, guide)
     except Exception:  # a display helper never breaks the timeline
         text = None
-    # gettext("") would be the catalogue's header.
-    return (text or (_(event.summary) if event.summary else ""))[:300]
+    return (text or shown(event.summary))[:300]

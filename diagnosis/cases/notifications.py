@@ -1,35 +1,30 @@
 """Telling staff about their cases: portal notifications, and emails for those who asked.
 
-A notification's `text` is stored in English, as a fixed sentence; `display_text` builds the
-sentence in the reader's language when it is shown.
+A notification's `text` is stored in English (a worker has no reader); `display_text` words
+it in the reader's language when it is shown.
 """
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from diagnosis.cases import outbox
+from diagnosis.delivery.stored_sentences import sentence, shown
 from diagnosis.models import Case, StaffNotification, StaffPreference
 
-# The stored (English) sentence of a resumed case; `display_text` reads it back.
-_RESUMED = "{reference} resumed: a status report arrived."
-_RESUMED_PATTERN = re.compile(r"^(?P<reference>\S+) resumed: a status report arrived\.$")
+RESUMED = sentence(gettext_noop("%(reference)s resumed: a status report arrived."))
 
 
 def resumed_text(reference: str) -> str:
     """The sentence for a resumed case in the current language."""
-    return _("%(reference)s resumed: a status report arrived.") % {"reference": reference}
+    return _(RESUMED.msgid) % {"reference": reference}
 
 
 def display_text(notification: StaffNotification) -> str:
     """The notification in the current language; a text this does not know is shown as stored."""
-    match = _RESUMED_PATTERN.match(notification.text)
-    if match:
-        return resumed_text(match["reference"])
-    return notification.text
+    return shown(notification.text)
 
 
 def tell_assignee(case_id: int) -> None:
@@ -38,7 +33,7 @@ def tell_assignee(case_id: int) -> None:
     agent = case.assigned_to
     if agent is None:
         return
-    StaffNotification.objects.create(user=agent, case=case, text=_RESUMED.format(reference=case.reference))
+    StaffNotification.objects.create(user=agent, case=case, text=RESUMED.english(reference=case.reference))
     preference = StaffPreference.objects.filter(user=agent).first()
     wants_email = bool(preference and preference.email_when_case_resumes)
     if wants_email and agent.email:

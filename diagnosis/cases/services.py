@@ -114,7 +114,8 @@ def _create_case(data: NewCase, actor: User | None) -> Case:
             if m
         ]
     )
-    history.record(case, EventKind.CREATED, actor, f"Case opened for {', '.join(r.e164 for r in recipients)}")
+    numbers = ", ".join(r.e164 for r in recipients)
+    history.record(case, EventKind.CREATED, actor, history.CASE_OPENED.english(numbers=numbers))
     return case
 
 
@@ -246,7 +247,7 @@ def resume_with_report(case_id: int, report: StatusReport | None = None) -> bool
         found = case_reports.evidence_for(case).verdict
         if not found.final:
             return False
-        _end_wait(case, WAIT_REPORT, found.code, f"Report {found.code} arrived; the case resumes.")
+        _end_wait(case, WAIT_REPORT, found.code, history.REPORT_ARRIVED.english(code=found.code))
         return True
 
 

@@ -17,7 +17,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext
 
-from diagnosis.cases import services
+from diagnosis.cases import history, services
 from diagnosis.huawei import sms_api
 from diagnosis.models import Case, EventKind, Recipient, StatusSource, TestMessage, digest_matches
 
@@ -97,7 +97,7 @@ def send_test_sms(case_id: int, *, recipient_id: int, actor: User) -> str:
         )
         services.add_note(
             case.pk,
-            text=f"Test SMS sent to {recipient.e164}; message id {msg_id}.",
+            text=history.TEST_SMS_SENT.english(number=recipient.e164, msg_id=msg_id),
             actor=actor,
             kind=EventKind.TEST_SMS,
         )

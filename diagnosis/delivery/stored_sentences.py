@@ -40,6 +40,9 @@ def sentence(msgid: str) -> Sentence:
     """Declare a stored sentence; pass the msgid through gettext_noop so makemessages finds it."""
     declared = Sentence(msgid)
     _SENTENCES.append(declared)
+    # The most literal first: "(the file ends mid-character)" is a sentence of its own, not
+    # the value of a placeholder in a more general one.
+    _SENTENCES.sort(key=lambda each: each.pattern.groups)
     return declared
 
 
@@ -47,9 +50,7 @@ def shown(stored: str) -> str:
     """`stored` in the active language."""
     if not stored:
         return stored
-    # The most literal first: "(the file ends mid-character)" is a sentence of its own, not
-    # the value of a placeholder in a more general one.
-    for declared in sorted(_SENTENCES, key=lambda declared: declared.pattern.groups):
+    for declared in _SENTENCES:
         found = declared.pattern.fullmatch(stored)
         if found:
             return gettext(declared.msgid) % found.groupdict()

@@ -38,6 +38,7 @@ from diagnosis.models import (
     StatusCode,
     TrackingLink,
 )
+from portal import languages
 from portal.client_address import address_bucket
 
 # The shape every documented smsMsgId has: a UUID, an underscore, a decimal sequence.
@@ -382,16 +383,6 @@ class Ticket:
     language: str = ""
 
 
-def customer_language() -> str:
-    """The active language as one of settings.LANGUAGES ("zh-Hans" or "zh-cn" → "zh-hans")."""
-    try:
-        return translation.get_supported_language_variant(
-            translation.get_language() or settings.LANGUAGE_CODE
-        )
-    except LookupError:
-        return settings.LANGUAGE_CODE
-
-
 @dataclass(frozen=True)
 class Filed:
     """A filed ticket, its first private link's token (shown once, on the confirmation
@@ -423,7 +414,7 @@ def file_ticket(ticket: Ticket) -> Filed:
             )
         )
         # Every email and tracking page of the case speaks the language the ticket was filed in.
-        case.language = ticket.language or customer_language()
+        case.language = ticket.language or languages.active()
         changed = ["language"]
         if ticket.self_help or ticket.screenshot:
             case.customer_answers = ticket.self_help

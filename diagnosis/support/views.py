@@ -22,6 +22,7 @@ from diagnosis.guide import Node
 from diagnosis.models import Case
 from diagnosis.support import tickets, tracked
 from diagnosis.support.forms import FindTicketForm, TicketForm, TrackingMessageForm
+from portal import languages
 from portal.client_address import client_ip
 from portal.http import PublicHttpRequest
 
@@ -104,7 +105,7 @@ def ticket_new(request: PublicHttpRequest) -> HttpResponse:
             description=data["description"],
             screenshot=data.get("screenshot"),
             self_help=help_state.get("answers", {}),
-            language=tickets.customer_language(),
+            language=languages.active(),
         )
     )
     # The raw token is in this redirect and in the email, nowhere else (the database keeps its hash).
@@ -176,7 +177,7 @@ def _case_language(request: PublicHttpRequest, case: Case) -> str:
     the page follows their choice, and so does the case's language for its next emails.
     """
     if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
-        chosen = tickets.customer_language()  # LocaleMiddleware activated the cookie's language
+        chosen = languages.active()  # LocaleMiddleware activated the cookie's language
         if chosen != case.language:
             Case.objects.filter(pk=case.pk).update(language=chosen)
             case.language = chosen

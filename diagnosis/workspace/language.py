@@ -30,23 +30,9 @@ from diagnosis.models import StaffPreference
 from portal.accounts import mfa
 from portal.home_panels import home_panels
 from portal.http import AuthenticatedHttpRequest
+from portal.languages import supported
 
 SESSION_KEY = "staff_language"
-
-
-def supported(code: str | None) -> str | None:
-    """`code` as one of settings.LANGUAGES, or None when it is not one."""
-    if not code:
-        return None
-    try:
-        return translation.get_supported_language_variant(code)
-    except LookupError:
-        return None
-
-
-def language_name(code: str) -> str:
-    """The language's name in its own words ("简体中文"), as the switch writes it."""
-    return dict(settings.LANGUAGES).get(supported(code) or "", code)
 
 
 class StaffLanguageMiddleware:

@@ -52,7 +52,7 @@ from diagnosis.workspace.forms import (
     TestSmsForm,
     status_code_options,
 )
-from portal import roles
+from portal import languages, roles
 from portal.http import AuthenticatedHttpRequest
 
 work_cases = permission_required(roles.WORK_CASES, raise_exception=True)
@@ -129,11 +129,7 @@ def proposed_reply(file: casefile.CaseFile) -> str:
 def customer_language(case: Case) -> dict[str, str]:
     """The customer's language for the case page: its code and its own name (e.g. 简体中文)."""
     code = case.language or settings.LANGUAGE_CODE
-    try:
-        info = translation.get_language_info(code)
-    except KeyError:
-        return {"code": code, "name_local": code}
-    return {"code": code, "name_local": info["name_local"]}
+    return {"code": code, "name_local": languages.name(code)}
 
 
 # The note and the reply share a field name; distinct ids keep each label on its own box.
