@@ -38,13 +38,24 @@ function showProblem(text) {
 // which htmx would have to evaluate as code.
 // A panel still loading (partials/lazy_panel.html) may have been read before the change:
 // it fetches itself once more as soon as it is in the page.
-// A region with a form the person is filling in is left alone, so no typed text is lost;
-// submitting it answers with the region anyway.
+// A region with a form the person is filling in, or with errors they are reading, is left
+// alone, so no typed text or message is lost; submitting it answers with the region anyway.
+// A region whose form is on its way is not fetched either: forms inherit the region's
+// hx-sync, so the fetch would abort the form's request and its answer would never show.
+// It fetches itself once that answer is in the page, unless the answer is one to read.
 var changedWhileLoading = {};
+var changedWhileSending = {};
 document.addEventListener("case-changed", function (event) {
   var answered = event.detail && event.detail.region;
   document.querySelectorAll("[data-case-region]").forEach(function (region) {
-    if (region.id !== answered && !beingEdited(region)) htmx.trigger(region, "case-region-stale");
+    if (region.id === answered) return;
+    if (sending[region.id]) {
+      changedWhileSending[region.id] = true;
+    } else if (notYetHeard(region)) {
+      changedWhileLoading[region.id] = true;
+    } else if (!beingEdited(region)) {
+      htmx.trigger(region, "case-region-stale");
+    }
   });
   // The person's own change: the poller only renews its token, the page being fresh already.
   if (!(event.detail && event.detail.live)) askQuietly(document.getElementById("case-live"));
@@ -52,15 +63,63 @@ document.addEventListener("case-changed", function (event) {
     changedWhileLoading[panel.id] = true;
   });
 });
+// htmx listens on swapped-in content only once it has settled (htmx:load, which also takes
+// away the htmx-added class): a region just swapped in would not hear the event yet.
+function notYetHeard(region) {
+  return region.classList.contains("htmx-added");
+}
 document.addEventListener("htmx:load", function (event) {
   var panel = event.detail && event.detail.elt;
   if (panel && panel.id && changedWhileLoading[panel.id] && panel.hasAttribute("data-case-region")) {
     delete changedWhileLoading[panel.id];
-    htmx.trigger(panel, "case-region-stale");
+    if (!beingEdited(panel)) htmx.trigger(panel, "case-region-stale");
   }
 });
 
+// A region's own refresh that comes back after the person began filling it in, or while it
+// shows errors, is set aside: their choices and the message outweigh a fresher copy, which
+// submitting the form brings anyway.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var asked = event.detail.requestConfig;
+  var region = asked && asked.elt; // who asked: detail.elt is the target
+  if (!region || region !== event.detail.target || !region.hasAttribute("data-case-region")) return;
+  if (beingEdited(region)) event.detail.shouldSwap = false;
+});
+
+// Regions with a request of one of their forms on its way, by id; the request is known by its
+// xhr, the form having left the page when its answer comes.
+var sending = {};
+var sendingFrom = new WeakMap();
+document.addEventListener("htmx:beforeSend", function (event) {
+  var elt = event.detail && event.detail.elt;
+  var region = elt && elt.closest && elt.closest("[data-case-region]");
+  if (!region || region === elt || !region.id || !event.detail.xhr) return;
+  sending[region.id] = (sending[region.id] || 0) + 1;
+  sendingFrom.set(event.detail.xhr, region.id);
+});
+document.addEventListener("htmx:afterRequest", sent);
+document.addEventListener("htmx:onLoadError", sent);
+function sent(event) {
+  var xhr = event.detail && event.detail.xhr;
+  var id = xhr && sendingFrom.get(xhr);
+  if (!id) return;
+  sendingFrom.delete(xhr);
+  sending[id] -= 1;
+  if (sending[id] > 0) return;
+  delete sending[id];
+  if (!changedWhileSending[id]) return;
+  delete changedWhileSending[id];
+  var region = document.getElementById(id);
+  if (!region) return;
+  if (notYetHeard(region)) {
+    changedWhileLoading[id] = true;
+  } else if (!beingEdited(region)) {
+    htmx.trigger(region, "case-region-stale");
+  }
+}
+
 function beingEdited(region) {
+  if (region.querySelector(".field-invalid, .field-error, .error-summary, .notice-error")) return true;
   var fields = region.querySelectorAll("input, textarea, select");
   for (var i = 0; i < fields.length; i++) {
     var field = fields[i];

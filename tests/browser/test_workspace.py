@@ -271,7 +271,7 @@ def test_a_region_asked_again_while_it_loads_ends_with_the_latest_state(
 
     page.route(timeline_part, hold_the_first)
     page.evaluate("htmx.trigger(document.getElementById('timeline'), 'case-region-stale')")
-    page.wait_for_function("document.getElementById('timeline').classList.contains('htmx-request')")
+    expect(page.locator("#timeline.htmx-request")).to_have_count(1)
     page.locator("#note-form").get_by_label("Internal note").fill("Left a voicemail")
     page.locator("#note-form").get_by_role("button", name="Add note").click()
     expect(page.get_by_role("status").filter(has_text="Note added")).to_be_visible()
@@ -280,3 +280,159 @@ def test_a_region_asked_again_while_it_loads_ends_with_the_latest_state(
         route.fulfill(response=stale)
 
     expect(page.locator("#timeline")).to_contain_text("Left a voicemail")
+
+
+def reach_the_ported_number_panel(page: Page, seeded: Callable[..., Case]) -> Case:
+    case = seeded("UNDELIV")
+    answer(page, "Yes, a final report is there", "Is the report's status DELIVRD?")
+    answer(page, "No: the number failed or timed out", "Call the number: is it dead or suspended?")
+    answer(page, "No: the number is in service", "Was the number ported in from another carrier?")
+    answer(page, "Yes: ported from another carrier", "Ported number")
+    return case
+
+
+MISSING_CARRIER = "Give the current carrier: customer service needs it."
+
+
+def hold_into(held: dict[str, tuple[Route, APIResponse]], name: str) -> Callable[[Route], None]:
+    """A route handler that lets the server answer now and keeps the answer from the page."""
+
+    def handler(route: Route) -> None:
+        held[name] = (route, route.fetch())
+
+    return handler
+
+
+def wait_until_held(page: Page, held: dict[str, tuple[Route, APIResponse]], name: str) -> None:
+    for _ in range(500):
+        if name in held:
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError(f"the {name} request never reached the server")
+
+
+def live_change(page: Page, case: Case) -> None:
+    """What the poller does when someone else changed the case; returns once the regions asked."""
+    with page.expect_response(f"**/cases/{case.reference}/part/timeline/"):
+        page.evaluate(
+            "document.body.dispatchEvent("
+            "new CustomEvent('case-changed', {bubbles: true, detail: {live: true}}))"
+        )
+
+
+def test_a_live_change_while_a_form_is_sent_keeps_the_form_s_answer(
+    page: Page, seeded: Callable[..., Case]
+) -> None:
+    case = reach_the_ported_number_panel(page, seeded)
+    held: dict[str, tuple[Route, APIResponse]] = {}
+    page.route(f"**/cases/{case.reference}/escalate/", hold_into(held, "sent"))
+    page.get_by_role("button", name="Send to customer service").click()
+    expect(page.locator("#step-panel form.htmx-request")).to_have_count(1)
+    wait_until_held(page, held, "sent")
+
+    # The other regions fetch themselves again; the step panel, whose answer is on its way,
+    # must not start a fetch that would drop that answer.
+    live_change(page, case)
+    route, response = held["sent"]
+    with contextlib.suppress(Exception):  # a page that dropped the request has nothing to take
+        route.fulfill(response=response)
+
+    expect(page.locator("#step-panel")).to_contain_text(MISSING_CARRIER)
+    assert page.evaluate("window.__noReload") is True
+
+
+def test_a_form_sent_while_its_region_refreshes_is_answered_by_the_form(
+    page: Page, seeded: Callable[..., Case]
+) -> None:
+    case = reach_the_ported_number_panel(page, seeded)
+    held: dict[str, tuple[Route, APIResponse]] = {}
+    page.route(f"**/cases/{case.reference}/part/step-panel/", hold_into(held, "refresh"))
+    page.evaluate("htmx.trigger(document.getElementById('step-panel'), 'case-region-stale')")
+    expect(page.locator("#step-panel.htmx-request")).to_have_count(1)
+    wait_until_held(page, held, "refresh")
+    page.get_by_role("button", name="Send to customer service").click()
+    expect(page.locator("#step-panel")).to_contain_text(MISSING_CARRIER)
+
+    route, response = held["refresh"]
+    with contextlib.suppress(Exception):  # the form's request replaced it: nothing to take
+        route.fulfill(response=response)
+    expect(page.locator("#step-panel.htmx-request")).to_have_count(0)
+    expect(page.locator("#step-panel")).to_contain_text(MISSING_CARRIER)
+
+
+def test_a_live_change_does_not_wipe_the_errors_the_agent_is_reading(
+    page: Page, seeded: Callable[..., Case]
+) -> None:
+    case = reach_the_ported_number_panel(page, seeded)
+    page.get_by_role("button", name="Send to customer service").click()
+    expect(page.locator("#step-panel")).to_contain_text(MISSING_CARRIER)
+
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    step_refreshes: list[str] = []
+    page.on("request", lambda r: step_refreshes.append(r.url) if "/part/step-panel/" in r.url else None)
+    live_change(page, case)
+    expect(page.locator("#step-panel")).to_contain_text(MISSING_CARRIER)
+    assert step_refreshes == []
+
+
+def test_a_region_changed_while_its_form_was_sent_fetches_itself_once_answered(
+    page: Page, seeded: Callable[..., Case]
+) -> None:
+    case = seeded("UNDELIV")
+    held: dict[str, tuple[Route, APIResponse]] = {}
+    page.route(f"**/cases/{case.reference}/step/", hold_into(held, "sent"))
+    page.get_by_label("Yes, a final report is there", exact=True).check()
+    page.get_by_role("button", name="Record answer").click()
+    wait_until_held(page, held, "sent")
+    live_change(page, case)
+
+    # The answer may predate the change the poller saw: the panel asks again once it is in.
+    route, response = held["sent"]
+    with page.expect_response(f"**/cases/{case.reference}/part/step-panel/"):
+        route.fulfill(response=response)
+    expect(page.locator("#step-heading")).to_have_text("Is the report's status DELIVRD?")
+    assert page.evaluate("window.__noReload") is True
+
+
+def test_a_change_seen_while_a_region_settles_in_is_not_lost(page: Page, seeded: Callable[..., Case]) -> None:
+    # htmx hears events on swapped-in content only once it has settled; a long settle makes
+    # the window wide enough to hit every time.
+    case = seeded("UNDELIV")
+    timeline = f"**/cases/{case.reference}/part/timeline/"
+    # Every panel in and settled first.
+    expect(page.locator(".lazy-panel, [data-case-region].htmx-added")).to_have_count(0)
+    page.evaluate("htmx.config.defaultSettleDelay = 1500")
+    with page.expect_response(timeline):
+        page.evaluate("htmx.trigger(document.getElementById('timeline'), 'case-region-stale')")
+    expect(page.locator("#timeline.htmx-added")).to_have_count(1)
+    with page.expect_response(timeline, timeout=5000):
+        page.evaluate(
+            "document.body.dispatchEvent("
+            "new CustomEvent('case-changed', {bubbles: true, detail: {live: true}}))"
+        )
+
+
+def test_a_refresh_that_lands_after_the_agent_began_answering_is_set_aside(
+    page: Page, seeded: Callable[..., Case]
+) -> None:
+    case = seeded("UNDELIV")
+    held: dict[str, tuple[Route, APIResponse]] = {}
+    page.route(f"**/cases/{case.reference}/part/step-panel/", hold_into(held, "refresh"))
+    page.evaluate("htmx.trigger(document.getElementById('step-panel'), 'case-region-stale')")
+    wait_until_held(page, held, "refresh")
+
+    # Asked while nobody was in the panel; by the time it is back, the agent has gone into it
+    # with the keyboard and picked another answer than the one the portal suggested.
+    chosen = page.get_by_label("No final report yet", exact=True)
+    chosen.focus()
+    page.keyboard.press("Space")
+    expect(chosen).to_be_checked()
+    route, response = held["refresh"]
+    route.fulfill(response=response)
+    expect(page.locator("#step-panel.htmx-request")).to_have_count(0)
+    expect(chosen).to_be_focused()
+    expect(chosen).to_be_checked()
+    page.get_by_role("button", name="Record answer").click()
+    expect(page.locator("#step-heading")).to_have_text(
+        "Call the recipient: is the number dead, suspended, or the phone switched off?"
+    )
