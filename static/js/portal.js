@@ -49,7 +49,7 @@ document.addEventListener("case-changed", function (event) {
   var answered = event.detail && event.detail.region;
   document.querySelectorAll("[data-case-region]").forEach(function (region) {
     if (region.id === answered) return;
-    if (sending[region.id]) {
+    if (sending(region)) {
       changedWhileSending[region.id] = true;
     } else if (notYetHeard(region)) {
       changedWhileLoading[region.id] = true;
@@ -86,37 +86,24 @@ document.addEventListener("htmx:beforeSwap", function (event) {
   if (beingEdited(region)) event.detail.shouldSwap = false;
 });
 
-// Regions with a request of one of their forms on its way, by id; the request is known by its
-// xhr, the form having left the page when its answer comes.
-var sending = {};
-var sendingFrom = new WeakMap();
-document.addEventListener("htmx:beforeSend", function (event) {
-  var elt = event.detail && event.detail.elt;
-  var region = elt && elt.closest && elt.closest("[data-case-region]");
-  if (!region || region === elt || !region.id || !event.detail.xhr) return;
-  sending[region.id] = (sending[region.id] || 0) + 1;
-  sendingFrom.set(event.detail.xhr, region.id);
-});
-document.addEventListener("htmx:afterRequest", sent);
-document.addEventListener("htmx:onLoadError", sent);
-function sent(event) {
-  var xhr = event.detail && event.detail.xhr;
-  var id = xhr && sendingFrom.get(xhr);
-  if (!id) return;
-  sendingFrom.delete(xhr);
-  sending[id] -= 1;
-  if (sending[id] > 0) return;
-  delete sending[id];
-  if (!changedWhileSending[id]) return;
-  delete changedWhileSending[id];
-  var region = document.getElementById(id);
-  if (!region) return;
-  if (notYetHeard(region)) {
-    changedWhileLoading[id] = true;
-  } else if (!beingEdited(region)) {
-    htmx.trigger(region, "case-region-stale");
-  }
+// Something inside the region (a form, a link) has its request on its way: htmx marks the
+// element that asked until the answer is handled.
+function sending(region) {
+  return region.querySelector(".htmx-request") !== null;
 }
+document.addEventListener("htmx:afterRequest", function () {
+  Object.keys(changedWhileSending).forEach(function (id) {
+    var region = document.getElementById(id);
+    if (region && sending(region)) return;
+    delete changedWhileSending[id];
+    if (!region) return;
+    if (notYetHeard(region)) {
+      changedWhileLoading[id] = true;
+    } else if (!beingEdited(region)) {
+      htmx.trigger(region, "case-region-stale");
+    }
+  });
+});
 
 function beingEdited(region) {
   if (region.querySelector(".field-invalid, .field-error, .error-summary, .notice-error")) return true;

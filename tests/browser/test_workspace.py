@@ -384,7 +384,10 @@ def test_a_region_changed_while_its_form_was_sent_fetches_itself_once_answered(
     page.get_by_label("Yes, a final report is there", exact=True).check()
     page.get_by_role("button", name="Record answer").click()
     wait_until_held(page, held, "sent")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/part/step-panel/" in r.url else None)
     live_change(page, case)
+    assert asked == [], "the panel asked for itself while its answer was on its way"
 
     # The answer may predate the change the poller saw: the panel asks again once it is in.
     route, response = held["sent"]
