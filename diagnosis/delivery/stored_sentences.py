@@ -3,8 +3,8 @@
 A worker has no reader, so what it writes for people (why an import failed, why a row was
 rejected) is stored in English. Each such sentence is declared here with its msgid; the
 stored English is the msgid filled in, and `shown` reads the values back out of it and
-fills in the translation instead. A stored text that no sentence matches is looked up as
-a msgid of its own, then shown as stored.
+fills in the translation instead. A stored text that is a msgid of its own reads as its
+translation; one that is neither is shown as stored.
 """
 
 from __future__ import annotations
@@ -50,8 +50,13 @@ def shown(stored: str) -> str:
     """`stored` in the active language."""
     if not stored:
         return stored
+    # A msgid of its own ("the message id is empty") may also fit a general sentence ("the
+    # %(field)s is empty"); its own translation is the better one.
+    translated = gettext(stored)
+    if translated != stored:
+        return translated
     for declared in _SENTENCES:
         found = declared.pattern.fullmatch(stored)
         if found:
             return gettext(declared.msgid) % found.groupdict()
-    return gettext(stored)
+    return stored
