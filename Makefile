@@ -102,7 +102,7 @@ MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=bench --i
 messages: $(VENV)/.run-deps
 	$(BIN)/python -m diagnosis.delivery.catalogue_texts
 	DEBUG=1 $(BIN)/python manage.py makemessages $(addprefix -l ,$(LANGS)) \
-		--no-obsolete --add-location=file $(MESSAGES_IGNORE)
+		--no-obsolete --no-wrap --add-location=file $(MESSAGES_IGNORE)
 	DEBUG=1 $(BIN)/python manage.py compilemessages $(addprefix -l ,$(LANGS)) $(MESSAGES_IGNORE)
 
 format: $(VENV)/.dev-deps

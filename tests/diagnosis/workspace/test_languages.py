@@ -15,6 +15,7 @@ from django.utils.html import escape
 
 from diagnosis.cases import history, notifications
 from diagnosis.models import Case, EventKind, StaffNotification
+from diagnosis.support import tickets
 from diagnosis.workspace import views
 from tests.diagnosis.conftest import route_to, walk_to
 
@@ -116,3 +117,26 @@ def test_the_escalation_package_reads_in_the_agent_s_language_and_goes_out_in_en
     sent = claimed.emails.filter(escalation__isnull=False).get()
     # The provider reads the package in English.
     assert question in sent.body and chinese_question not in sent.body
+
+
+def test_sentences_with_a_value_inside_read_as_one_sentence_in_chinese(
+    agent_client: Client, claimed: Case
+) -> None:
+    # Each is one msgid with placeholders, so the translation can put the value where
+    # Chinese wants it rather than where English left a gap.
+    queue = agent_client.get("/cases/", {"tab": "all", "q": "state:new"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "显示符合筛选条件 <strong>state:new</strong> 的工单。" in queue.content.decode()
+
+    page = agent_client.get(f"/cases/{claimed.reference}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    since = re.search(r'id="case-live-since" name="since" value="([^"]*)"', page)
+    assert since
+    tickets.add_customer_message(claimed.pk, "Still nothing arrived")
+    poll = agent_client.get(
+        f"/cases/{claimed.reference}/changes/",
+        {"since": since.group(1)},
+        headers={"HX-Request": "true", "X-Background-Poll": "1"},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    ).content.decode()
+    with translation.override("zh-hans"):
+        what = translation.gettext("the customer wrote")
+    assert re.search(rf'更新于 <time datetime="[^"]+">\d\d:\d\d:\d\d</time>：{what}。', poll), poll
