@@ -1,30 +1,19 @@
 """Telling staff about their cases: portal notifications, and emails for those who asked.
 
-A notification's `text` is stored in English (a worker has no reader); `display_text` words
-it in the reader's language when it is shown.
+A notification's `text` is stored in English (a worker has no reader); pages word it in the
+reader's language when they show it (`stored_sentences.shown`, the `worded` filter).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from diagnosis.cases import outbox
-from diagnosis.delivery.stored_sentences import sentence, shown
+from diagnosis.delivery.stored_sentences import sentence
 from diagnosis.models import Case, StaffNotification, StaffPreference
 
 RESUMED = sentence(gettext_noop("%(reference)s resumed: a status report arrived."))
-
-
-def resumed_text(reference: str) -> str:
-    """The sentence for a resumed case in the current language."""
-    return _(RESUMED.msgid) % {"reference": reference}
-
-
-def display_text(notification: StaffNotification) -> str:
-    """The notification in the current language; a text this does not know is shown as stored."""
-    return shown(notification.text)
 
 
 def tell_assignee(case_id: int) -> None:

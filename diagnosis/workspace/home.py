@@ -9,7 +9,7 @@ from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
-from diagnosis.cases import live, notifications
+from diagnosis.cases import live
 from diagnosis.models import StaffNotification, StaffPreference
 from portal import roles
 from portal.home_panels import home_panels
@@ -37,11 +37,7 @@ def notifications_panel(
 
 
 def unread_notifications(user_id: int) -> list[StaffNotification]:
-    """The newest ten unread, each with its case (for the link) and its text in the reader's
-    language (`display_text`)."""
-    rows = list(
+    """The newest ten unread, each with its case (for the link)."""
+    return list(
         StaffNotification.objects.filter(user_id=user_id, read_at__isnull=True).select_related("case")[:10]
     )
-    for row in rows:
-        row.display_text = notifications.display_text(row)  # type: ignore[attr-defined]
-    return rows

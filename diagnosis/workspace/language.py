@@ -93,8 +93,8 @@ class LanguagePreferenceForm(forms.Form):
 
 @receiver(home_panels)
 def language_panel(sender: object, request: AuthenticatedHttpRequest, **kwargs: Any) -> SafeString:
-    saved = StaffPreference.objects.filter(user=request.user).values_list("language", flat=True).first()
-    form = LanguagePreferenceForm(initial={"language": supported(saved) or ""})
+    # The session holds the preference (copied at sign-in, kept by _save_preference).
+    form = LanguagePreferenceForm(initial={"language": supported(request.session.get(SESSION_KEY)) or ""})
     return SafeString(
         render_to_string("diagnosis/partials/home_language.html", {"form": form}, request=request)
     )

@@ -14,6 +14,7 @@ from django.utils.functional import lazy
 from django.utils.html import escape
 
 from diagnosis.cases import history, notifications
+from diagnosis.delivery.stored_sentences import shown
 from diagnosis.models import Case, EventKind, StaffNotification
 from diagnosis.support import tickets
 from diagnosis.workspace import views
@@ -93,9 +94,11 @@ def test_a_notification_is_shown_in_the_readers_language(claimed: Case, agent: U
     notice = StaffNotification.objects.get(user=agent, case=claimed)
     assert notice.text == f"{claimed.reference} resumed: a status report arrived."
     with translation.override("en"):
-        assert notifications.display_text(notice) == notice.text
+        assert shown(notice.text) == notice.text
     with translation.override("zh-hans"):
-        assert notifications.display_text(notice) == notifications.resumed_text(claimed.reference)
+        in_chinese = translation.gettext(notifications.RESUMED.msgid) % {"reference": claimed.reference}
+        assert in_chinese != notice.text
+        assert shown(notice.text) == in_chinese
 
 
 def test_the_escalation_package_reads_in_the_agent_s_language_and_goes_out_in_english(
