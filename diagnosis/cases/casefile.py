@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -102,7 +102,8 @@ class TimelineEntry:
     event: Event
     # Set when the answer this event recorded was later set aside by a revision.
     replaced: SetAside | None = None
-    # The event's summary in the reader's language (history.describe), built at display time.
+    # The event's summary in the reader's language (history.describe), filled in by
+    # CaseFile.timeline.
     summary: str = ""
 
 
@@ -203,10 +204,15 @@ class CaseFile:
         """Superseded answers grouped by the revision that replaced them, oldest revision first."""
         return self._replacements.groups
 
-    @property
+    @cached_property
     def timeline(self) -> list[TimelineEntry]:
-        """`events`, each with the replacement of the answer it recorded, if any."""
-        return self._replacements.timeline
+        """`events`, each with the replacement of the answer it recorded, if any, and its summary
+        in the reader's language (worded only here: the path panel needs no summaries)."""
+        guide = self.case.guide
+        return [
+            replace(entry, summary=history.describe(entry.event, guide))
+            for entry in self._replacements.timeline
+        ]
 
     @cached_property
     def escalations(self) -> list[Escalation]:
@@ -362,11 +368,7 @@ def replacements_for(guide: Guide, answers: Sequence[AnswerRecord], events: Iter
         if node_id in times_at_node:
             index = bisect_right(times_at_node[node_id], event.at)
             stored = given_at_node[node_id][index - 1] if index else None
-        timeline.append(
-            TimelineEntry(
-                event, set_aside.get(stored.pk) if stored else None, summary=history.describe(event, guide)
-            )
-        )
+        timeline.append(TimelineEntry(event, set_aside.get(stored.pk) if stored else None))
     return Replacements(groups, timeline)
 
 
