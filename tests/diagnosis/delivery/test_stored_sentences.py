@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone, translation
+from django.utils.translation import trans_real
 
 from diagnosis.cases import send_details_imports
 from diagnosis.delivery import send_details, stored_sentences
@@ -26,7 +27,7 @@ def test_a_stored_text_that_is_a_msgid_of_its_own_reads_as_its_own_translation()
     # "the message id is empty" is a msgid, and also fits "the %(field)s is empty": its own
     # translation says it better than the general one with an English value in it.
     with translation.override("zh-hans"):
-        msgids = translation.trans_real.catalog()._catalog.keys()  # no __iter__ of its own
+        msgids = trans_real.catalog()._catalog.keys()  # type: ignore[attr-defined]  # no __iter__
         fits_a_sentence = [
             msgid
             for msgid in msgids
