@@ -73,6 +73,11 @@ _MSG_ID_TOO_LONG = sentence(
 _STATUS_TOO_LONG = sentence(gettext_noop("the status %(status)s is longer than %(most)s characters"))
 _FIELD_EMPTY = sentence(gettext_noop("the %(field)s is empty"))
 _FIELD_NOT_TEXT = sentence(gettext_noop("the %(field)s holds control characters"))
+# Whole-file errors with values in them: the worker stores them in English.
+_UNKNOWN_ZONE = sentence(
+    gettext_noop("Unknown time zone %(name)s (use a name such as UTC or Asia/Shanghai).")
+)
+_UNREADABLE_LINE = sentence(gettext_noop("Line %(line)s cannot be read as CSV: %(error)s."))
 MAX_REJECTIONS = 1000
 
 # The console writes Chinese-mainland numbers without the country code.
@@ -223,10 +228,7 @@ def parse_zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SendDetailsError(
-            gettext("Unknown time zone %(name)s (use a name such as UTC or Asia/Shanghai).")
-            % {"name": repr(name)}
-        ) from None
+        raise SendDetailsError(gettext(_UNKNOWN_ZONE.msgid) % {"name": repr(name)}) from None
 
 
 @lru_cache(maxsize=4096)
@@ -469,9 +471,7 @@ def _read_rows(stream: TextIO) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise SendDetailsError(
-                gettext("Line %(line)d cannot be read as CSV: %(error)s.") % {"line": start, "error": exc}
-            ) from None
+            raise SendDetailsError(gettext(_UNREADABLE_LINE.msgid) % {"line": start, "error": exc}) from None
         end = reader.line_num + skipped
         if any(cell.strip() for cell in cells):
             yield start, cells

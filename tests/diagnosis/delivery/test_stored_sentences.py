@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, timedelta
 
 import pytest
@@ -94,3 +95,16 @@ def test_a_failed_import_reads_in_the_lead_s_language(client: Client, lead: User
     page = client.get(f"/leads/import/{job.pk}/", headers={"accept-language": "zh-hans"}).content.decode()
     assert in_chinese(send_details_imports.STOPPED.msgid, times=3) in page
     assert "stopped 3 times" not in page
+
+
+def test_a_file_error_raised_in_the_worker_reads_in_chinese_when_shown() -> None:
+    # The worker has no reader: it raises, and stores, the English sentence.
+    unreadable = "SMS ID,Status\n" + "x" * 200_000 + ",DELIVRD\n"
+    with translation.override("en"), pytest.raises(send_details.SendDetailsError) as raised:
+        list(send_details._read_rows(io.StringIO(unreadable)))
+    stored = str(raised.value)
+    assert stored.startswith("Line 2 cannot be read as CSV")
+
+    with translation.override("zh-hans"):
+        said = shown(stored)
+    assert said.startswith("第2行"), said
