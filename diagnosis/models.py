@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from diagnosis.guide import CURRENT_VERSION, Guide, Node, get_guide
+from portal import languages
 
 # Crockford-style alphabet: no 0/O, 1/I/L or U, so a reference read over the phone is unambiguous.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -217,6 +218,11 @@ class Case(models.Model):
     @property
     def guide(self) -> Guide:
         return get_guide(self.guide_version)
+
+    @property
+    def reader_language(self) -> str:
+        """What the customer reads in: `language`, or the default for one no longer offered."""
+        return languages.supported(self.language) or settings.LANGUAGE_CODE
 
     @property
     def node(self) -> Node:

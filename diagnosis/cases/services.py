@@ -286,7 +286,7 @@ def _tell_customer_wait_ended(case: Case) -> None:
     second sweep or a repeated report sends nothing more.
     """
     # In the customer's language, whoever or whatever ended the wait.
-    with translation.override(case.language or "en"):
+    with translation.override(case.reader_language):
         text = str(case.node.customer_text)
     history.record(case, EventKind.REPLY, None, text[:300], text=text)
     if case.reporter_email:
@@ -416,7 +416,9 @@ def _email_customer(case: Case, text: str) -> OutboundEmail | None:
     if case.erased_at is not None:
         return None
     # The email around the text reads in the customer's language, as the text does.
-    subject, body = outbox.render_email("case_update", {"case": case, "text": text}, language=case.language)
+    subject, body = outbox.render_email(
+        "case_update", {"case": case, "text": text}, language=case.reader_language
+    )
     return outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
 
 

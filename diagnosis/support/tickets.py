@@ -431,7 +431,7 @@ def file_ticket(ticket: Ticket) -> Filed:
                 "tracking_url": tracking_url(token),
                 "numbers": [info.e164 for info in ticket.numbers],
             }
-            subject, body = outbox.render_email("ticket_received", context, language=case.language)
+            subject, body = outbox.render_email("ticket_received", context, language=case.reader_language)
             outbox.queue_email(case=case, to=case.reporter_email, subject=subject, body=body)
         return Filed(case, token, emailed)
 
@@ -458,7 +458,9 @@ def resend_links(email: str) -> int:
     if cases:
         links = [(c.reference, tracking_url(TrackingLink.issue(c))) for c in cases]
         # In the language of the latest ticket: the customer's most recent choice.
-        subject, body = outbox.render_email("ticket_links", {"links": links}, language=cases[0].language)
+        subject, body = outbox.render_email(
+            "ticket_links", {"links": links}, language=cases[0].reader_language
+        )
         outbox.queue_email(to=cases[0].reporter_email, subject=subject, body=body)
     return len(cases)
 

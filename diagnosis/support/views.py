@@ -182,7 +182,7 @@ def _case_language(request: PublicHttpRequest, case: Case) -> str:
             Case.objects.filter(pk=case.pk).update(language=chosen)
             case.language = chosen
         return chosen
-    return case.language or settings.LANGUAGE_CODE
+    return case.reader_language
 
 
 @login_not_required

@@ -122,13 +122,13 @@ def _proposed_step_form(file: casefile.CaseFile) -> StepForm:
 def proposed_reply(file: casefile.CaseFile) -> str:
     """The reply the current step proposes, in the customer's language (`Case.language`),
     whatever the language of the agent's screen."""
-    with translation.override(file.case.language or settings.LANGUAGE_CODE):
+    with translation.override(file.case.reader_language):
         return str(file.node.customer_text)
 
 
 def customer_language(case: Case) -> dict[str, str]:
     """The customer's language for the case page: its code and its own name (e.g. 简体中文)."""
-    code = case.language or settings.LANGUAGE_CODE
+    code = case.reader_language
     return {"code": code, "name_local": languages.name(code)}
 
 

@@ -47,9 +47,8 @@ def test_the_proposed_reply_follows_the_customers_language(
 def test_the_proposed_reply_is_rendered_under_the_case_language() -> None:
     """Whatever the catalogue holds: the node's text is read with the customer's language active."""
     language_now = lazy(lambda: translation.get_language(), str)()
-    file: Any = SimpleNamespace(
-        case=SimpleNamespace(language="zh-hans"), node=SimpleNamespace(customer_text=language_now)
-    )
+    node = SimpleNamespace(customer_text=language_now)
+    file: Any = SimpleNamespace(case=Case(language="zh-hans"), node=node)
     with translation.override("en"):
         assert views.proposed_reply(file) == "zh-hans"
         file.case.language = "en"
