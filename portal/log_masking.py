@@ -38,7 +38,9 @@ TOKEN_MASK = "[token]"
 TOKEN_PATH = re.compile(r"(/(?:hooks/sms-status|support/t|bench/tracking)/)([^/\s?#'\"<>]+)")
 # A `+` and 7 to 15 digits, each optionally followed by one space, dash, dot or bracket
 # ("+49 151 2345-6789" too). Too short to catch time-zone offsets ("+01:00", "+0100").
-PHONE = re.compile(r"(?<![\d+])\+(?:\d[ \-.()]?){6,14}\d(?!\d)")
+# Only an ASCII digit next to it makes it part of a longer run: a digit of another script
+# ("𝟎", "٣") does not, and must not keep a number from being masked.
+PHONE = re.compile(r"(?<![0-9+])\+(?:\d[ \-.()]?){6,14}\d(?![0-9])")
 # Unicode letters count (an address may be "zoë@example.com"); the domain needs a dot, so
 # worker names such as "celery@host" stay readable.
 EMAIL = re.compile(r"(?<![\w.%+-])([\w%+-])[\w.%+-]*@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
